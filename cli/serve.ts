@@ -1,0 +1,111 @@
+// `moonscope serve <app.lua>`: runs the app on the multi-worker server until SIGINT/SIGTERM.
+import { parseArgs } from "node:util";
+import { DEFAULT_SERVE, Master, type ServeOptions } from "../server-core/master";
+import { ServerError } from "../server-core/errors";
+import { parseBytes, parseDuration, parseIntArg } from "./args";
+
+export const SERVE_HELP = `Usage: moonscope serve <app.lua> [options]
+
+Runs a Lua app on Moonscope's multi-worker HTTP/1.1 server.
+
+Options:
+  --port N               port to listen on (default 8080; 0 picks a free one)
+  --host ADDR            address to bind (default 127.0.0.1)
+  --workers N            worker processes (default: number of CPUs)
+  --no-stages            turn per-stage timing off (to measure its cost)
+  --stats                answer GET /__moonscope/stats with merged statistics
+  --handler-timeout T    stop a handler after T (default 1s; 0 turns the watchdog off)
+  --memory-limit SIZE    Lua heap limit per worker (default 256MB)
+  --request-timeout T    408 for a request still arriving after T (default 10s)
+  --keep-alive-timeout T close idle keep-alive connections after T (default 5s)
+  --max-body SIZE        413 for bodies over SIZE (default 1MB)
+  --allow LIBS           give handlers io, os and/or require (comma list; off by default)
+  --json-log             log lines as JSON
+`;
+
+export function serveOptionsFrom(argv: string[]): ServeOptions {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      port: { type: "string" },
+      host: { type: "string" },
+      workers: { type: "string" },
+      "no-stages": { type: "boolean" },
+      stats: { type: "boolean" },
+      "handler-timeout": { type: "string" },
+      "memory-limit": { type: "string" },
+      "request-timeout": { type: "string" },
+      "keep-alive-timeout": { type: "string" },
+      "max-body": { type: "string" },
+      allow: { type: "string" },
+      "json-log": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(SERVE_HELP);
+    process.exit(0);
+  }
+  if (positionals.length !== 1) throw new ServerError("MS_ERR_USAGE", "serve needs exactly one app file, e.g. moonscope serve examples/hello/app.lua");
+  const allow: ServeOptions["allow"] = {};
+  for (const lib of (values.allow ?? "").split(",").filter(Boolean)) {
+    if (lib !== "io" && lib !== "os" && lib !== "require") throw new ServerError("MS_ERR_USAGE", `--allow takes io, os and require, not ${lib}`);
+    allow[lib] = true;
+  }
+  return {
+    ...DEFAULT_SERVE,
+    appFile: positionals[0],
+    port: values.port !== undefined ? parseIntArg("--port", values.port, 0, 65535) : DEFAULT_SERVE.port,
+    host: values.host ?? DEFAULT_SERVE.host,
+    workers: values.workers !== undefined ? parseIntArg("--workers", values.workers, 1, 256) : DEFAULT_SERVE.workers,
+    stages: !values["no-stages"],
+    statsEndpoint: !!values.stats,
+    handlerTimeoutMs: values["handler-timeout"] !== undefined ? parseDuration("--handler-timeout", values["handler-timeout"]) : DEFAULT_SERVE.handlerTimeoutMs,
+    memoryLimitBytes: values["memory-limit"] !== undefined ? parseBytes("--memory-limit", values["memory-limit"]) : DEFAULT_SERVE.memoryLimitBytes,
+    requestTimeoutMs: values["request-timeout"] !== undefined ? parseDuration("--request-timeout", values["request-timeout"]) : DEFAULT_SERVE.requestTimeoutMs,
+    keepAliveTimeoutMs: values["keep-alive-timeout"] !== undefined ? parseDuration("--keep-alive-timeout", values["keep-alive-timeout"]) : DEFAULT_SERVE.keepAliveTimeoutMs,
+    maxBodyBytes: values["max-body"] !== undefined ? parseBytes("--max-body", values["max-body"]) : DEFAULT_SERVE.maxBodyBytes,
+    allow,
+  };
+}
+
+export async function serveCommand(argv: string[]): Promise<number> {
+  const opts = serveOptionsFrom(argv);
+  const jsonLog = argv.includes("--json-log");
+  const log = (level: "info" | "warn" | "error", message: string) => {
+    const line = jsonLog ? JSON.stringify({ time: new Date().toISOString(), level, message }) : `${level === "info" ? "" : level + ": "}${message}`;
+    (level === "info" ? process.stdout : process.stderr).write(line + "\n");
+  };
+  const master = new Master(opts, { log });
+  master.attachParent();
+  let stopping = false;
+  const stop = (sig: string) => {
+    if (stopping) {
+      log("warn", `${sig} again: killing the workers now`);
+      process.exit(130);
+    }
+    stopping = true;
+    log("info", `${sig}: finishing in-flight requests and stopping`);
+    void master.stop().then(() => {
+      master.toParent({ type: "exit", code: 0 });
+      process.exit(0);
+    });
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  try {
+    const { port, routes, pids } = await master.start();
+    const url = `http://${opts.host.includes(":") ? `[${opts.host}]` : opts.host}:${port}`;
+    log("info", `Moonscope serving ${opts.appFile} at ${url} with ${opts.workers} worker${opts.workers > 1 ? "s" : ""} (stages ${opts.stages ? "on" : "off"})`);
+    const w = Math.max(...routes.map((r) => r.method.length + r.path.length + 1));
+    for (const r of routes) log("info", `  ${(r.method + " " + r.path).padEnd(w)}  ${r.name}  (${opts.appFile}:${r.line})`);
+    log("info", "Press Ctrl-C to stop.");
+    master.toParent({ type: "ready", port, host: opts.host, workers: opts.workers, pids, routes });
+    return await new Promise<number>(() => {});
+  } catch (e) {
+    const err = e instanceof ServerError ? e : new ServerError("MS_ERR_WORKER_START", (e as Error).message);
+    master.toParent({ type: "start-error", code: err.code, message: err.message, details: err.details });
+    throw err;
+  }
+}

@@ -1,0 +1,79 @@
+// Load with wrk (the lighter generator on a 2-core machine); results read from a Lua `done` hook.
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { sampleCpu } from "./proc-cpu";
+import type { LoadOptions, LoadResult } from "./types";
+
+let cachedPath: string | null | undefined;
+/** Path of wrk when installed, else null. */
+export function findWrk(): string | null {
+  if (cachedPath !== undefined) return cachedPath;
+  const r = spawnSync("sh", ["-c", "command -v wrk"], { encoding: "utf8" });
+  cachedPath = r.status === 0 && r.stdout.trim() ? r.stdout.trim() : null;
+  return cachedPath;
+}
+
+const MARK = "MOONSCOPE_WRK ";
+
+function script(opts: LoadOptions): string {
+  const lines: string[] = [];
+  lines.push(`wrk.method = ${JSON.stringify(opts.method ?? "GET")}`);
+  if (opts.body !== undefined) lines.push(`wrk.body = ${luaString(opts.body)}`);
+  for (const [k, v] of Object.entries(opts.headers ?? {})) lines.push(`wrk.headers[${luaString(k)}] = ${luaString(v)}`);
+  lines.push(`
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('${MARK}{"requests":%d,"duration_us":%d,"bytes":%d,"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d,"min":%d,"mean":%f,"max":%d,"p50":%d,"p90":%d,"p99":%d,"p999":%d}\\n',
+    summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.status, e.timeout,
+    latency.min, latency.mean, latency.max, latency:percentile(50), latency:percentile(90), latency:percentile(99), latency:percentile(99.9)))
+end`);
+  return lines.join("\n");
+}
+
+function luaString(s: string): string {
+  return '"' + s.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n").replace(/\r/g, "\\r") + '"';
+}
+
+export async function runWrk(opts: LoadOptions, signal?: AbortSignal): Promise<LoadResult> {
+  const bin = findWrk();
+  if (!bin) throw Object.assign(new Error("wrk is not installed (apt-get install wrk), or use --load autocannon"), { code: "MS_ERR_LOAD_MISSING" });
+  if (opts.rate) throw Object.assign(new Error("wrk cannot hold a fixed rate; --rate uses autocannon"), { code: "MS_ERR_USAGE" });
+  const dir = mkdtempSync(path.join(tmpdir(), "moonscope-wrk-"));
+  const file = path.join(dir, "report.lua");
+  writeFileSync(file, script(opts));
+  const threads = Math.max(1, Math.min(opts.threads ?? 1, opts.connections));
+  const seconds = Math.max(1, Math.round(opts.durationMs / 1000));
+  const child = spawn(bin, ["-t", String(threads), "-c", String(opts.connections), "-d", `${seconds}s`, "--timeout", "10s", "-s", file, opts.url], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const cpu = sampleCpu(child.pid!);
+  const onAbort = () => child.kill("SIGINT");
+  signal?.addEventListener("abort", onAbort);
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (d) => (out += d));
+  child.stderr.on("data", (d) => (err += d));
+  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  signal?.removeEventListener("abort", onAbort);
+  const cpuPercent = cpu.stop();
+  rmSync(dir, { recursive: true, force: true });
+  const line = out.split("\n").find((l) => l.startsWith(MARK));
+  if (!line) {
+    throw Object.assign(new Error(`wrk failed (exit ${code}): ${(err || out).trim().split("\n").slice(-3).join(" ")}`), { code: "MS_ERR_LOAD_FAILED" });
+  }
+  const r = JSON.parse(line.slice(MARK.length));
+  const durationMs = r.duration_us / 1000;
+  return {
+    generator: "wrk",
+    requests: r.requests,
+    durationMs,
+    rps: r.requests / (durationMs / 1000),
+    bytesPerSec: r.bytes / (durationMs / 1000),
+    latencyUs: { min: r.min, mean: r.mean, p50: r.p50, p90: r.p90, p99: r.p99, p999: r.p999, max: r.max },
+    non2xx: r.status,
+    errors: r.connect + r.read + r.write + r.timeout,
+    cpuPercent,
+  };
+}

@@ -1,0 +1,53 @@
+// Entry of a worker process (forked by the master through node:cluster).
+import cluster from "node:cluster";
+import { readFileSync } from "node:fs";
+import { ServerWorker, type WorkerOptions } from "./worker";
+import { ServerError } from "./errors";
+import type { FromWorker, ToWorker } from "./ipc";
+
+function send(msg: FromWorker): void {
+  if (process.connected) process.send!(msg);
+}
+
+async function main(): Promise<void> {
+  const opts = JSON.parse(process.env.MOONSCOPE_WORKER ?? "{}") as WorkerOptions;
+  let statsSeq = 0;
+  const pendingStats = new Map<number, (json: string) => void>();
+  const worker = new ServerWorker(opts, {
+    send: (m) => send(m as FromWorker),
+    requestMergedStats(cb) {
+      const id = ++statsSeq;
+      pendingStats.set(id, cb);
+      send({ type: "merged-stats-request", id });
+    },
+    log: (level, code, message) => send({ type: "event", level, code, message }),
+  });
+  process.on("message", (m: ToWorker) => {
+    if (m.type === "stats") send({ type: "stats", id: m.id, snapshot: worker.snapshot(!!m.reset) });
+    else if (m.type === "merged-stats") {
+      const cb = pendingStats.get(m.id);
+      pendingStats.delete(m.id);
+      cb?.(m.json);
+    } else if (m.type === "shutdown") {
+      void worker.shutdown(m.graceMs).then(() => process.exit(0));
+    }
+  });
+  // The master is gone (killed, crashed): never outlive it.
+  process.on("disconnect", () => process.exit(0));
+  // Signals go to the master, which shuts workers down in order; a worker ignores them so a
+  // Ctrl-C in a terminal (sent to the whole process group) does not cut requests short.
+  process.on("SIGINT", () => {});
+  process.on("SIGTERM", () => {});
+  try {
+    const source = readFileSync(opts.appFile);
+    const { routes } = await worker.start(source);
+    send({ type: "ready", worker: opts.worker, routes });
+  } catch (e) {
+    const err = e instanceof ServerError ? e : new ServerError("MS_ERR_WORKER_START", (e as Error).message);
+    send({ type: "load-error", code: err.code, message: err.message, details: err.details });
+    process.exitCode = 1;
+    setImmediate(() => process.exit(1));
+  }
+}
+
+if (!cluster.isPrimary || process.env.MOONSCOPE_WORKER) void main();

@@ -1,0 +1,476 @@
+// One worker process: a Lua state, a router, and the HTTP connections the master's shared listening
+// socket hands it. Every request runs synchronously through the stages parse -> extract -> queue ->
+// context -> handler -> serialize -> write, each timed with performance.now() into per-route histograms.
+import net from "node:net";
+import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
+import { LuaApp, ResponseKind, type HandlerResult, type LuaRoute } from "./lua/app";
+import { LUA_MASKCOUNT } from "./lua/runtime";
+import { Router } from "./router";
+import { RouteStats, STAGE_COUNT, S_CONTEXT, S_EXTRACT, S_HANDLER, S_PARSE, S_QUEUE, S_SERIALIZE, S_WRITE } from "./stages";
+import { RequestParser, type HttpParseError, type ParsedRequest } from "./http/parser";
+import { parseQuery } from "./http/query";
+import { CONN_CLOSE, CONN_KEEP_ALIVE, CT_JSON, CT_TEXT, currentDateLine, errorBody, renderHeaders, statusLine } from "./http/response";
+import { startWatchdog, type Watchdog } from "./watchdog";
+import { ServerError } from "./errors";
+import { LogHistogram } from "../profile/histogram";
+import type { RouteInfo, WorkerResources, WorkerSnapshot } from "./ipc";
+
+export interface WorkerOptions {
+  worker: number;
+  appFile: string;
+  chunkName: string;
+  host: string;
+  port: number;
+  stages: boolean;
+  /** Answer GET /__moonscope/stats (aggregated over workers through the master). */
+  statsEndpoint: boolean;
+  handlerTimeoutMs: number;
+  memoryLimitBytes: number;
+  /** A request whose bytes are still arriving after this long gets 408 and a close (slowloris). */
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxBodyBytes: number;
+  allow: { io?: boolean; os?: boolean; require?: boolean };
+}
+
+export interface WorkerHost {
+  /** Sends a message to the master. */
+  send(msg: unknown): void;
+  /** Asks the master for merged stats of all workers (for /__moonscope/stats). */
+  requestMergedStats(cb: (json: string) => void): void;
+  log(level: "info" | "warn" | "error", code: string, message: string): void;
+}
+
+const STATS_PATH = "/__moonscope/stats";
+const now = performance.now.bind(performance);
+
+interface Conn {
+  socket: net.Socket;
+  parser: RequestParser;
+  /** performance.now() when the current data event began; parse of the next pipelined request starts no earlier. */
+  mark: number;
+  lastActivity: number;
+  requestStartedAt: number;
+  closing: boolean;
+  busy: boolean;
+}
+
+export class ServerWorker {
+  private readonly opts: WorkerOptions;
+  private readonly host: WorkerHost;
+  private app!: LuaApp;
+  private router!: Router<LuaRoute>;
+  private server!: net.Server;
+  private watchdog: Watchdog | null = null;
+  private readonly conns = new Set<Conn>();
+  private readonly stats = new Map<LuaRoute, RouteStats>();
+  private readonly unmatched = new RouteStats("(unmatched)");
+  private readonly durations = new Float64Array(STAGE_COUNT);
+  private readonly eld = monitorEventLoopDelay({ resolution: 10 });
+  private readonly gc = new LogHistogram();
+  private gcObserver: PerformanceObserver | null = null;
+  private cpuAt = process.cpuUsage();
+  private cpuWallAt = now();
+  private readonly startedAt = now();
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private shuttingDown = false;
+  private hookFn = 0;
+  private readonly logDedup = new Map<string, { at: number; suppressed: number }>();
+
+  constructor(opts: WorkerOptions, host: WorkerHost) {
+    this.opts = opts;
+    this.host = host;
+  }
+
+  async start(source: Buffer): Promise<{ port: number; routes: RouteInfo[] }> {
+    const o = this.opts;
+    this.app = await LuaApp.load(source, { chunkName: o.chunkName, memoryLimitBytes: o.memoryLimitBytes, allow: o.allow });
+    if (this.app.routes.length === 0) {
+      throw new ServerError("MS_ERR_APP_NO_ROUTES", `${o.chunkName} defines no route handlers. Define one like: function api.hello.get(ctx) return api.json { ok = true } end`);
+    }
+    this.router = new Router(this.app.routes);
+    for (const r of this.app.routes) this.stats.set(r, new RouteStats(`${r.method} ${r.path}`));
+    this.installInterrupt();
+    if (o.handlerTimeoutMs > 0) this.watchdog = await startWatchdog(o.handlerTimeoutMs, () => this.interruptLua());
+    this.eld.enable();
+    try {
+      this.gcObserver = new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) this.gc.record(e.duration * 1e6);
+      });
+      this.gcObserver.observe({ entryTypes: ["gc"] });
+    } catch {
+      this.gcObserver = null;
+    }
+    this.server = net.createServer({ noDelay: true }, (s) => this.onConnection(s));
+    const port = await new Promise<number>((resolve, reject) => {
+      this.server.once("error", (e: NodeJS.ErrnoException) => {
+        if (e.code === "EADDRINUSE") {
+          reject(new ServerError("MS_ERR_PORT_IN_USE", `port ${o.port} on ${o.host} is already in use; stop the other server or pass --port 0 for a free port`));
+        } else if (e.code === "EACCES") {
+          reject(new ServerError("MS_ERR_LISTEN", `not allowed to listen on ${o.host}:${o.port}; use a port above 1023`));
+        } else {
+          reject(new ServerError("MS_ERR_LISTEN", `cannot listen on ${o.host}:${o.port}: ${e.message}`));
+        }
+      });
+      this.server.listen({ port: o.port, host: o.host }, () => resolve((this.server.address() as net.AddressInfo).port));
+    });
+    this.server.on("error", (e) => this.host.log("error", "MS_ERR_LISTEN", `listening socket error: ${e.message}`));
+    this.sweepTimer = setInterval(() => this.sweep(), Math.max(50, Math.min(1000, o.requestTimeoutMs / 4)));
+    this.sweepTimer.unref();
+    const routes = this.app.routes.map((r) => ({ method: r.method, path: r.path, name: r.name, line: r.line }));
+    return { port, routes };
+  }
+
+  // ---- Lua interruption (see watchdog.ts) ----
+  private installInterrupt(): void {
+    const { rt, L } = this.app;
+    this.hookFn = rt.addHookFunction((l) => {
+      rt.x.lua_sethook(l, 0, 0, 0);
+      rt.pushString(l, `handler stopped: it ran longer than ${this.opts.handlerTimeoutMs} ms`);
+      rt.x.lua_error(l);
+    });
+    void L;
+  }
+
+  private interruptLua(): void {
+    this.app.timedOut = true;
+    this.app.rt.x.lua_sethook(this.app.L, this.hookFn, LUA_MASKCOUNT, 1);
+  }
+
+  // ---- connections ----
+  private onConnection(socket: net.Socket): void {
+    if (this.shuttingDown) {
+      socket.destroy();
+      return;
+    }
+    const conn: Conn = {
+      socket,
+      parser: new RequestParser({ maxBodyBytes: this.opts.maxBodyBytes }),
+      mark: 0,
+      lastActivity: now(),
+      requestStartedAt: 0,
+      closing: false,
+      busy: false,
+    };
+    this.conns.add(conn);
+    conn.parser.onContinue = () => socket.write("HTTP/1.1 100 Continue\r\n\r\n");
+    const onRequest = (req: ParsedRequest) => this.onRequest(conn, req);
+    const onError = (e: HttpParseError) => this.onParseError(conn, e);
+    socket.on("data", (chunk: Buffer) => {
+      const t = now();
+      conn.mark = t;
+      conn.lastActivity = t;
+      if (conn.closing) return;
+      if (!conn.parser.inRequest) conn.requestStartedAt = t;
+      conn.parser.execute(chunk, t, onRequest, onError);
+    });
+    socket.on("error", () => {
+      // ECONNRESET and friends: the peer went away; nothing to answer.
+    });
+    socket.on("close", () => this.conns.delete(conn));
+    socket.on("end", () => {
+      // Half-close from the client: finish what we have, then close our side.
+      if (!conn.busy) socket.end();
+      conn.closing = true;
+    });
+  }
+
+  private onParseError(conn: Conn, e: HttpParseError): void {
+    this.unmatched.count(e.status);
+    this.writeError(conn, e.status, e.code, e.message, false, null);
+    conn.closing = true;
+  }
+
+  private onRequest(conn: Conn, req: ParsedRequest): void {
+    const d = this.durations;
+    const timed = this.opts.stages;
+    let tParsed = 0;
+    if (timed) {
+      tParsed = now();
+      const parseStart = req.firstByteAt > conn.mark ? req.firstByteAt : conn.mark;
+      // Waiting behind earlier pipelined requests of this connection is queueing, not parsing.
+      d[S_QUEUE] = parseStart - req.firstByteAt > 0 ? parseStart - req.firstByteAt : 0;
+      d[S_PARSE] = tParsed - parseStart;
+    }
+    // Whatever follows in this chunk is a new request that started arriving now.
+    conn.requestStartedAt = conn.mark;
+
+    const keepAlive = req.keepAlive && !this.shuttingDown;
+    const head = req.method === "HEAD";
+    const m = this.router.match(req.method, req.path);
+    if (m.kind !== "ok") {
+      if (req.path === STATS_PATH && this.opts.statsEndpoint && (req.method === "GET" || req.method === "HEAD")) {
+        this.answerStats(conn, keepAlive, head);
+        return;
+      }
+      if (m.kind === "method") {
+        this.unmatched.count(405);
+        this.writeError(conn, 405, "MS_ERR_METHOD_NOT_ALLOWED", `${req.method} is not allowed on ${req.path}; allowed: ${m.allow.join(", ")}`, keepAlive, "Allow: " + m.allow.join(", ") + "\r\n", head);
+      } else {
+        this.unmatched.count(404);
+        this.writeError(conn, 404, "MS_ERR_NOT_FOUND", `no route for ${req.method} ${req.path}`, keepAlive, null, head);
+      }
+      this.finish(conn, keepAlive);
+      return;
+    }
+    const route = m.route;
+    const stats = this.stats.get(route)!;
+    let query: string[] | null = null;
+    if (req.rawQuery !== "") {
+      query = parseQuery(req.rawQuery);
+      if (query === null) {
+        stats.count(400);
+        this.writeError(conn, 400, "MS_ERR_HTTP_BAD_ENCODING", "the query string has invalid percent-encoding", false, null, head);
+        conn.closing = true;
+        return;
+      }
+    }
+    let t = 0;
+    if (timed) {
+      t = now();
+      d[S_EXTRACT] = t - tParsed;
+    }
+
+    const app = this.app;
+    let result: HandlerResult | null = null;
+    let failure: { status: number; code: string; message: string } | null = null;
+    try {
+      app.pushContext(route, req.method, req.path, m.params, query, req.headers, req.body);
+    } catch (e) {
+      app.rt.x.lua_settop(app.L, 2);
+      failure = { status: 500, code: "MS_ERR_LUA_STATE", message: `could not build ctx: ${(e as Error).message}` };
+    }
+    if (timed) {
+      const t2 = now();
+      d[S_CONTEXT] = t2 - t;
+      t = t2;
+    }
+    if (failure === null) {
+      const wd = this.watchdog;
+      if (wd) wd.enter();
+      const outcome = app.call();
+      if (wd) wd.leave();
+      if (timed) {
+        const t2 = now();
+        d[S_HANDLER] = t2 - t;
+        t = t2;
+      }
+      if (outcome.ok) {
+        try {
+          result = app.readResult();
+        } catch (e) {
+          const err = e as ServerError;
+          failure = { status: 500, code: err.code ?? "MS_ERR_LUA_RESULT", message: err.message };
+          this.logOnce("error", failure.code, `${stats.route}: ${err.message}`);
+        }
+      } else if (outcome.kind === "timeout") {
+        failure = { status: 503, code: "MS_ERR_LUA_TIMEOUT", message: outcome.message };
+        this.logOnce("warn", "MS_ERR_LUA_TIMEOUT", `${stats.route}: ${outcome.message} (handler ${route.name} at ${this.opts.chunkName}:${route.line})`);
+      } else if (outcome.kind === "memory") {
+        failure = { status: 503, code: "MS_ERR_LUA_MEMORY", message: outcome.message };
+        this.logOnce("warn", "MS_ERR_LUA_MEMORY", `${stats.route}: ${outcome.message}`);
+      } else {
+        failure = { status: 500, code: "MS_ERR_LUA_RUNTIME", message: outcome.message };
+        this.logOnce("error", "MS_ERR_LUA_RUNTIME", `${stats.route}: ${outcome.traceback}`);
+      }
+    } else if (timed) {
+      d[S_HANDLER] = 0;
+    }
+
+    let status: number;
+    let out: string | Buffer;
+    let body: Buffer | null = null;
+    if (failure === null && result !== null) {
+      status = result.status;
+      let extra = "";
+      let contentType = result.kind === ResponseKind.Json ? CT_JSON : result.kind === ResponseKind.Text ? CT_TEXT : "";
+      if (result.headers !== null) {
+        const h = renderHeaders(result.headers);
+        if ("error" in h) {
+          failure = { status: 500, code: "MS_ERR_LUA_RESULT", message: h.error };
+          this.logOnce("error", "MS_ERR_LUA_RESULT", `${stats.route}: ${h.error}`);
+        } else {
+          extra = h.text;
+          if (h.hasContentType) contentType = "";
+        }
+      }
+      if (failure === null) {
+        const conn_ = keepAlive ? (req.httpMinor === 0 ? CONN_KEEP_ALIVE : "") : CONN_CLOSE;
+        const noBody = status === 204 || status === 304 || (status >= 100 && status < 200);
+        if (typeof result.body === "string") {
+          const len = Buffer.byteLength(result.body);
+          out = statusLine(status) + contentType + "Content-Length: " + len + "\r\n" + currentDateLine() + conn_ + extra + "\r\n" + (head ? "" : result.body);
+        } else if (result.body !== null && !noBody) {
+          out = statusLine(status) + contentType + "Content-Length: " + result.body.length + "\r\n" + currentDateLine() + conn_ + extra + "\r\n";
+          if (!head) body = result.body;
+        } else {
+          out = statusLine(status) + (noBody ? "" : "Content-Length: 0\r\n") + currentDateLine() + conn_ + extra + "\r\n";
+        }
+      }
+    }
+    if (failure !== null) {
+      status = failure.status;
+      const errText = errorBody(failure.code, failure.message);
+      out =
+        statusLine(status) + CT_JSON + "Content-Length: " + Buffer.byteLength(errText) + "\r\n" + currentDateLine() + (keepAlive ? "" : CONN_CLOSE) + "\r\n" + (head ? "" : errText);
+    }
+    if (timed) {
+      const t2 = now();
+      d[S_SERIALIZE] = t2 - t;
+      t = t2;
+    }
+    const socket = conn.socket;
+    if (body === null) socket.write(out!);
+    else {
+      socket.cork();
+      socket.write(out!, "latin1");
+      socket.write(body);
+      socket.uncork();
+    }
+    if (timed) {
+      const t2 = now();
+      d[S_WRITE] = t2 - t;
+      conn.mark = t2;
+      stats.record(d, status!);
+    } else stats.count(status!);
+    this.finish(conn, keepAlive);
+  }
+
+  private finish(conn: Conn, keepAlive: boolean): void {
+    if (!keepAlive) {
+      conn.closing = true;
+      conn.socket.end();
+    }
+  }
+
+  private writeError(conn: Conn, status: number, code: string, message: string, keepAlive: boolean, extraHeaders: string | null, head = false): void {
+    if (conn.socket.destroyed) return;
+    const body = errorBody(code, message);
+    conn.socket.write(
+      statusLine(status) +
+        CT_JSON +
+        "Content-Length: " +
+        Buffer.byteLength(body) +
+        "\r\n" +
+        currentDateLine() +
+        (keepAlive ? "" : CONN_CLOSE) +
+        (extraHeaders ?? "") +
+        "\r\n" +
+        (head ? "" : body),
+    );
+    if (!keepAlive) conn.socket.end();
+  }
+
+  private answerStats(conn: Conn, keepAlive: boolean, head: boolean): void {
+    conn.busy = true;
+    conn.parser.pause();
+    this.host.requestMergedStats((json) => {
+      conn.busy = false;
+      if (conn.socket.destroyed) return;
+      conn.socket.write(
+        statusLine(200) + CT_JSON + "Content-Length: " + Buffer.byteLength(json) + "\r\n" + currentDateLine() + (keepAlive ? "" : CONN_CLOSE) + "Cache-Control: no-store\r\n\r\n" + (head ? "" : json),
+      );
+      if (!keepAlive || conn.closing) {
+        conn.closing = true;
+        conn.socket.end();
+        return;
+      }
+      conn.parser.resume();
+      conn.mark = now();
+      conn.parser.execute(EMPTY, conn.mark, (r) => this.onRequest(conn, r), (e) => this.onParseError(conn, e));
+    });
+  }
+
+  /** 408 for requests whose bytes stopped arriving; close idle keep-alive connections. */
+  private sweep(): void {
+    const t = now();
+    for (const c of this.conns) {
+      if (c.busy || c.socket.destroyed) continue;
+      if (c.parser.inRequest) {
+        if (c.requestStartedAt !== 0 && t - c.requestStartedAt > this.opts.requestTimeoutMs) {
+          this.unmatched.count(408);
+          this.writeError(c, 408, "MS_ERR_HTTP_TIMEOUT", `the request was not received completely within ${this.opts.requestTimeoutMs} ms`, false, null);
+          c.closing = true;
+          c.socket.destroySoon();
+        }
+      } else if (t - c.lastActivity > this.opts.keepAliveTimeoutMs) {
+        c.socket.end();
+        c.socket.destroySoon();
+      }
+    }
+  }
+
+  // ---- stats ----
+  snapshot(reset: boolean): WorkerSnapshot {
+    const routes = [...this.stats.values(), this.unmatched].filter((s) => s.requests > 0).map((s) => s.toJSON());
+    const cpu = process.cpuUsage(this.cpuAt);
+    const wall = now() - this.cpuWallAt;
+    const eld = new LogHistogram();
+    const pct = this.eld.percentiles;
+    let prev = 0;
+    const count = (this.eld as unknown as { count?: number }).count ?? 0;
+    for (const [p, v] of pct) {
+      if (count > 0) eld.recordN(v, Math.round(((p - prev) / 100) * count));
+      prev = p;
+    }
+    const resources: WorkerResources = {
+      worker: this.opts.worker,
+      pid: process.pid,
+      cpuPercent: wall > 0 ? ((cpu.user + cpu.system) / 1000 / wall) * 100 : 0,
+      rssBytes: process.memoryUsage.rss(),
+      luaHeapBytes: this.app.rt.heapBytes,
+      eventLoopDelay: eld.toJSON(),
+      gcPause: this.gc.toJSON(),
+      connections: this.conns.size,
+      uptimeMs: now() - this.startedAt,
+    };
+    this.cpuAt = process.cpuUsage();
+    this.cpuWallAt = now();
+    if (reset) {
+      for (const s of this.stats.values()) s.reset();
+      this.unmatched.reset();
+      this.eld.reset();
+      this.gc.reset();
+    }
+    return { worker: this.opts.worker, pid: process.pid, routes, resources };
+  }
+
+  /** Stops accepting, lets in-flight responses go out, closes idle connections; resolves when all are closed. */
+  async shutdown(graceMs: number): Promise<void> {
+    this.shuttingDown = true;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        for (const c of this.conns) c.socket.destroy();
+        resolve();
+      }, graceMs);
+      timer.unref();
+      this.server.close(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      for (const c of this.conns) {
+        if (!c.parser.inRequest && !c.busy) c.socket.end();
+      }
+    });
+    clearInterval(this.sweepTimer);
+    this.eld.disable();
+    this.gcObserver?.disconnect();
+    await this.watchdog?.stop();
+  }
+
+  private logOnce(level: "info" | "warn" | "error", code: string, message: string): void {
+    const key = code + message.split("\n")[0];
+    const t = now();
+    const seen = this.logDedup.get(key);
+    if (seen && t - seen.at < 5000) {
+      seen.suppressed++;
+      return;
+    }
+    const suffix = seen && seen.suppressed > 0 ? ` (and ${seen.suppressed} more like it in the last 5 s)` : "";
+    this.logDedup.set(key, { at: t, suppressed: 0 });
+    if (this.logDedup.size > 1000) this.logDedup.clear();
+    this.host.log(level, code, message + suffix);
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
