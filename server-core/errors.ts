@@ -16,7 +16,7 @@ export type ServerErrorCode =
   | "MS_ERR_WORKER_START"
   | "MS_ERR_NOT_FOUND"
   | "MS_ERR_METHOD_NOT_ALLOWED"
-  | "MS_ERR_HTTP_TIMEOUT";
+  | "MS_ERR_PROFILE";
 
 export class ServerError extends Error {
   readonly code: ServerErrorCode;
@@ -37,7 +37,6 @@ export const STATUS_OF: Partial<Record<ServerErrorCode, number>> = {
   MS_ERR_LUA_MEMORY: 503,
   MS_ERR_NOT_FOUND: 404,
   MS_ERR_METHOD_NOT_ALLOWED: 405,
-  MS_ERR_HTTP_TIMEOUT: 408,
 };
 
 /** Formats an error for a terminal: "error MS_ERR_X: message" (no stack: the message says what to do). */

@@ -2,6 +2,26 @@
 // (the daemon, a test, the bench) that started `moonscope serve` with an IPC channel.
 import type { HistogramData } from "../profile/histogram";
 import type { RouteStatsData } from "./stages";
+import type { LuaProfileData } from "./lua/sampler";
+
+export type { LuaProfileData, LuaFrameInfo } from "./lua/sampler";
+
+export interface ProfileStartOptions {
+  /** V8 CPU profiler sampling interval. */
+  cpuIntervalUs: number;
+  /** Lua stack sampling interval while a handler runs; 0 turns the Lua sampler off. */
+  luaIntervalMs: number;
+}
+
+/** What one worker's profilers saw between profile-start and profile-stop. */
+export interface WorkerProfile {
+  worker: number;
+  pid: number;
+  /** A V8 .cpuprofile object (Profiler.stop), null if the CPU profiler did not run. */
+  cpuprofile: unknown;
+  lua: LuaProfileData | null;
+  error?: string;
+}
 
 export interface RouteInfo {
   method: string;
@@ -15,6 +35,9 @@ export interface WorkerResources {
   pid: number;
   /** CPU% of one core since the previous snapshot. */
   cpuPercent: number;
+  /** Cumulative CPU time of the process (for percentages over any window the reader picks). */
+  cpuUserMs: number;
+  cpuSystemMs: number;
   rssBytes: number;
   luaHeapBytes: number;
   eventLoopDelay: HistogramData;
@@ -43,6 +66,8 @@ export type FromWorker =
   | { type: "ready"; worker: number; routes: RouteInfo[] }
   | { type: "load-error"; code: string; message: string; details?: Record<string, unknown> }
   | { type: "stats"; id: number; snapshot: WorkerSnapshot }
+  | { type: "profile-started"; id: number; error?: string }
+  | { type: "profile"; id: number; profile: WorkerProfile }
   /** A worker answering GET /__moonscope/stats needs every worker's numbers. */
   | { type: "merged-stats-request"; id: number }
   | { type: "event"; level: "info" | "warn" | "error"; code: string; message: string };
@@ -51,6 +76,8 @@ export type FromWorker =
 export type ToWorker =
   | { type: "stats"; id: number; reset?: boolean }
   | { type: "merged-stats"; id: number; json: string }
+  | ({ type: "profile-start"; id: number } & ProfileStartOptions)
+  | { type: "profile-stop"; id: number }
   | { type: "shutdown"; graceMs: number };
 
 // master -> parent
@@ -58,8 +85,14 @@ export type FromMaster =
   | { type: "ready"; port: number; host: string; workers: number; pids: number[]; routes: RouteInfo[] }
   | { type: "start-error"; code: string; message: string; details?: Record<string, unknown> }
   | { type: "stats"; id: number; snapshot: StatsSnapshot }
+  | { type: "profile-started"; id: number; workers: number[]; errors: string[] }
+  | { type: "profiles"; id: number; profiles: WorkerProfile[]; missing: number[] }
   | { type: "event"; level: "info" | "warn" | "error"; code: string; message: string; worker?: number }
   | { type: "exit"; code: number };
 
 // parent -> master
-export type ToMaster = { type: "stats"; id: number; reset?: boolean } | { type: "shutdown" };
+export type ToMaster =
+  | { type: "stats"; id: number; reset?: boolean }
+  | ({ type: "profile-start"; id: number } & ProfileStartOptions)
+  | { type: "profile-stop"; id: number }
+  | { type: "shutdown" };

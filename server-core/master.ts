@@ -6,7 +6,7 @@ import { existsSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { ServerError } from "./errors";
-import type { FromMaster, FromWorker, RouteInfo, StatsSnapshot, ToMaster, ToWorker, WorkerSnapshot } from "./ipc";
+import type { FromMaster, FromWorker, ProfileStartOptions, RouteInfo, StatsSnapshot, ToMaster, ToWorker, WorkerProfile, WorkerSnapshot } from "./ipc";
 import type { WorkerOptions } from "./worker";
 
 export interface ServeOptions {
@@ -62,8 +62,8 @@ export class Master {
   private port = 0;
   routes: RouteInfo[] = [];
   private restarts = 0;
-  private statsSeq = 0;
-  private readonly pending = new Map<number, { want: Set<number>; got: WorkerSnapshot[]; done: (s: StatsSnapshot) => void; timer: NodeJS.Timeout }>();
+  private askSeq = 0;
+  private readonly pending = new Map<number, { want: Set<number>; got: Map<number, FromWorker>; done: (r: { got: Map<number, FromWorker>; missing: number[] }) => void; timer: NodeJS.Timeout }>();
   private exitWaiters: (() => void)[] = [];
 
   constructor(opts: ServeOptions, events: MasterEvents) {
@@ -136,7 +136,9 @@ export class Master {
           onFail(new ServerError(m.code as never, m.message, m.details ?? {}));
           break;
         case "stats":
-          this.onStats(m.id, m.snapshot);
+        case "profile-started":
+        case "profile":
+          this.onReply(m.id, slot.index, m);
           break;
         case "merged-stats-request":
           void this.collectStats(false).then((s) => {
@@ -161,7 +163,12 @@ export class Master {
       slot.ready = false;
       slot.worker = null;
       for (const [id, p] of this.pending) {
-        if (p.want.delete(slot.index) && p.want.size === 0) this.finishStats(id);
+        if (p.want.has(slot.index)) {
+          // Keep it listed as missing: it died before answering.
+          p.want.delete(slot.index);
+          p.got.delete(slot.index);
+          if (p.want.size === 0) this.finishAsk(id, [slot.index]);
+        }
       }
       if (this.stopping) {
         this.checkAllExited();
@@ -191,47 +198,85 @@ export class Master {
     });
   }
 
-  /** Merged stats of every worker; workers that do not answer within a second are listed as missing. */
-  collectStats(reset: boolean): Promise<StatsSnapshot> {
+  /** Sends a request to every ready worker; resolves with the answers, listing workers that did not answer in time. */
+  private ask(make: (id: number) => ToWorker, timeoutMs: number): Promise<{ got: Map<number, FromWorker>; missing: number[] }> {
     return new Promise((resolve) => {
-      const id = ++this.statsSeq;
+      const id = ++this.askSeq;
       const want = new Set<number>();
       for (const s of this.slots) {
         if (s.worker && s.ready && s.worker.isConnected()) {
           want.add(s.index);
-          s.worker.send({ type: "stats", id, reset } satisfies ToWorker);
+          s.worker.send(make(id));
         }
       }
-      const timer = setTimeout(() => this.finishStats(id), STATS_TIMEOUT_MS);
+      const timer = setTimeout(() => this.finishAsk(id, []), timeoutMs);
       timer.unref();
-      this.pending.set(id, { want: new Set(want), got: [], done: resolve, timer });
-      if (want.size === 0) this.finishStats(id);
+      this.pending.set(id, { want, got: new Map(), done: resolve, timer });
+      if (want.size === 0) this.finishAsk(id, []);
     });
   }
 
-  private onStats(id: number, snap: WorkerSnapshot): void {
+  private onReply(id: number, worker: number, m: FromWorker): void {
     const p = this.pending.get(id);
-    if (!p) return;
-    p.got.push(snap);
-    p.want.delete(snap.worker);
-    if (p.want.size === 0) this.finishStats(id);
+    if (!p || !p.want.has(worker)) return;
+    p.got.set(worker, m);
+    p.want.delete(worker);
+    if (p.want.size === 0) this.finishAsk(id, []);
   }
 
-  private finishStats(id: number): void {
+  private finishAsk(id: number, died: number[]): void {
     const p = this.pending.get(id);
     if (!p) return;
     this.pending.delete(id);
     clearTimeout(p.timer);
-    p.got.sort((a, b) => a.worker - b.worker);
-    p.done({ time: Date.now(), workers: p.got, missing: [...p.want], restarts: this.restarts });
+    p.done({ got: p.got, missing: [...p.want, ...died].sort((a, b) => a - b) });
+  }
+
+  /** Merged stats of every worker; workers that do not answer within a second are listed as missing. */
+  async collectStats(reset: boolean): Promise<StatsSnapshot> {
+    const r = await this.ask((id) => ({ type: "stats", id, reset }), STATS_TIMEOUT_MS);
+    const workers = [...r.got.values()].map((m) => (m as { snapshot: WorkerSnapshot }).snapshot).sort((a, b) => a.worker - b.worker);
+    return { time: Date.now(), workers, missing: r.missing, restarts: this.restarts };
+  }
+
+  /** Starts the CPU profiler and the Lua sampler in every worker. */
+  async startProfiles(opts: ProfileStartOptions): Promise<{ workers: number[]; errors: string[] }> {
+    const r = await this.ask((id) => ({ type: "profile-start", id, ...opts }), 10_000);
+    const errors: string[] = [];
+    for (const [w, m] of r.got) if (m.type === "profile-started" && m.error) errors.push(`worker ${w}: ${m.error}`);
+    for (const w of r.missing) errors.push(`worker ${w} did not start profiling in time`);
+    return { workers: [...r.got.keys()].sort(), errors };
+  }
+
+  /** Stops profiling everywhere and gathers each worker's profile. */
+  async stopProfiles(): Promise<{ profiles: WorkerProfile[]; missing: number[] }> {
+    const r = await this.ask((id) => ({ type: "profile-stop", id }), 30_000);
+    const profiles = [...r.got.values()].map((m) => (m as { profile: WorkerProfile }).profile).sort((a, b) => a.worker - b.worker);
+    return { profiles, missing: r.missing };
   }
 
   /** Parent process (daemon, tests, bench) talking over the IPC channel of `moonscope serve`. */
   attachParent(): void {
     if (!process.send) return;
     process.on("message", (m: ToMaster) => {
-      if (m.type === "stats") void this.collectStats(!!m.reset).then((snapshot) => this.toParent({ type: "stats", id: m.id, snapshot }));
-      else if (m.type === "shutdown") void this.stop();
+      switch (m.type) {
+        case "stats":
+          void this.collectStats(!!m.reset).then((snapshot) => this.toParent({ type: "stats", id: m.id, snapshot }));
+          break;
+        case "profile-start":
+          void this.startProfiles(m).then((r) => this.toParent({ type: "profile-started", id: m.id, ...r }));
+          break;
+        case "profile-stop":
+          void this.stopProfiles().then((r) => this.toParent({ type: "profiles", id: m.id, ...r }));
+          break;
+        case "shutdown":
+          void this.stop();
+          break;
+        default: {
+          const _exhaustive: never = m;
+          void _exhaustive;
+        }
+      }
     });
     process.on("disconnect", () => void this.stop());
   }

@@ -28,6 +28,16 @@ async function main(): Promise<void> {
       const cb = pendingStats.get(m.id);
       pendingStats.delete(m.id);
       cb?.(m.json);
+    } else if (m.type === "profile-start") {
+      worker.startProfile({ cpuIntervalUs: m.cpuIntervalUs, luaIntervalMs: m.luaIntervalMs }).then(
+        () => send({ type: "profile-started", id: m.id }),
+        (e: Error) => send({ type: "profile-started", id: m.id, error: e.message }),
+      );
+    } else if (m.type === "profile-stop") {
+      worker.stopProfile().then(
+        (r) => send({ type: "profile", id: m.id, profile: { worker: opts.worker, pid: process.pid, cpuprofile: r.cpuprofile, lua: r.lua } }),
+        (e: Error) => send({ type: "profile", id: m.id, profile: { worker: opts.worker, pid: process.pid, cpuprofile: null, lua: null, error: e.message } }),
+      );
     } else if (m.type === "shutdown") {
       void worker.shutdown(m.graceMs).then(() => process.exit(0));
     }

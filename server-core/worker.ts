@@ -3,11 +3,12 @@
 // context -> handler -> serialize -> write, each timed with performance.now() into per-route histograms.
 import net from "node:net";
 import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
-import { LuaApp, ResponseKind, type HandlerResult, type LuaRoute } from "./lua/app";
+import { LuaApp, ResponseKind, type HandlerOutcome, type HandlerResult, type LuaRoute } from "./lua/app";
+import { LuaSampler, type LuaProfileData } from "./lua/sampler";
 import { LUA_MASKCOUNT } from "./lua/runtime";
 import { Router } from "./router";
 import { RouteStats, STAGE_COUNT, S_CONTEXT, S_EXTRACT, S_HANDLER, S_PARSE, S_QUEUE, S_SERIALIZE, S_WRITE } from "./stages";
-import { RequestParser, type HttpParseError, type ParsedRequest } from "./http/parser";
+import { HTTP_ERROR_CODES, RequestParser, type HttpParseError, type ParsedRequest } from "./http/parser";
 import { parseQuery } from "./http/query";
 import { CONN_CLOSE, CONN_KEEP_ALIVE, CT_JSON, CT_TEXT, currentDateLine, errorBody, renderHeaders, statusLine } from "./http/response";
 import { startWatchdog, type Watchdog } from "./watchdog";
@@ -42,6 +43,12 @@ export interface WorkerHost {
 }
 
 const STATS_PATH = "/__moonscope/stats";
+
+interface Failure {
+  status: number;
+  code: string;
+  message: string;
+}
 const now = performance.now.bind(performance);
 
 interface Conn {
@@ -62,6 +69,8 @@ export class ServerWorker {
   private router!: Router<LuaRoute>;
   private server!: net.Server;
   private watchdog: Watchdog | null = null;
+  /** Present only while a profile runs. */
+  private sampler: LuaSampler | null = null;
   private readonly conns = new Set<Conn>();
   private readonly stats = new Map<LuaRoute, RouteStats>();
   private readonly unmatched = new RouteStats("(unmatched)");
@@ -91,7 +100,7 @@ export class ServerWorker {
     this.router = new Router(this.app.routes);
     for (const r of this.app.routes) this.stats.set(r, new RouteStats(`${r.method} ${r.path}`));
     this.installInterrupt();
-    if (o.handlerTimeoutMs > 0) this.watchdog = await startWatchdog(o.handlerTimeoutMs, () => this.interruptLua());
+    if (o.handlerTimeoutMs > 0) this.watchdog = await startWatchdog(o.handlerTimeoutMs, this.watchdogHooks());
     this.eld.enable();
     try {
       this.gcObserver = new PerformanceObserver((list) => {
@@ -130,6 +139,50 @@ export class ServerWorker {
       rt.x.lua_error(l);
     });
     void L;
+  }
+
+  private watchdogHooks() {
+    return { onTimeout: () => this.interruptLua(), onSample: () => this.sampler?.sample() };
+  }
+
+  // ---- profiling (on only while a profile runs) ----
+  private cpuSession: import("node:inspector").Session | null = null;
+
+  /** Starts the V8 CPU profiler and the Lua sampler. */
+  async startProfile(opts: { cpuIntervalUs: number; luaIntervalMs: number }): Promise<void> {
+    if (this.cpuSession) await this.stopProfile();
+    const inspector = await import("node:inspector");
+    const session = new inspector.Session();
+    session.connect();
+    const post = (method: string, params?: object) =>
+      new Promise<unknown>((resolve, reject) => session.post(method, params ?? {}, (err, res) => (err ? reject(err) : resolve(res))));
+    await post("Profiler.enable");
+    await post("Profiler.setSamplingInterval", { interval: opts.cpuIntervalUs });
+    await post("Profiler.start");
+    this.cpuSession = session;
+    if (opts.luaIntervalMs > 0) {
+      if (!this.watchdog) this.watchdog = await startWatchdog(0, this.watchdogHooks());
+      this.sampler = new LuaSampler(this.app.rt, this.app.L);
+      await this.watchdog.setSampling(opts.luaIntervalMs);
+    }
+  }
+
+  /** Stops both profilers and returns what they saw (a V8 .cpuprofile object and the Lua stacks). */
+  async stopProfile(): Promise<{ cpuprofile: unknown; lua: LuaProfileData | null }> {
+    const session = this.cpuSession;
+    this.cpuSession = null;
+    let lua: LuaProfileData | null = null;
+    if (this.sampler && this.watchdog) {
+      await this.watchdog.setSampling(0);
+      lua = this.sampler.take();
+    }
+    this.sampler = null;
+    if (!session) return { cpuprofile: null, lua };
+    const res = await new Promise<{ profile: unknown }>((resolve, reject) =>
+      session.post("Profiler.stop", (err, r) => (err ? reject(err) : resolve(r as { profile: unknown }))),
+    );
+    session.disconnect();
+    return { cpuprofile: res.profile, lua };
   }
 
   private interruptLua(): void {
@@ -181,27 +234,71 @@ export class ServerWorker {
     conn.closing = true;
   }
 
+  // The request pipeline. Each stage is its own method so a CPU profile attributes samples to stages
+  // by function name (see STAGE_FUNCTIONS in the daemon's profile builder).
   private onRequest(conn: Conn, req: ParsedRequest): void {
     const d = this.durations;
     const timed = this.opts.stages;
-    let tParsed = 0;
+    let t = 0;
     if (timed) {
-      tParsed = now();
+      t = now();
       const parseStart = req.firstByteAt > conn.mark ? req.firstByteAt : conn.mark;
       // Waiting behind earlier pipelined requests of this connection is queueing, not parsing.
       d[S_QUEUE] = parseStart - req.firstByteAt > 0 ? parseStart - req.firstByteAt : 0;
-      d[S_PARSE] = tParsed - parseStart;
+      d[S_PARSE] = t - parseStart;
     }
     // Whatever follows in this chunk is a new request that started arriving now.
     conn.requestStartedAt = conn.mark;
-
     const keepAlive = req.keepAlive && !this.shuttingDown;
     const head = req.method === "HEAD";
+
+    const ex = this.extract(conn, req, keepAlive, head);
+    if (ex === null) return;
+    const stats = this.stats.get(ex.route)!;
+    if (timed) {
+      const t2 = now();
+      d[S_EXTRACT] = t2 - t;
+      t = t2;
+    }
+
+    let failure = this.pushContext(ex.route, req, ex.params, ex.query);
+    if (timed) {
+      const t2 = now();
+      d[S_CONTEXT] = t2 - t;
+      t = t2;
+    }
+    let outcome: HandlerOutcome | null = null;
+    if (failure === null) outcome = this.runHandler(ex.route, stats.route);
+    if (timed) {
+      const t2 = now();
+      d[S_HANDLER] = t2 - t;
+      t = t2;
+    }
+    if (outcome !== null && !outcome.ok) failure = this.handlerFailure(outcome, ex.route, stats.route);
+
+    const res = this.serialize(failure, stats.route, req.httpMinor, keepAlive, head);
+    if (timed) {
+      const t2 = now();
+      d[S_SERIALIZE] = t2 - t;
+      t = t2;
+    }
+    this.writeResponse(conn.socket, res.out, res.body);
+    if (timed) {
+      const t2 = now();
+      d[S_WRITE] = t2 - t;
+      conn.mark = t2;
+      stats.record(d, res.status);
+    } else stats.count(res.status);
+    this.finish(conn, keepAlive);
+  }
+
+  /** Stage "extract": route, path parameters, query. Answers 404/405/400 itself and returns null. */
+  private extract(conn: Conn, req: ParsedRequest, keepAlive: boolean, head: boolean): { route: LuaRoute; params: string[] | null; query: string[] | null } | null {
     const m = this.router.match(req.method, req.path);
     if (m.kind !== "ok") {
       if (req.path === STATS_PATH && this.opts.statsEndpoint && (req.method === "GET" || req.method === "HEAD")) {
         this.answerStats(conn, keepAlive, head);
-        return;
+        return null;
       }
       if (m.kind === "method") {
         this.unmatched.count(405);
@@ -211,134 +308,117 @@ export class ServerWorker {
         this.writeError(conn, 404, "MS_ERR_NOT_FOUND", `no route for ${req.method} ${req.path}`, keepAlive, null, head);
       }
       this.finish(conn, keepAlive);
-      return;
+      return null;
     }
-    const route = m.route;
-    const stats = this.stats.get(route)!;
     let query: string[] | null = null;
     if (req.rawQuery !== "") {
       query = parseQuery(req.rawQuery);
       if (query === null) {
-        stats.count(400);
+        this.stats.get(m.route)!.count(400);
         this.writeError(conn, 400, "MS_ERR_HTTP_BAD_ENCODING", "the query string has invalid percent-encoding", false, null, head);
-        conn.closing = true;
-        return;
+        this.finish(conn, false);
+        return null;
       }
     }
-    let t = 0;
-    if (timed) {
-      t = now();
-      d[S_EXTRACT] = t - tParsed;
-    }
+    return { route: m.route, params: m.params, query };
+  }
 
-    const app = this.app;
-    let result: HandlerResult | null = null;
-    let failure: { status: number; code: string; message: string } | null = null;
+  /** Stage "context": the handler and a fresh ctx on the Lua stack. */
+  private pushContext(route: LuaRoute, req: ParsedRequest, params: string[] | null, query: string[] | null): Failure | null {
     try {
-      app.pushContext(route, req.method, req.path, m.params, query, req.headers, req.body);
+      this.app.pushContext(route, req.method, req.path, params, query, req.headers, req.body);
+      return null;
     } catch (e) {
-      app.rt.x.lua_settop(app.L, 2);
-      failure = { status: 500, code: "MS_ERR_LUA_STATE", message: `could not build ctx: ${(e as Error).message}` };
+      this.app.rt.x.lua_settop(this.app.L, 2);
+      return { status: 500, code: "MS_ERR_LUA_STATE", message: `could not build ctx: ${(e as Error).message}` };
     }
-    if (timed) {
-      const t2 = now();
-      d[S_CONTEXT] = t2 - t;
-      t = t2;
-    }
-    if (failure === null) {
-      const wd = this.watchdog;
-      if (wd) wd.enter();
-      const outcome = app.call();
-      if (wd) wd.leave();
-      if (timed) {
-        const t2 = now();
-        d[S_HANDLER] = t2 - t;
-        t = t2;
-      }
-      if (outcome.ok) {
-        try {
-          result = app.readResult();
-        } catch (e) {
-          const err = e as ServerError;
-          failure = { status: 500, code: err.code ?? "MS_ERR_LUA_RESULT", message: err.message };
-          this.logOnce("error", failure.code, `${stats.route}: ${err.message}`);
-        }
-      } else if (outcome.kind === "timeout") {
-        failure = { status: 503, code: "MS_ERR_LUA_TIMEOUT", message: outcome.message };
-        this.logOnce("warn", "MS_ERR_LUA_TIMEOUT", `${stats.route}: ${outcome.message} (handler ${route.name} at ${this.opts.chunkName}:${route.line})`);
-      } else if (outcome.kind === "memory") {
-        failure = { status: 503, code: "MS_ERR_LUA_MEMORY", message: outcome.message };
-        this.logOnce("warn", "MS_ERR_LUA_MEMORY", `${stats.route}: ${outcome.message}`);
-      } else {
-        failure = { status: 500, code: "MS_ERR_LUA_RUNTIME", message: outcome.message };
-        this.logOnce("error", "MS_ERR_LUA_RUNTIME", `${stats.route}: ${outcome.traceback}`);
-      }
-    } else if (timed) {
-      d[S_HANDLER] = 0;
-    }
+  }
 
-    let status: number;
-    let out: string | Buffer;
-    let body: Buffer | null = null;
-    if (failure === null && result !== null) {
-      status = result.status;
+  /** Stage "handler": the Lua call, under the watchdog, visible to the sampler. */
+  private runHandler(route: LuaRoute, routeKey: string): HandlerOutcome {
+    const wd = this.watchdog;
+    const sampler = this.sampler;
+    if (sampler !== null) {
+      sampler.route = routeKey;
+      sampler.routeName = route.name;
+      sampler.routeLine = route.line;
+    }
+    if (wd !== null) wd.enter();
+    const outcome = this.app.call();
+    if (wd !== null) wd.leave();
+    return outcome;
+  }
+
+  private handlerFailure(outcome: Exclude<HandlerOutcome, { ok: true }>, route: LuaRoute, routeKey: string): Failure {
+    if (outcome.kind === "timeout") {
+      this.logOnce("warn", "MS_ERR_LUA_TIMEOUT", `${routeKey}: ${outcome.message} (handler ${route.name} at ${this.opts.chunkName}:${route.line})`);
+      return { status: 503, code: "MS_ERR_LUA_TIMEOUT", message: outcome.message };
+    }
+    if (outcome.kind === "memory") {
+      this.logOnce("warn", "MS_ERR_LUA_MEMORY", `${routeKey}: ${outcome.message}`);
+      return { status: 503, code: "MS_ERR_LUA_MEMORY", message: outcome.message };
+    }
+    this.logOnce("error", "MS_ERR_LUA_RUNTIME", `${routeKey}: ${outcome.traceback}`);
+    return { status: 500, code: "MS_ERR_LUA_RUNTIME", message: outcome.message };
+  }
+
+  /** Stage "serialize": the handler's value read back, encoded, and the response head built. */
+  private serialize(failure: Failure | null, routeKey: string, httpMinor: 0 | 1, keepAlive: boolean, head: boolean): { status: number; out: string; body: Buffer | null } {
+    if (failure === null) {
+      let result: HandlerResult;
+      try {
+        result = this.app.readResult();
+      } catch (e) {
+        const err = e as ServerError;
+        failure = { status: 500, code: err.code ?? "MS_ERR_LUA_RESULT", message: err.message };
+        this.logOnce("error", failure.code, `${routeKey}: ${err.message}`);
+        return this.serialize(failure, routeKey, httpMinor, keepAlive, head);
+      }
+      const status = result.status;
       let extra = "";
       let contentType = result.kind === ResponseKind.Json ? CT_JSON : result.kind === ResponseKind.Text ? CT_TEXT : "";
       if (result.headers !== null) {
         const h = renderHeaders(result.headers);
         if ("error" in h) {
-          failure = { status: 500, code: "MS_ERR_LUA_RESULT", message: h.error };
-          this.logOnce("error", "MS_ERR_LUA_RESULT", `${stats.route}: ${h.error}`);
-        } else {
-          extra = h.text;
-          if (h.hasContentType) contentType = "";
+          this.logOnce("error", "MS_ERR_LUA_RESULT", `${routeKey}: ${h.error}`);
+          return this.serialize({ status: 500, code: "MS_ERR_LUA_RESULT", message: h.error }, routeKey, httpMinor, keepAlive, head);
         }
+        extra = h.text;
+        if (h.hasContentType) contentType = "";
       }
-      if (failure === null) {
-        const conn_ = keepAlive ? (req.httpMinor === 0 ? CONN_KEEP_ALIVE : "") : CONN_CLOSE;
-        const noBody = status === 204 || status === 304 || (status >= 100 && status < 200);
-        if (typeof result.body === "string") {
-          const len = Buffer.byteLength(result.body);
-          out = statusLine(status) + contentType + "Content-Length: " + len + "\r\n" + currentDateLine() + conn_ + extra + "\r\n" + (head ? "" : result.body);
-        } else if (result.body !== null && !noBody) {
-          out = statusLine(status) + contentType + "Content-Length: " + result.body.length + "\r\n" + currentDateLine() + conn_ + extra + "\r\n";
-          if (!head) body = result.body;
-        } else {
-          out = statusLine(status) + (noBody ? "" : "Content-Length: 0\r\n") + currentDateLine() + conn_ + extra + "\r\n";
-        }
+      const connHeader = keepAlive ? (httpMinor === 0 ? CONN_KEEP_ALIVE : "") : CONN_CLOSE;
+      const noBody = status === 204 || status === 304 || (status >= 100 && status < 200);
+      if (typeof result.body === "string") {
+        const len = Buffer.byteLength(result.body);
+        return { status, out: statusLine(status) + contentType + "Content-Length: " + len + "\r\n" + currentDateLine() + connHeader + extra + "\r\n" + (head ? "" : result.body), body: null };
       }
+      if (result.body !== null && !noBody) {
+        return { status, out: statusLine(status) + contentType + "Content-Length: " + result.body.length + "\r\n" + currentDateLine() + connHeader + extra + "\r\n", body: head ? null : result.body };
+      }
+      return { status, out: statusLine(status) + (noBody ? "" : "Content-Length: 0\r\n") + currentDateLine() + connHeader + extra + "\r\n", body: null };
     }
-    if (failure !== null) {
-      status = failure.status;
-      const errText = errorBody(failure.code, failure.message);
-      out =
-        statusLine(status) + CT_JSON + "Content-Length: " + Buffer.byteLength(errText) + "\r\n" + currentDateLine() + (keepAlive ? "" : CONN_CLOSE) + "\r\n" + (head ? "" : errText);
-    }
-    if (timed) {
-      const t2 = now();
-      d[S_SERIALIZE] = t2 - t;
-      t = t2;
-    }
-    const socket = conn.socket;
-    if (body === null) socket.write(out!);
+    const errText = errorBody(failure.code, failure.message);
+    const out = statusLine(failure.status) + CT_JSON + "Content-Length: " + Buffer.byteLength(errText) + "\r\n" + currentDateLine() + (keepAlive ? "" : CONN_CLOSE) + "\r\n" + (head ? "" : errText);
+    return { status: failure.status, out, body: null };
+  }
+
+  /** Stage "write": the response handed to the socket (one write; head and body corked together). */
+  private writeResponse(socket: net.Socket, out: string, body: Buffer | null): void {
+    if (body === null) socket.write(out);
     else {
       socket.cork();
-      socket.write(out!, "latin1");
+      socket.write(out, "latin1");
       socket.write(body);
       socket.uncork();
     }
-    if (timed) {
-      const t2 = now();
-      d[S_WRITE] = t2 - t;
-      conn.mark = t2;
-      stats.record(d, status!);
-    } else stats.count(status!);
-    this.finish(conn, keepAlive);
   }
 
   private finish(conn: Conn, keepAlive: boolean): void {
     if (!keepAlive) {
       conn.closing = true;
+      // Bytes after a response with "Connection: close" are never requests: stop the parser before it
+      // dispatches the next pipelined request of the same chunk (or asks for its 100 Continue).
+      conn.parser.pause();
       conn.socket.end();
     }
   }
@@ -389,7 +469,7 @@ export class ServerWorker {
       if (c.parser.inRequest) {
         if (c.requestStartedAt !== 0 && t - c.requestStartedAt > this.opts.requestTimeoutMs) {
           this.unmatched.count(408);
-          this.writeError(c, 408, "MS_ERR_HTTP_TIMEOUT", `the request was not received completely within ${this.opts.requestTimeoutMs} ms`, false, null);
+          this.writeError(c, 408, HTTP_ERROR_CODES.REQUEST_TIMEOUT, `the request was not received completely within ${this.opts.requestTimeoutMs} ms`, false, null);
           c.closing = true;
           c.socket.destroySoon();
         }
@@ -403,6 +483,7 @@ export class ServerWorker {
   // ---- stats ----
   snapshot(reset: boolean): WorkerSnapshot {
     const routes = [...this.stats.values(), this.unmatched].filter((s) => s.requests > 0).map((s) => s.toJSON());
+    const totalCpu = process.cpuUsage();
     const cpu = process.cpuUsage(this.cpuAt);
     const wall = now() - this.cpuWallAt;
     const eld = new LogHistogram();
@@ -417,6 +498,8 @@ export class ServerWorker {
       worker: this.opts.worker,
       pid: process.pid,
       cpuPercent: wall > 0 ? ((cpu.user + cpu.system) / 1000 / wall) * 100 : 0,
+      cpuUserMs: totalCpu.user / 1000,
+      cpuSystemMs: totalCpu.system / 1000,
       rssBytes: process.memoryUsage.rss(),
       luaHeapBytes: this.app.rt.heapBytes,
       eventLoopDelay: eld.toJSON(),

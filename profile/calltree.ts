@@ -1,0 +1,297 @@
+// The call tree: stacks (root-first) with weights in microseconds, merged by frame identity.
+// Every walk here is iterative, because Lua recursion can make stacks thousands of frames deep.
+// Invariant of every tree this module returns: node.total = node.self + sum(child.total), children
+// sorted by total descending (ties by frame key, so output is deterministic), and no node with a
+// total of zero.
+import { type Frame, ROOT_FRAME, frameKey, frameLabel, parseFrameLabel } from "./frames";
+
+export interface CallNode {
+  frame: Frame;
+  self: number;
+  total: number;
+  children: CallNode[];
+}
+
+export interface CallTree {
+  /** Synthetic frame {name: "(root)", kind: "program"}; its self is weight of empty stacks. */
+  root: CallNode;
+  total: number;
+}
+
+/** Builder node: children indexed by frame key. */
+class MNode {
+  self = 0;
+  readonly children = new Map<string, MNode>();
+  constructor(
+    readonly frame: Frame,
+    readonly key: string,
+  ) {}
+  child(frame: Frame, key: string): MNode {
+    let c = this.children.get(key);
+    if (c === undefined) {
+      c = new MNode(frame, key);
+      this.children.set(key, c);
+    }
+    return c;
+  }
+}
+
+export class CallTreeBuilder {
+  private readonly root = new MNode(ROOT_FRAME, frameKey(ROOT_FRAME));
+
+  /** Adds one stack (root-first, without the synthetic root). Weights <= 0 or not finite are ignored. */
+  add(stack: readonly Frame[], weight: number): void {
+    if (!(weight > 0) || weight === Infinity) return;
+    let n = this.root;
+    for (let i = 0; i < stack.length; i++) {
+      const f = stack[i];
+      n = n.child(f, frameKey(f));
+    }
+    n.self += weight;
+  }
+
+  /** Adds every node's self weight of a tree, times factor. */
+  addTree(t: CallTree, factor = 1): void {
+    if (!(factor > 0)) return;
+    const work: [CallNode, MNode][] = [[t.root, this.root]];
+    while (work.length) {
+      const [src, dst] = work.pop()!;
+      if (src.self > 0) dst.self += src.self * factor;
+      for (const c of src.children) work.push([c, dst.child(c.frame, frameKey(c.frame))]);
+    }
+  }
+
+  /** A snapshot: the builder stays usable, and later adds do not change the returned tree. */
+  build(): CallTree {
+    const root = freeze(this.root);
+    return { root, total: root.total };
+  }
+}
+
+/** Converts builder nodes into sorted CallNodes with totals (post-order, iterative). */
+function freeze(mroot: MNode): CallNode {
+  const out: CallNode = { frame: mroot.frame, self: mroot.self, total: 0, children: [] };
+  // Pre-order: create nodes; remember the order to sum totals afterwards in reverse.
+  const order: { m: MNode; c: CallNode; keys: string[] }[] = [];
+  const work: { m: MNode; c: CallNode }[] = [{ m: mroot, c: out }];
+  while (work.length) {
+    const { m, c } = work.pop()!;
+    const keys: string[] = [];
+    order.push({ m, c, keys });
+    for (const [key, mc] of m.children) {
+      const cc: CallNode = { frame: mc.frame, self: mc.self, total: 0, children: [] };
+      c.children.push(cc);
+      keys.push(key);
+      work.push({ m: mc, c: cc });
+    }
+  }
+  for (let i = order.length - 1; i >= 0; i--) {
+    const { c, keys } = order[i];
+    let total = c.self;
+    for (const ch of c.children) total += ch.total;
+    c.total = total;
+    if (c.children.length > 1) {
+      const idx = c.children.map((_, j) => j);
+      idx.sort((a, b) => c.children[b].total - c.children[a].total || (keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : 0));
+      c.children = idx.map((j) => c.children[j]);
+    }
+    // Drop empty subtrees (only possible when weights were zero); keeps the invariant.
+    if (c.children.length && c.children[c.children.length - 1].total <= 0) c.children = c.children.filter((ch) => ch.total > 0);
+  }
+  return out;
+}
+
+export function emptyTree(): CallTree {
+  return new CallTreeBuilder().build();
+}
+
+export function mergeTrees(trees: readonly CallTree[]): CallTree {
+  const b = new CallTreeBuilder();
+  for (const t of trees) b.addTree(t);
+  return b.build();
+}
+
+export function scaleTree(t: CallTree, factor: number): CallTree {
+  const map = (n: CallNode): CallNode => ({ frame: n.frame, self: n.self * factor, total: n.total * factor, children: [] });
+  const root = map(t.root);
+  const work: [CallNode, CallNode][] = [[t.root, root]];
+  while (work.length) {
+    const [src, dst] = work.pop()!;
+    for (const c of src.children) {
+      const d = map(c);
+      dst.children.push(d);
+      work.push([c, d]);
+    }
+  }
+  return { root, total: t.total * factor };
+}
+
+/** Visits every node except the synthetic root, pre-order, with the labels of the path to it. */
+function walkPaths(t: CallTree, visit: (n: CallNode, path: string) => void): void {
+  const work: [CallNode, string][] = [];
+  for (let i = t.root.children.length - 1; i >= 0; i--) work.push([t.root.children[i], ""]);
+  while (work.length) {
+    const [n, prefix] = work.pop()!;
+    const path = prefix === "" ? foldedLabel(n.frame) : prefix + ";" + foldedLabel(n.frame);
+    visit(n, path);
+    for (let i = n.children.length - 1; i >= 0; i--) work.push([n.children[i], path]);
+  }
+}
+
+/** A label safe in folded text: no ";" (the separator) and no line breaks. */
+function foldedLabel(f: Frame): string {
+  const l = frameLabel(f);
+  return /[;\r\n]/.test(l) ? l.replace(/[;\r\n]/g, " ") : l;
+}
+
+/**
+ * Brendan Gregg's folded stacks: one "label;label;... weight" line per stack with self weight,
+ * the weight rounded to integer microseconds (lines that round to 0 are left out), lines sorted,
+ * a final newline. Stacks whose labels coincide (frames differing only in kind) are summed. The
+ * root's own self weight (empty stacks) has no line.
+ */
+export function toFolded(t: CallTree): string {
+  const sums = new Map<string, number>();
+  walkPaths(t, (n, path) => {
+    if (n.self > 0) sums.set(path, (sums.get(path) ?? 0) + n.self);
+  });
+  const lines: string[] = [];
+  for (const [path, w] of sums) {
+    const r = Math.round(w);
+    if (r > 0) lines.push(path + " " + r);
+  }
+  lines.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return lines.length ? lines.join("\n") + "\n" : "";
+}
+
+/**
+ * Parses folded stacks ("a;b;c 42" per line; blank lines and lines starting with "#" are skipped,
+ * as are lines without a numeric weight). classify turns a label back into a frame; the default,
+ * parseFrameLabel, guesses the kind from the label.
+ */
+export function fromFolded(text: string, classify: (label: string) => Frame = parseFrameLabel): CallTree {
+  const b = new CallTreeBuilder();
+  const cache = new Map<string, Frame>();
+  const frameOf = (label: string): Frame => {
+    let f = cache.get(label);
+    if (f === undefined) {
+      f = classify(label);
+      cache.set(label, f);
+    }
+    return f;
+  };
+  for (const raw of text.split("\n")) {
+    const line = raw.trimEnd();
+    if (line === "" || line.startsWith("#")) continue;
+    const sp = line.lastIndexOf(" ");
+    if (sp <= 0) continue;
+    const weight = Number(line.slice(sp + 1));
+    if (!Number.isFinite(weight)) continue;
+    const labels = line.slice(0, sp).split(";");
+    b.add(labels.map(frameOf), weight);
+  }
+  return b.build();
+}
+
+export interface HotSpot {
+  frame: Frame;
+  self: number;
+  total: number;
+  selfShare: number;
+  totalShare: number;
+}
+
+/**
+ * Per frame (by frameKey) over the whole tree, the synthetic root excluded: self summed over all
+ * its nodes, total summed over its outermost nodes only (a recursive frame's time counts once
+ * per stack). All entries, unsorted.
+ */
+export function aggregateFrames(t: CallTree): Map<string, { frame: Frame; self: number; total: number }> {
+  const agg = new Map<string, { frame: Frame; self: number; total: number }>();
+  const onPath = new Map<string, number>(); // key -> how many times it is on the current path
+  // Iterative DFS with explicit exit markers so onPath can be decremented.
+  const work: (CallNode | string)[] = [];
+  for (let i = t.root.children.length - 1; i >= 0; i--) work.push(t.root.children[i]);
+  while (work.length) {
+    const item = work.pop()!;
+    if (typeof item === "string") {
+      const c = onPath.get(item)!;
+      if (c === 1) onPath.delete(item);
+      else onPath.set(item, c - 1);
+      continue;
+    }
+    const key = frameKey(item.frame);
+    let a = agg.get(key);
+    if (a === undefined) {
+      a = { frame: item.frame, self: 0, total: 0 };
+      agg.set(key, a);
+    }
+    a.self += item.self;
+    const depth = onPath.get(key) ?? 0;
+    if (depth === 0) a.total += item.total;
+    onPath.set(key, depth + 1);
+    work.push(key);
+    for (let i = item.children.length - 1; i >= 0; i--) work.push(item.children[i]);
+  }
+  return agg;
+}
+
+/** The `limit` frames with the most self time (ties: more total first, then by label). */
+export function hotSpots(t: CallTree, limit: number): HotSpot[] {
+  const out: HotSpot[] = [];
+  const T = t.total;
+  for (const a of aggregateFrames(t).values()) {
+    out.push({ frame: a.frame, self: a.self, total: a.total, selfShare: T > 0 ? a.self / T : 0, totalShare: T > 0 ? a.total / T : 0 });
+  }
+  out.sort((a, b) => b.self - a.self || b.total - a.total || cmpStr(frameLabel(a.frame), frameLabel(b.frame)));
+  return limit >= out.length ? out : out.slice(0, Math.max(0, limit));
+}
+
+function cmpStr(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Number of CallNodes in the tree, the synthetic root included. */
+export function nodeCount(t: CallTree): number {
+  let n = 0;
+  const work: CallNode[] = [t.root];
+  while (work.length) {
+    const x = work.pop()!;
+    n++;
+    for (const c of x.children) work.push(c);
+  }
+  return n;
+}
+
+/**
+ * Sums over every node whose frame matches: self of all of them, total of the outermost ones only
+ * (a node below another matching node adds nothing to total), so total is the time during which a
+ * matching frame was on the stack. The synthetic root is never tested.
+ */
+export function findFrames(t: CallTree, pred: (f: Frame) => boolean): { self: number; total: number } {
+  let self = 0;
+  let total = 0;
+  const work: [CallNode, boolean][] = t.root.children.map((c) => [c, false]);
+  while (work.length) {
+    const [n, under] = work.pop()!;
+    const match = pred(n.frame);
+    if (match) {
+      self += n.self;
+      if (!under) total += n.total;
+    }
+    for (const c of n.children) work.push([c, under || match]);
+  }
+  return { self, total };
+}
+
+/** Depth of the deepest node (the synthetic root is depth 0). */
+export function maxDepth(t: CallTree): number {
+  let max = 0;
+  const work: [CallNode, number][] = [[t.root, 0]];
+  while (work.length) {
+    const [n, d] = work.pop()!;
+    if (d > max) max = d;
+    for (const c of n.children) work.push([c, d + 1]);
+  }
+  return max;
+}

@@ -1,0 +1,130 @@
+// The Lua half of the sampling profiler: walks the running Lua call stack from inside a V8
+// interrupt (see watchdog.ts for how the interrupt is raised) and counts stacks per route.
+//
+// Why it is safe to run in the middle of the Lua VM: it only calls lua_getstack and lua_getinfo
+// with "Sln" — both read CallInfo/Proto data and write only into our own lua_Debug struct; nothing
+// is pushed, so the stack is never reallocated under the interpreter's cached pointers. The line
+// comes from the last saved pc, so it can lag behind by a few instructions; the function is exact.
+import type { LuaRuntime } from "./runtime";
+
+// struct lua_Debug on wasm32 (Lua 5.4): event@0 name@4 namewhat@8 what@12 source@16 srclen@20
+// currentline@24 linedefined@28 lastlinedefined@32 ... short_src@44 (60 bytes) i_ci@104.
+const AR_SIZE = 128;
+const OFF_NAME = 4;
+const OFF_WHAT = 12;
+const OFF_SOURCE = 16;
+const OFF_LINEDEFINED = 28;
+const MAX_DEPTH = 64;
+
+export interface LuaFrameInfo {
+  /** Function name as Lua knows it at the call site ("churn_numbers", "fib", "string.rep"), or the route handler's name. */
+  name: string;
+  /** Chunk name without the "@" ("app.lua"), "[C]" for C functions. */
+  file: string;
+  /** Line where the function is defined (0 for C functions). */
+  line: number;
+  /** "Lua", "C" or "main". */
+  what: string;
+}
+
+export interface LuaProfileData {
+  /** Interrupts that found a handler running and walked its stack. */
+  samples: number;
+  /** Interrupts that arrived after the handler had returned (no stack to record). */
+  missed: number;
+  frames: LuaFrameInfo[];
+  /** Root-first frame indices per route, with how many samples saw exactly that stack. */
+  stacks: { route: string; frames: number[]; count: number }[];
+}
+
+export class LuaSampler {
+  private readonly rt: LuaRuntime;
+  private readonly L: number;
+  private readonly ar: number;
+  private readonly what: number;
+  private readonly strings = new Map<number, string>();
+  private readonly frameIds = new Map<string, number>();
+  private readonly frames: LuaFrameInfo[] = [];
+  private readonly counts = new Map<string, { route: string; frames: number[]; count: number }>();
+  private readonly scratch: number[] = [];
+  private h32: Int32Array<ArrayBufferLike> = new Int32Array(0);
+  samples = 0;
+  missed = 0;
+  /** Set by the worker around each handler call. */
+  route = "";
+  routeName = "";
+  routeLine = 0;
+
+  constructor(rt: LuaRuntime, L: number) {
+    this.rt = rt;
+    this.L = L;
+    this.ar = rt.x.malloc(AR_SIZE);
+    this.what = rt.cstr("Sln");
+  }
+
+  private cstring(p: number): string {
+    if (p === 0) return "";
+    let s = this.strings.get(p);
+    if (s === undefined) {
+      this.rt.refreshViews();
+      const h = this.rt.heap;
+      let e = p;
+      while (h[e] !== 0 && e - p < 256) e++;
+      s = this.rt.heapBuf.toString("utf8", p, e);
+      if (this.strings.size < 10000) this.strings.set(p, s);
+    }
+    return s;
+  }
+
+  /** Records the current Lua stack; call only while a handler runs on this state. */
+  sample(): void {
+    const { rt, L, ar } = this;
+    const x = rt.x;
+    const ids = this.scratch;
+    ids.length = 0;
+    let level = 0;
+    for (; level < MAX_DEPTH && x.lua_getstack(L, level, ar) !== 0; level++) {
+      if (x.lua_getinfo(L, this.what, ar) === 0) break;
+      rt.refreshViews();
+      if (this.h32.buffer !== rt.heap.buffer) this.h32 = new Int32Array(rt.heap.buffer);
+      const base = ar >> 2;
+      const h32 = this.h32;
+      const linedefined = h32[base + (OFF_LINEDEFINED >> 2)];
+      const sourceP = h32[base + (OFF_SOURCE >> 2)];
+      const nameP = h32[base + (OFF_NAME >> 2)];
+      const whatP = h32[base + (OFF_WHAT >> 2)];
+      const key = sourceP + ":" + linedefined + ":" + nameP;
+      let id = this.frameIds.get(key);
+      if (id === undefined) {
+        const what = this.cstring(whatP);
+        const source = this.cstring(sourceP);
+        let name = this.cstring(nameP);
+        const file = what === "C" ? "[C]" : source.startsWith("@") || source.startsWith("=") ? source.slice(1) : "(string)";
+        if (name === "") name = what === "main" ? "(main chunk)" : linedefined === this.routeLine && what === "Lua" ? this.routeName : `(anonymous:${linedefined})`;
+        id = this.frames.length;
+        this.frames.push({ name, file, line: what === "C" ? 0 : linedefined, what });
+        this.frameIds.set(key, id);
+      }
+      ids.push(id);
+    }
+    if (level === 0) {
+      this.missed++;
+      return;
+    }
+    this.samples++;
+    ids.reverse();
+    const k = this.route + "|" + ids.join(",");
+    const c = this.counts.get(k);
+    if (c) c.count++;
+    else this.counts.set(k, { route: this.route, frames: ids.slice(), count: 1 });
+  }
+
+  /** The samples so far; resets the counts (frames are kept, their ids stay valid). */
+  take(): LuaProfileData {
+    const out: LuaProfileData = { samples: this.samples, missed: this.missed, frames: this.frames.slice(), stacks: [...this.counts.values()] };
+    this.counts.clear();
+    this.samples = 0;
+    this.missed = 0;
+    return out;
+  }
+}
