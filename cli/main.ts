@@ -1,10 +1,16 @@
 // The `moonscope` command line.
 import { describeError } from "../server-core/errors";
 import { serveCommand, SERVE_HELP } from "./serve";
+import { profileCommand, PROFILE_HELP } from "./profile";
+import { compareCommand } from "./compare";
+import { exportCommand } from "./export";
 
 const HELP = `Usage: moonscope <command> [options]
 
 Commands:
+  profile <app.lua>   load one route and report per-stage timings, CPU and hot spots; write a flamegraph
+  compare <A> <B>     compare two runs: stage and latency deltas, differential flamegraph
+  export <run>        write a run's profile as svg, cpuprofile, folded or speedscope
   serve <app.lua>     run a Lua app on the multi-worker server
 
 Run \`moonscope <command> --help\` for a command's options.
@@ -15,11 +21,17 @@ async function main(argv: string[]): Promise<number> {
   switch (cmd) {
     case "serve":
       return serveCommand(rest);
+    case "profile":
+      return profileCommand(rest);
+    case "compare":
+      return compareCommand(rest);
+    case "export":
+      return exportCommand(rest);
     case undefined:
     case "help":
     case "--help":
     case "-h":
-      process.stdout.write(HELP + "\n" + SERVE_HELP);
+      process.stdout.write(HELP + "\n" + PROFILE_HELP + "\n" + SERVE_HELP);
       return 0;
     default:
       process.stderr.write(`error MS_ERR_USAGE: unknown command "${cmd}"\n\n${HELP}`);

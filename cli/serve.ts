@@ -78,7 +78,10 @@ export async function serveCommand(argv: string[]): Promise<number> {
     (level === "info" ? process.stdout : process.stderr).write(line + "\n");
   };
   const master = new Master(opts, { log });
-  master.attachParent();
+  master.attachParent(() => {
+    master.toParent({ type: "exit", code: 0 });
+    process.exit(0);
+  });
   let stopping = false;
   const stop = (sig: string) => {
     if (stopping) {

@@ -18,34 +18,59 @@ export interface CallTree {
   total: number;
 }
 
-/** Builder node: children indexed by frame key. */
+// Frames are treated as immutable once they are in a tree, so a frame object's key is computed once.
+const keyCache = new WeakMap<Frame, string>();
+function keyOf(f: Frame): string {
+  let k = keyCache.get(f);
+  if (k === undefined) {
+    k = frameKey(f);
+    keyCache.set(f, k);
+  }
+  return k;
+}
+
+/** Builder node. Children are scanned linearly while few, then indexed by frame key. */
 class MNode {
   self = 0;
-  readonly children = new Map<string, MNode>();
+  total = 0;
+  readonly kids: MNode[] = [];
+  private index: Map<string, MNode> | undefined;
   constructor(
     readonly frame: Frame,
     readonly key: string,
   ) {}
   child(frame: Frame, key: string): MNode {
-    let c = this.children.get(key);
-    if (c === undefined) {
-      c = new MNode(frame, key);
-      this.children.set(key, c);
+    const kids = this.kids;
+    if (this.index !== undefined) {
+      const c = this.index.get(key);
+      if (c !== undefined) return c;
+    } else {
+      for (let i = 0; i < kids.length; i++) if (kids[i].key === key) return kids[i];
+    }
+    const c = new MNode(frame, key);
+    kids.push(c);
+    if (this.index !== undefined) this.index.set(key, c);
+    else if (kids.length > 8) {
+      this.index = new Map();
+      for (const k of kids) this.index.set(k.key, k);
     }
     return c;
   }
 }
 
 export class CallTreeBuilder {
-  private readonly root = new MNode(ROOT_FRAME, frameKey(ROOT_FRAME));
+  private readonly root = new MNode(ROOT_FRAME, keyOf(ROOT_FRAME));
 
-  /** Adds one stack (root-first, without the synthetic root). Weights <= 0 or not finite are ignored. */
+  /**
+   * Adds one stack (root-first, without the synthetic root). Weights <= 0 or not finite are
+   * ignored. Frame objects may be shared between stacks and trees, and must not be mutated.
+   */
   add(stack: readonly Frame[], weight: number): void {
     if (!(weight > 0) || weight === Infinity) return;
     let n = this.root;
     for (let i = 0; i < stack.length; i++) {
       const f = stack[i];
-      n = n.child(f, frameKey(f));
+      n = n.child(f, keyOf(f));
     }
     n.self += weight;
   }
@@ -53,11 +78,16 @@ export class CallTreeBuilder {
   /** Adds every node's self weight of a tree, times factor. */
   addTree(t: CallTree, factor = 1): void {
     if (!(factor > 0)) return;
-    const work: [CallNode, MNode][] = [[t.root, this.root]];
-    while (work.length) {
-      const [src, dst] = work.pop()!;
-      if (src.self > 0) dst.self += src.self * factor;
-      for (const c of src.children) work.push([c, dst.child(c.frame, frameKey(c.frame))]);
+    const src: CallNode[] = [t.root];
+    const dst: MNode[] = [this.root];
+    while (src.length) {
+      const s = src.pop()!;
+      const d = dst.pop()!;
+      if (s.self > 0) d.self += s.self * factor;
+      for (const c of s.children) {
+        src.push(c);
+        dst.push(d.child(c.frame, keyOf(c.frame)));
+      }
     }
   }
 
@@ -68,35 +98,41 @@ export class CallTreeBuilder {
   }
 }
 
-/** Converts builder nodes into sorted CallNodes with totals (post-order, iterative). */
+function byTotalDesc(a: MNode, b: MNode): number {
+  return b.total - a.total || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+}
+
+/** Converts builder nodes into sorted CallNodes with totals (iterative). */
 function freeze(mroot: MNode): CallNode {
-  const out: CallNode = { frame: mroot.frame, self: mroot.self, total: 0, children: [] };
-  // Pre-order: create nodes; remember the order to sum totals afterwards in reverse.
-  const order: { m: MNode; c: CallNode; keys: string[] }[] = [];
-  const work: { m: MNode; c: CallNode }[] = [{ m: mroot, c: out }];
+  // Pre-order list of builder nodes; totals are summed in reverse (children before parents).
+  const order: MNode[] = [];
+  const work: MNode[] = [mroot];
   while (work.length) {
-    const { m, c } = work.pop()!;
-    const keys: string[] = [];
-    order.push({ m, c, keys });
-    for (const [key, mc] of m.children) {
-      const cc: CallNode = { frame: mc.frame, self: mc.self, total: 0, children: [] };
-      c.children.push(cc);
-      keys.push(key);
-      work.push({ m: mc, c: cc });
-    }
+    const m = work.pop()!;
+    order.push(m);
+    for (let i = 0; i < m.kids.length; i++) work.push(m.kids[i]);
   }
   for (let i = order.length - 1; i >= 0; i--) {
-    const { c, keys } = order[i];
-    let total = c.self;
-    for (const ch of c.children) total += ch.total;
-    c.total = total;
-    if (c.children.length > 1) {
-      const idx = c.children.map((_, j) => j);
-      idx.sort((a, b) => c.children[b].total - c.children[a].total || (keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : 0));
-      c.children = idx.map((j) => c.children[j]);
+    const m = order[i];
+    let total = m.self;
+    for (let j = 0; j < m.kids.length; j++) total += m.kids[j].total;
+    m.total = total;
+  }
+  const out: CallNode = { frame: mroot.frame, self: mroot.self, total: mroot.total, children: [] };
+  const ms: MNode[] = [mroot];
+  const cs: CallNode[] = [out];
+  while (ms.length) {
+    const m = ms.pop()!;
+    const c = cs.pop()!;
+    const kids = m.kids.length > 1 ? m.kids.slice().sort(byTotalDesc) : m.kids;
+    for (let j = 0; j < kids.length; j++) {
+      const k = kids[j];
+      if (!(k.total > 0)) continue; // empty subtrees (zero weights via addTree) are dropped
+      const cc: CallNode = { frame: k.frame, self: k.self, total: k.total, children: [] };
+      c.children.push(cc);
+      ms.push(k);
+      cs.push(cc);
     }
-    // Drop empty subtrees (only possible when weights were zero); keeps the invariant.
-    if (c.children.length && c.children[c.children.length - 1].total <= 0) c.children = c.children.filter((ch) => ch.total > 0);
   }
   return out;
 }
@@ -220,7 +256,7 @@ export function aggregateFrames(t: CallTree): Map<string, { frame: Frame; self: 
       else onPath.set(item, c - 1);
       continue;
     }
-    const key = frameKey(item.frame);
+    const key = keyOf(item.frame);
     let a = agg.get(key);
     if (a === undefined) {
       a = { frame: item.frame, self: 0, total: 0 };

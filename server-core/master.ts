@@ -256,7 +256,7 @@ export class Master {
   }
 
   /** Parent process (daemon, tests, bench) talking over the IPC channel of `moonscope serve`. */
-  attachParent(): void {
+  attachParent(onStopped: () => void): void {
     if (!process.send) return;
     process.on("message", (m: ToMaster) => {
       switch (m.type) {
@@ -270,7 +270,7 @@ export class Master {
           void this.stopProfiles().then((r) => this.toParent({ type: "profiles", id: m.id, ...r }));
           break;
         case "shutdown":
-          void this.stop();
+          void this.stop().then(onStopped);
           break;
         default: {
           const _exhaustive: never = m;
@@ -278,7 +278,7 @@ export class Master {
         }
       }
     });
-    process.on("disconnect", () => void this.stop());
+    process.on("disconnect", () => void this.stop().then(onStopped));
   }
 
   toParent(m: FromMaster): void {

@@ -1,9 +1,10 @@
 // Per-request stage timing: the stage names, and the per-route, per-worker statistics they feed.
 import { LogHistogram, type HistogramData } from "../profile/histogram";
+import { STAGE_NAMES, type StageName } from "../profile/run";
 
+export type { StageName } from "../profile/run";
 /** In request order. "total" is first byte received -> response handed to the socket. */
-export const STAGES = ["parse", "extract", "queue", "context", "handler", "serialize", "write"] as const;
-export type StageName = (typeof STAGES)[number];
+export const STAGES = STAGE_NAMES;
 export const STAGE_COUNT = STAGES.length;
 export const S_PARSE = 0, S_EXTRACT = 1, S_QUEUE = 2, S_CONTEXT = 3, S_HANDLER = 4, S_SERIALIZE = 5, S_WRITE = 6;
 

@@ -2,7 +2,7 @@
 // that measures (it needs a whole core at high rates on this machine).
 import { spawn } from "node:child_process";
 import { sampleCpu } from "./proc-cpu";
-import type { LoadOptions, LoadResult } from "./types";
+import { abortedResult, type LoadOptions, type LoadResult } from "./types";
 
 const MARK = "MOONSCOPE_AUTOCANNON ";
 
@@ -36,6 +36,7 @@ export async function runAutocannon(opts: LoadOptions, signal?: AbortSignal): Pr
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, MOONSCOPE_AUTOCANNON_PATH: modPath, MOONSCOPE_LOAD: JSON.stringify(opts) },
   });
+  const spawnedAt = performance.now();
   const cpu = sampleCpu(child.pid!);
   const onAbort = () => child.kill("SIGINT");
   signal?.addEventListener("abort", onAbort);
@@ -47,6 +48,7 @@ export async function runAutocannon(opts: LoadOptions, signal?: AbortSignal): Pr
   signal?.removeEventListener("abort", onAbort);
   const cpuPercent = cpu.stop();
   const line = out.split("\n").find((l) => l.startsWith(MARK));
+  if (!line && signal?.aborted) return abortedResult("autocannon", performance.now() - spawnedAt, cpuPercent);
   if (!line) throw Object.assign(new Error(`autocannon failed (exit ${code}): ${err.trim().split("\n").slice(-3).join(" ")}`), { code: "MS_ERR_LOAD_FAILED" });
   const r = JSON.parse(line.slice(MARK.length));
   const durationMs = r.duration * 1000;

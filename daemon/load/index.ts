@@ -4,6 +4,7 @@ import { runAutocannon } from "./autocannon";
 import type { LoadGeneratorName, LoadOptions, LoadResult } from "./types";
 
 export type { LoadGeneratorName, LoadOptions, LoadResult } from "./types";
+export { abortedResult } from "./types";
 
 export function chooseGenerator(wanted?: LoadGeneratorName, rate?: number): LoadGeneratorName {
   if (wanted) return wanted;

@@ -17,30 +17,34 @@ export function cpuMsOf(pid: number): number | null {
   }
 }
 
-/** Samples a process's CPU time until stop() is called; returns CPU% of one core over the sampled span. */
-export function sampleCpu(pid: number, everyMs = 200): { stop(): number } {
-  const startWall = performance.now();
-  const start = cpuMsOf(pid) ?? 0;
-  let last = start;
-  let lastWall = startWall;
-  const timer = setInterval(() => {
+/**
+ * Samples a process's CPU time until stop() is called; returns CPU% of one core over the sampled
+ * span. The first skipMs are left out: a generator's start-up (loading its code) is not load.
+ */
+export function sampleCpu(pid: number, everyMs = 200, skipMs = 500): { stop(): number } {
+  const spawnedAt = performance.now();
+  let start: { cpu: number; wall: number } | null = null;
+  let last: { cpu: number; wall: number } | null = null;
+  const read = () => {
     const v = cpuMsOf(pid);
-    if (v !== null) {
-      last = v;
-      lastWall = performance.now();
+    if (v === null) return;
+    const wall = performance.now();
+    if (start === null) {
+      if (wall - spawnedAt >= skipMs) start = { cpu: v, wall };
+      return;
     }
-  }, everyMs);
+    last = { cpu: v, wall };
+  };
+  const timer = setInterval(read, everyMs);
   timer.unref();
   return {
     stop() {
       clearInterval(timer);
-      const v = cpuMsOf(pid);
-      if (v !== null) {
-        last = v;
-        lastWall = performance.now();
-      }
-      const wall = lastWall - startWall;
-      return wall > 0 ? ((last - start) / wall) * 100 : 0;
+      read();
+      const s = start as { cpu: number; wall: number } | null;
+      const l = last as { cpu: number; wall: number } | null;
+      if (!s || !l || l.wall <= s.wall) return 0;
+      return ((l.cpu - s.cpu) / (l.wall - s.wall)) * 100;
     },
   };
 }

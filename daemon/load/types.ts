@@ -28,4 +28,22 @@ export interface LoadResult {
   errors: number;
   /** CPU% of one core the generator itself used (100 = one core saturated). */
   cpuPercent: number;
+  /** Stopped early (Ctrl-C, cancel) before the generator could report: its numbers are missing. */
+  aborted?: boolean;
+}
+
+/** The result of a run stopped before the generator reported anything. */
+export function abortedResult(generator: LoadGeneratorName, durationMs: number, cpuPercent: number): LoadResult {
+  return {
+    generator,
+    requests: 0,
+    durationMs,
+    rps: 0,
+    bytesPerSec: 0,
+    latencyUs: { min: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 },
+    non2xx: 0,
+    errors: 0,
+    cpuPercent,
+    aborted: true,
+  };
 }

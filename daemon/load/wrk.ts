@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { sampleCpu } from "./proc-cpu";
-import type { LoadOptions, LoadResult } from "./types";
+import { abortedResult, type LoadOptions, type LoadResult } from "./types";
 
 let cachedPath: string | null | undefined;
 /** Path of wrk when installed, else null. */
@@ -48,6 +48,7 @@ export async function runWrk(opts: LoadOptions, signal?: AbortSignal): Promise<L
   const child = spawn(bin, ["-t", String(threads), "-c", String(opts.connections), "-d", `${seconds}s`, "--timeout", "10s", "-s", file, opts.url], {
     stdio: ["ignore", "pipe", "pipe"],
   });
+  const spawnedAt = performance.now();
   const cpu = sampleCpu(child.pid!);
   const onAbort = () => child.kill("SIGINT");
   signal?.addEventListener("abort", onAbort);
@@ -60,6 +61,7 @@ export async function runWrk(opts: LoadOptions, signal?: AbortSignal): Promise<L
   const cpuPercent = cpu.stop();
   rmSync(dir, { recursive: true, force: true });
   const line = out.split("\n").find((l) => l.startsWith(MARK));
+  if (!line && signal?.aborted) return abortedResult("wrk", performance.now() - spawnedAt, cpuPercent);
   if (!line) {
     throw Object.assign(new Error(`wrk failed (exit ${code}): ${(err || out).trim().split("\n").slice(-3).join(" ")}`), { code: "MS_ERR_LOAD_FAILED" });
   }

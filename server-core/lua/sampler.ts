@@ -101,6 +101,8 @@ export class LuaSampler {
         let name = this.cstring(nameP);
         const file = what === "C" ? "[C]" : source.startsWith("@") || source.startsWith("=") ? source.slice(1) : "(string)";
         if (name === "") name = what === "main" ? "(main chunk)" : linedefined === this.routeLine && what === "Lua" ? this.routeName : `(anonymous:${linedefined})`;
+        // The api.* helpers of the prelude (api.json's __call, Response:header, ...) are ours, not the app's.
+        if (file === "moonscope") name = `(moonscope api:${linedefined})`;
         id = this.frames.length;
         this.frames.push({ name, file, line: what === "C" ? 0 : linedefined, what });
         this.frameIds.set(key, id);

@@ -1,0 +1,162 @@
+// Builds one call tree per worker from what its two profilers saw, with the request stage as the
+// root frame, Lua frames hanging under the JS frame that entered the handler, and JS frames keeping
+// their file:line: "[handler];runHandler (worker.js:312);call (worker.js:880);api.crunch.get (app.lua:17);churn_numbers (app.lua:9)".
+//
+// How the two profilers are joined: the V8 profiler knows how much CPU time went into the Lua VM
+// (samples whose stack runs through the server's `call` into WebAssembly) but sees only
+// `wasm-function[N]` frames there. The Lua sampler knows which Lua stacks were running, sampled
+// only while a handler runs. So the Lua time measured by V8 is split over the Lua stacks in
+// proportion to how often the Lua sampler saw each one. No clock alignment is needed, and the
+// weights stay in V8's microseconds.
+import { CallTreeBuilder, mergeTrees, type CallTree } from "../profile/calltree";
+import { cpuProfileStacks, type CpuCallFrame, type CpuProfile } from "../profile/cpuprofile";
+import type { Frame } from "../profile/frames";
+import type { LuaProfileData, WorkerProfile } from "../server-core/ipc";
+import type { StageName } from "../server-core/stages";
+
+/** Server-core functions that mark a stage: the deepest one on a stack decides the stage. */
+export const STAGE_FUNCTIONS: ReadonlyMap<string, StageName> = new Map<string, StageName>([
+  ["execute", "parse"],
+  ["extract", "extract"],
+  ["pushContext", "context"],
+  ["runHandler", "handler"],
+  ["serialize", "serialize"],
+  ["handlerFailure", "serialize"],
+  ["writeResponse", "write"],
+  ["writeError", "write"],
+]);
+
+/** The server-core function whose callees are the Lua VM. */
+const LUA_ENTRY = "call";
+
+export interface BuildOptions {
+  /** Path fragment identifying server-core's bundle in V8 urls. */
+  serverCoreUrl?: RegExp;
+  /** The app's chunk name ("app.lua") → the file to show for Lua frames. */
+  luaFile?: (chunk: string) => string;
+}
+
+const SERVER_CORE_URL = /[\\/]server-core[\\/](worker|worker-main)\.(js|ts)$|[\\/]server-core[\\/]/;
+
+function stageFrame(s: StageName): Frame {
+  return { name: `[${s}]`, kind: "stage" };
+}
+
+const OTHER_SERVER: Frame = { name: "[server: other]", kind: "stage" };
+const LUA_VM: Frame = { name: "(Lua VM)", kind: "native" };
+const LUA_C_API: Frame = { name: "(Lua C API)", kind: "native" };
+
+function isWasm(cf: CpuCallFrame): boolean {
+  return cf.url.startsWith("wasm://") || cf.functionName.startsWith("wasm-function[") || cf.functionName.startsWith("$");
+}
+
+function fileOf(url: string): string {
+  if (url.startsWith("file://")) url = decodeURIComponent(url.slice(7));
+  return url;
+}
+
+function classify(cf: CpuCallFrame, serverCoreUrl: RegExp): Frame {
+  const name = cf.functionName || "(anonymous)";
+  if (name === "(garbage collector)") return { name: "(garbage collector)", kind: "gc" };
+  if (name === "(idle)") return { name: "(idle)", kind: "idle" };
+  if (name === "(program)") return { name: "(program)", kind: "program" };
+  if (isWasm(cf)) return LUA_C_API;
+  const line = cf.lineNumber >= 0 ? cf.lineNumber + 1 : undefined;
+  if (cf.url === "") return { name, kind: "native" };
+  const file = fileOf(cf.url);
+  const kind = cf.url.startsWith("node:") ? "node" : serverCoreUrl.test(file) ? "server-core" : "js-app";
+  const f: Frame = { name, file: kind === "node" ? cf.url : file.split(/[\\/]/).slice(-2).join("/"), kind };
+  if (line !== undefined) f.line = line;
+  return f;
+}
+
+/** Lua stacks as Frames (root-first), each with its share of the Lua samples. */
+function luaStacks(lua: LuaProfileData | null, luaFile: (chunk: string) => string): { frames: Frame[]; share: number }[] {
+  if (!lua || lua.samples === 0) return [];
+  const frames: Frame[] = lua.frames.map((f) =>
+    f.what === "C" ? { name: f.name, file: "[C]", kind: "lua-c" } : { name: f.name, file: luaFile(f.file), line: f.line, kind: "lua" },
+  );
+  const total = lua.stacks.reduce((a, s) => a + s.count, 0);
+  return lua.stacks.map((s) => ({ frames: s.frames.map((i) => frames[i]), share: s.count / total }));
+}
+
+export interface WorkerTree {
+  worker: number;
+  pid: number;
+  tree: CallTree;
+  /** Weight (µs) the V8 profiler saw inside the Lua VM, before it was split over Lua stacks. */
+  luaVmUs: number;
+  luaSamples: number;
+}
+
+export function buildWorkerTree(p: WorkerProfile, opts: BuildOptions = {}): WorkerTree {
+  const serverCoreUrl = opts.serverCoreUrl ?? SERVER_CORE_URL;
+  const luaFile = opts.luaFile ?? ((c: string) => c);
+  const b = new CallTreeBuilder();
+  let luaVm = 0;
+  /** The JS stack (stage root first) that entered Lua, from the V8 samples, for hanging Lua stacks under. */
+  let entryStack: Frame[] | null = null;
+  const cpu = p.cpuprofile as CpuProfile | null;
+  if (cpu && Array.isArray(cpu.nodes)) {
+    for (const { stack, weight } of cpuProfileStacks(cpu)) {
+      // The deepest server-core frame that names a stage decides the stage.
+      let stageAt = -1;
+      let stage: StageName | null = null;
+      for (let i = stack.length - 1; i >= 0; i--) {
+        const cf = stack[i];
+        const s = STAGE_FUNCTIONS.get(cf.functionName);
+        if (s !== undefined && serverCoreUrl.test(fileOf(cf.url))) {
+          stageAt = i;
+          stage = s;
+          break;
+        }
+      }
+      if (stage === null) {
+        const frames: Frame[] = [];
+        let inServer = false;
+        for (const cf of stack) {
+          const f = classify(cf, serverCoreUrl);
+          if (f.kind === "server-core") inServer = true;
+          pushCollapsed(frames, f);
+        }
+        b.add(inServer && frames[0]?.kind !== "gc" && frames[0]?.kind !== "idle" ? [OTHER_SERVER, ...frames] : frames, weight);
+        continue;
+      }
+      const frames: Frame[] = [stageFrame(stage)];
+      let enteredLua = false;
+      for (let i = stageAt; i < stack.length; i++) {
+        const cf = stack[i];
+        if (stage === "handler" && cf.functionName === LUA_ENTRY && i + 1 < stack.length && isWasm(stack[i + 1])) {
+          frames.push(classify(cf, serverCoreUrl));
+          enteredLua = true;
+          break;
+        }
+        pushCollapsed(frames, classify(cf, serverCoreUrl));
+      }
+      if (enteredLua) {
+        luaVm += weight;
+        if (entryStack === null) entryStack = frames;
+        continue;
+      }
+      b.add(frames, weight);
+    }
+  }
+  const stacks = luaStacks(p.lua, luaFile);
+  if (luaVm > 0) {
+    const entry = entryStack ?? [stageFrame("handler")];
+    if (stacks.length === 0) b.add([...entry, LUA_VM], luaVm);
+    else for (const s of stacks) b.add([...entry, ...s.frames], luaVm * s.share);
+  }
+  return { worker: p.worker, pid: p.pid, tree: b.build(), luaVmUs: luaVm, luaSamples: p.lua?.samples ?? 0 };
+}
+
+/** Consecutive wasm frames collapse into one "(Lua C API)" frame. */
+function pushCollapsed(frames: Frame[], f: Frame): void {
+  if (f === LUA_C_API && frames[frames.length - 1] === LUA_C_API) return;
+  frames.push(f);
+}
+
+export function buildTrees(profiles: WorkerProfile[], opts: BuildOptions = {}): { workers: WorkerTree[]; merged: CallTree } {
+  const workers = profiles.map((p) => buildWorkerTree(p, opts));
+  return { workers, merged: mergeTrees(workers.map((w) => w.tree)) };
+}

@@ -1,0 +1,68 @@
+// The report a person reads in ten seconds, as terminal text.
+import path from "node:path";
+import { frameLabel } from "../../profile/frames";
+import type { RunFile } from "../../profile/run";
+
+const ms = (us: number) => (us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us.toFixed(us < 10 ? 2 : 0)} us`);
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+const mb = (b: number) => `${(b / 1048576).toFixed(0)} MB`;
+const num = (n: number) => (n >= 10000 ? `${(n / 1000).toFixed(1)}k` : n.toFixed(0));
+
+function table(head: string[], rows: string[][], right: boolean[]): string {
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (right[i] ? c.padStart(w[i]) : c.padEnd(w[i]))).join("  ").trimEnd();
+  return [line(head), ...rows.map(line)].join("\n");
+}
+
+export function formatReport(run: RunFile, dir: string, cwd = process.cwd()): string {
+  const c = run.client;
+  const s = run.server;
+  const out: string[] = [];
+  out.push(`${run.route.method} ${run.route.path}  (${run.route.name}, ${path.basename(run.app.file)}:${run.route.line})  ${run.options.workers} worker(s), ${run.options.connections} connections${run.options.rate ? `, ${run.options.rate} req/s fixed` : ""}, ${(c.durationMs / 1000).toFixed(1)} s`);
+  out.push("");
+  out.push(`Throughput  ${num(c.rps)} req/s   (${c.requests} requests, ${c.errors} errors, ${c.non2xx} non-2xx)`);
+  const l = c.latencyUs;
+  out.push(`Latency     p50 ${ms(l.p50)}   p90 ${ms(l.p90)}   p99 ${ms(l.p99)}   p99.9 ${ms(l.p999)}   max ${ms(l.max)}   (client side, ${c.generator})`);
+  out.push(`Server      p50 ${ms(s.latencyUs.p50)}   p99 ${ms(s.latencyUs.p99)}   mean ${ms(s.latencyUs.mean)}   (first byte in → response written)`);
+  out.push("");
+  out.push(
+    table(
+      ["stage", "p50", "p99", "mean", "share", "priority"],
+      s.stages.map((r) => [r.stage, ms(r.p50Us), ms(r.p99Us), ms(r.meanUs), pct(r.share), r.priority]),
+      [false, true, true, true, true, false],
+    ),
+  );
+  const diff = s.unaccountedUs;
+  out.push(`stages sum ${ms(s.stageSumUs)} of ${ms(s.latencyUs.mean)} server mean${Math.abs(diff) > 0.05 ? ` (difference ${ms(Math.abs(diff))})` : " (no difference)"}`);
+  out.push("");
+  out.push(
+    table(
+      ["process", "CPU", "RSS", "Lua heap", "requests", "loop p99", "GC"],
+      [
+        ...run.workers.map((w) => [`worker ${w.worker} (pid ${w.pid})`, `${w.cpuPercent.toFixed(0)}%`, mb(w.rssBytes), mb(w.luaHeapBytes), String(w.requests), ms(w.eventLoopDelayP99Us), `${w.gcPauseMs.toFixed(0)} ms`]),
+        [`load generator (${c.generator})`, `${c.cpuPercent.toFixed(0)}%`, "", "", "", "", ""],
+      ],
+      [false, true, true, true, true, true, true],
+    ),
+  );
+  out.push("");
+  out.push(`Verdict: ${run.verdict.message}`);
+  if (run.hotSpots.length) {
+    out.push("");
+    out.push("Hot spots (self time, share of busy CPU):");
+    out.push(
+      table(
+        ["self", "total", "kind", "function"],
+        run.hotSpots.slice(0, 10).map((h) => [pct(h.selfShare), pct(h.totalShare), h.frame.kind, frameLabel(h.frame)]),
+        [true, true, false, false],
+      ),
+    );
+  }
+  for (const w of run.warnings) out.push(`warning: ${w}`);
+  for (const b of run.budgets) out.push(`${b.ok ? "budget ok" : "BUDGET MISSED"}: ${b.message}`);
+  out.push("");
+  const rel = path.relative(cwd, dir) || ".";
+  const f = run.profile.files;
+  out.push(`Run saved in ${rel}/ (run.json${f.flamegraph ? ", flamegraph.svg, profile.cpuprofile, profile.folded, profile.speedscope.json" : ""})`);
+  return out.join("\n");
+}

@@ -1,0 +1,4 @@
+export declare class SessionError extends Error {
+    readonly code: string;
+    constructor(code: string, message: string);
+}

@@ -1,0 +1,268 @@
+// One profiling session: start the app, warm up, load one route while both profilers run, gather
+// what the workers saw, stop everything, and write the run folder. The CLI and the daemon both run
+// sessions through here.
+import path from "node:path";
+import { cpuProfileStacks } from "../../profile/cpuprofile";
+import { toCpuProfile } from "../../profile/cpuprofile";
+import { toFolded, type CallTree } from "../../profile/calltree";
+import { toSpeedscope } from "../../profile/speedscope";
+import { flamegraphSvg } from "../../profile/flamegraph-svg";
+import { storeTree } from "../../profile/tree-store";
+import { RUN_SCHEMA, RUN_VERSION, type RunFile } from "../../profile/run";
+import type { RouteInfo, StatsSnapshot } from "../../server-core/ipc";
+import { chooseGenerator, runLoad, type LoadGeneratorName, type LoadResult } from "../load";
+import { buildTrees } from "../profile-build";
+import { checkBudgets, hotSpotRows, mergeRoute, stageRows, verdict, workerRows, type Budget } from "../report/analyze";
+import { ensureDir, RUNS_DIR, runDirName, writeFileAtomic } from "../runs/store";
+import { SessionError } from "./errors";
+import { parseRouteSpec, resolveRoute } from "./route-spec";
+import { ServerProcess } from "./server-process";
+
+export interface ProfileSessionOptions {
+  appFile: string;
+  route: string;
+  durationMs: number;
+  warmupMs: number;
+  connections: number;
+  rate?: number;
+  workers: number;
+  mode: "sample" | "none";
+  load?: LoadGeneratorName;
+  out?: string;
+  budgets: Budget[];
+  cpuIntervalUs?: number;
+  luaIntervalMs?: number;
+  body?: string;
+  headers?: Record<string, string>;
+  /** Folder that holds .moonscope/runs (default: the current directory). */
+  workspace?: string;
+  cliPath?: string;
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+  onLog?: (line: string) => void;
+}
+
+export type Phase = "starting" | "warmup" | "measuring" | "collecting" | "writing" | "done";
+
+export interface Progress {
+  phase: Phase;
+  message: string;
+  elapsedMs?: number;
+  durationMs?: number;
+  requests?: number;
+  rps?: number;
+  serverP99Us?: number;
+}
+
+export interface SessionResult {
+  run: RunFile;
+  dir: string;
+  merged: CallTree | null;
+}
+
+const VERSION = "0.1.0";
+
+export async function runProfileSession(o: ProfileSessionOptions): Promise<SessionResult> {
+  const spec = parseRouteSpec(o.route);
+  const generator = chooseGenerator(o.load, o.rate);
+  if (generator === "wrk" && o.rate) throw new SessionError("MS_ERR_USAGE", "--rate needs --load autocannon (wrk has no fixed-rate mode)");
+  const cpuIntervalUs = o.cpuIntervalUs ?? 1000;
+  const luaIntervalMs = o.luaIntervalMs ?? 1;
+  const progress = o.onProgress ?? (() => {});
+  const warnings: string[] = [];
+  progress({ phase: "starting", message: `starting ${path.basename(o.appFile)} with ${o.workers} worker${o.workers > 1 ? "s" : ""}` });
+  const server = await ServerProcess.start({ appFile: o.appFile, workers: o.workers, cliPath: o.cliPath, onLog: o.onLog });
+  let route: RouteInfo;
+  try {
+    route = resolveRoute(spec, server.routes, path.basename(o.appFile));
+    const routeKey = `${route.method} ${route.path}`;
+    const url = `http://127.0.0.1:${server.port}${spec.requestPath}`;
+    const loadBase = { url, method: spec.method, body: o.body, headers: o.headers, connections: o.connections, rate: o.rate };
+
+    if (o.warmupMs > 0) {
+      progress({ phase: "warmup", message: `warming up for ${(o.warmupMs / 1000).toFixed(0)} s (${generator}, ${o.connections} connections)` });
+      await runLoad(generator, { ...loadBase, durationMs: o.warmupMs }, o.signal);
+    }
+    // Cancelled during warm-up: nothing was measured, so there is no run to keep.
+    abortIfAsked(o.signal);
+    const first = await server.stats(true);
+    if (o.mode === "sample") {
+      const started = await server.startProfiling({ cpuIntervalUs, luaIntervalMs });
+      for (const e of started.errors) warnings.push(`profiler: ${e}`);
+    }
+    const t0 = performance.now();
+    progress({ phase: "measuring", message: `measuring ${spec.method} ${spec.path}`, elapsedMs: 0, durationMs: o.durationMs });
+    const live = startLive(server, routeKey, o.durationMs, t0, progress);
+    let load: LoadResult;
+    try {
+      load = await runLoad(generator, { ...loadBase, durationMs: o.durationMs }, o.signal);
+    } finally {
+      live.stop();
+    }
+    const windowMs = performance.now() - t0;
+    if (o.signal?.aborted) warnings.push(`the run was stopped early, after ${(windowMs / 1000).toFixed(1)} of ${(o.durationMs / 1000).toFixed(0)} s`);
+    progress({ phase: "collecting", message: "collecting statistics and profiles" });
+    const last = await server.stats();
+    if (load.aborted) {
+      // The generator was stopped before it could report: what the server measured stands in for it.
+      const m = mergeRoute(last, routeKey);
+      const h = m.total;
+      load = { ...load, requests: m.requests, rps: (m.requests / windowMs) * 1000, durationMs: windowMs, latencyUs: { min: h.min / 1000, mean: h.mean() / 1000, p50: h.percentile(50) / 1000, p90: h.percentile(90) / 1000, p99: h.percentile(99) / 1000, p999: h.percentile(99.9) / 1000, max: h.max / 1000 } };
+      warnings.push("the load generator was stopped before it reported; throughput and latency are the server's own measurements");
+    }
+    const profiles = o.mode === "sample" ? await server.stopProfiling() : { profiles: [], missing: [] };
+    for (const w of profiles.missing) warnings.push(`worker ${w} did not hand in its profile`);
+    for (const p of profiles.profiles) if (p.error) warnings.push(`worker ${p.worker}: ${p.error}`);
+    if (last.restarts > first.restarts) warnings.push(`${last.restarts - first.restarts} worker restart(s) during the run; see the server log`);
+    await server.stop();
+
+    progress({ phase: "writing", message: "writing the run" });
+    return writeRun(o, { spec, route, routes: server.routes, routeKey, generator, load, first, last, windowMs, profiles: profiles.profiles, warnings, cpuIntervalUs, luaIntervalMs });
+  } finally {
+    if (server.alive) await server.stop(2000);
+  }
+}
+
+function abortIfAsked(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new SessionError("MS_ERR_CANCELLED", "the profile was cancelled");
+}
+
+/** Polls the server's stats while the load runs so a person sees throughput and p99 as they happen. */
+function startLive(server: ServerProcess, routeKey: string, durationMs: number, t0: number, progress: (p: Progress) => void): { stop(): void } {
+  let stopped = false;
+  let prev = 0;
+  let prevAt = t0;
+  const tick = async () => {
+    if (stopped || !server.alive) return;
+    try {
+      const snap = await server.stats();
+      const m = mergeRoute(snap, routeKey);
+      const now = performance.now();
+      const rps = ((m.requests - prev) / (now - prevAt)) * 1000;
+      prev = m.requests;
+      prevAt = now;
+      progress({ phase: "measuring", message: "", elapsedMs: now - t0, durationMs, requests: m.requests, rps, serverP99Us: m.total.percentile(99) / 1000 });
+    } catch {
+      /* the final snapshot reports errors; a missed live tick is not one */
+    }
+    if (!stopped) timer = setTimeout(tick, 250);
+  };
+  let timer = setTimeout(tick, 250);
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
+}
+
+interface Collected {
+  spec: ReturnType<typeof parseRouteSpec>;
+  route: RouteInfo;
+  routes: RouteInfo[];
+  routeKey: string;
+  generator: LoadGeneratorName;
+  load: LoadResult;
+  first: StatsSnapshot;
+  last: StatsSnapshot;
+  windowMs: number;
+  profiles: import("../../server-core/ipc").WorkerProfile[];
+  warnings: string[];
+  cpuIntervalUs: number;
+  luaIntervalMs: number;
+}
+
+function writeRun(o: ProfileSessionOptions, c: Collected): SessionResult {
+  const createdAt = new Date();
+  const merged = mergeRoute(c.last, c.routeKey);
+  const rows = stageRows(merged.stages);
+  const workers = workerRows(c.first, c.last, c.routeKey, c.windowMs);
+  const genCores = 1; // wrk runs -t1 and autocannon one process: one core at most
+  const v = verdict(rows, { name: c.generator, cpuPercent: c.load.cpuPercent, cores: genCores }, workers);
+  const stageSumUs = rows.reduce((a, r) => a + r.meanUs, 0);
+  const serverMeanUs = merged.total.mean() / 1000;
+
+  const appDir = path.dirname(path.resolve(o.appFile));
+  const chunk = path.basename(o.appFile);
+  const trees = o.mode === "sample" ? buildTrees(c.profiles, { luaFile: (f) => (f === chunk ? chunk : f) }) : null;
+  const mergedTree = trees?.merged ?? null;
+  const luaSamples = trees ? trees.workers.reduce((a, w) => a + w.luaSamples, 0) : 0;
+  if (trees && mergedTree && mergedTree.total === 0) c.warnings.push("the CPU profiler recorded no samples");
+  if (trees && luaSamples === 0 && trees.workers.some((w) => w.luaVmUs > 0)) c.warnings.push("the Lua sampler recorded no stacks; Lua time shows as (Lua VM)");
+
+  const workspace = o.workspace ?? process.cwd();
+  const dir = o.out ? path.resolve(o.out) : path.join(workspace, RUNS_DIR, runDirName(createdAt, c.spec.method, c.spec.path));
+  ensureDir(dir);
+  const files: Record<string, string> = {};
+  const title = `${c.routeKey} — ${chunk}`;
+  if (mergedTree) {
+    const subtitle = `${c.load.rps.toFixed(0)} req/s, ${o.workers} worker(s), ${(c.windowMs / 1000).toFixed(1)} s, ${createdAt.toISOString()}`;
+    writeFileAtomic(path.join(dir, "flamegraph.svg"), flamegraphSvg(mergedTree, { title, subtitle }));
+    files.flamegraph = "flamegraph.svg";
+    writeFileAtomic(path.join(dir, "profile.cpuprofile"), JSON.stringify(toCpuProfile(mergedTree)));
+    files.cpuprofile = "profile.cpuprofile";
+    writeFileAtomic(path.join(dir, "profile.folded"), toFolded(mergedTree));
+    files.folded = "profile.folded";
+    writeFileAtomic(path.join(dir, "profile.speedscope.json"), JSON.stringify(toSpeedscope(mergedTree, title)));
+    files.speedscope = "profile.speedscope.json";
+  }
+  const clientLatency = c.load.latencyUs;
+  const budgets = checkBudgets(o.budgets, { rps: c.load.rps, latencyUs: clientLatency as unknown as Record<string, number>, errors: c.load.errors, non2xx: c.load.non2xx });
+  const run: RunFile = {
+    $schema: RUN_SCHEMA,
+    version: RUN_VERSION,
+    tool: { name: "moonscope", version: VERSION, node: process.version },
+    id: path.basename(dir),
+    createdAt: createdAt.toISOString(),
+    app: { file: path.resolve(o.appFile), routes: c.routes.map((r) => ({ method: r.method, path: r.path, name: r.name, line: r.line })) },
+    route: { method: c.route.method, path: c.route.path, name: c.route.name, line: c.route.line },
+    options: {
+      durationMs: o.durationMs,
+      warmupMs: o.warmupMs,
+      connections: o.connections,
+      rate: o.rate ?? null,
+      workers: o.workers,
+      mode: o.mode,
+      load: c.generator,
+      cpuIntervalUs: c.cpuIntervalUs,
+      luaIntervalMs: c.luaIntervalMs,
+    },
+    client: {
+      generator: c.generator,
+      requests: c.load.requests,
+      durationMs: c.load.durationMs,
+      rps: c.load.rps,
+      latencyUs: clientLatency,
+      non2xx: c.load.non2xx,
+      errors: c.load.errors,
+      cpuPercent: c.load.cpuPercent,
+      saturated: v.loadGenSaturated,
+    },
+    server: {
+      requests: merged.requests,
+      errors: merged.errors,
+      statuses: merged.statuses,
+      latencyUs: { p50: merged.total.percentile(50) / 1000, p99: merged.total.percentile(99) / 1000, mean: serverMeanUs },
+      stageSumUs,
+      unaccountedUs: serverMeanUs - stageSumUs,
+      stages: rows,
+      histograms: { total: merged.total.toJSON(), stages: Object.fromEntries(Object.entries(merged.stages).map(([k, h]) => [k, h.toJSON()])) as RunFile["server"]["histograms"]["stages"] },
+    },
+    workers,
+    verdict: { bottleneck: v.bottleneck, message: v.message },
+    hotSpots: mergedTree ? hotSpotRows(mergedTree, 15) : [],
+    profile: {
+      mode: o.mode,
+      luaSamples,
+      merged: mergedTree ? storeTree(mergedTree) : null,
+      perWorker: trees ? trees.workers.map((w) => ({ worker: w.worker, pid: w.pid, tree: storeTree(w.tree) })) : [],
+      files,
+    },
+    budgets,
+    warnings: c.warnings,
+  };
+  void appDir;
+  void cpuProfileStacks;
+  writeFileAtomic(path.join(dir, "run.json"), JSON.stringify(run));
+  return { run, dir, merged: mergedTree };
+}

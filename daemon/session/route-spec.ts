@@ -1,0 +1,39 @@
+// "--route 'GET /users/42'" → the method, the concrete path to load, and the app route it hits.
+import type { RouteInfo } from "../../server-core/ipc";
+import { SessionError } from "./errors";
+
+export interface RouteSpec {
+  method: string;
+  /** The path requests are sent to (":id" parameters replaced by "1"). */
+  requestPath: string;
+  /** As typed. */
+  path: string;
+}
+
+export function parseRouteSpec(spec: string): RouteSpec {
+  const m = /^\s*([A-Za-z]+)\s+(\/\S*)\s*$/.exec(spec);
+  if (!m) throw new SessionError("MS_ERR_USAGE", `--route takes a method and a path, like --route "GET /hello", got "${spec}"`);
+  const method = m[1].toUpperCase();
+  const path = m[2];
+  const requestPath = path.replace(/\/:([^/?]+)/g, "/1");
+  return { method, path, requestPath };
+}
+
+function matches(pattern: string, path: string): boolean {
+  const a = pattern.split("/");
+  const b = path.split("?")[0].replace(/\/$/, "").split("/");
+  if (pattern === "/" || path === "/") return pattern === path.split("?")[0];
+  if (a.length !== b.length) return false;
+  return a.every((seg, i) => seg.startsWith(":") ? b[i] !== "" : seg === b[i]);
+}
+
+/** The app route the spec hits, or a clear error listing the routes there are. */
+export function resolveRoute(spec: RouteSpec, routes: RouteInfo[], appFile: string): RouteInfo {
+  const method = spec.method === "HEAD" ? "GET" : spec.method;
+  const hit = routes.find((r) => r.method === method && (r.path === spec.path || matches(r.path, spec.requestPath)));
+  if (hit) return hit;
+  const list = routes.map((r) => `${r.method} ${r.path}`).join(", ");
+  const samePath = routes.filter((r) => matches(r.path, spec.requestPath)).map((r) => r.method);
+  if (samePath.length) throw new SessionError("MS_ERR_ROUTE_NOT_FOUND", `${appFile} has no ${spec.method} handler for ${spec.path}; that path answers ${samePath.join(", ")}`);
+  throw new SessionError("MS_ERR_ROUTE_NOT_FOUND", `${appFile} has no route ${spec.method} ${spec.path}; its routes are: ${list}`);
+}

@@ -1,0 +1,152 @@
+// The stored run (run.json): what `moonscope profile` measured, in a versioned, documented shape
+// that the CLI, the daemon and the panel all read. Field names are stable; a reader that meets a
+// newer version says so instead of guessing.
+import type { HistogramData } from "./histogram";
+import type { Frame } from "./frames";
+
+export const RUN_SCHEMA = "moonscope-run";
+export const RUN_VERSION = 1;
+
+export type StageName = "parse" | "extract" | "queue" | "context" | "handler" | "serialize" | "write";
+export const STAGE_NAMES: readonly StageName[] = ["parse", "extract", "queue", "context", "handler", "serialize", "write"];
+
+export type Priority = "CRITICAL" | "HIGH" | "MEDIUM" | "LOW";
+
+export interface StageRow {
+  stage: StageName;
+  p50Us: number;
+  p99Us: number;
+  meanUs: number;
+  /** Share of the server time of the route's requests (sum of the stage means), 0..1. */
+  share: number;
+  priority: Priority;
+}
+
+export interface LatencySummaryUs {
+  min: number;
+  mean: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
+export interface WorkerRow {
+  worker: number;
+  pid: number;
+  requests: number;
+  /** CPU% of one core over the measured window. */
+  cpuPercent: number;
+  rssBytes: number;
+  luaHeapBytes: number;
+  eventLoopDelayP99Us: number;
+  gcPauseMs: number;
+}
+
+export type Bottleneck = "lua-handler" | "serialization" | "http-layer" | "queueing" | "context" | "load-generator" | "unknown";
+
+export interface HotSpotRow {
+  frame: Frame;
+  selfUs: number;
+  totalUs: number;
+  /** Shares of the busy (non-idle) sampled time, 0..1. */
+  selfShare: number;
+  totalShare: number;
+}
+
+export interface BudgetResult {
+  metric: string;
+  limit: number;
+  actual: number;
+  unit: string;
+  ok: boolean;
+  message: string;
+}
+
+/** A call tree in compact form: frames table + nodes [frameIndex, self, parentIndex] in pre-order. */
+export interface StoredTree {
+  frames: Frame[];
+  nodes: [number, number, number][];
+  total: number;
+}
+
+export interface RunFile {
+  $schema: typeof RUN_SCHEMA;
+  version: number;
+  tool: { name: "moonscope"; version: string; node: string };
+  id: string;
+  createdAt: string;
+  app: { file: string; routes: { method: string; path: string; name: string; line: number }[] };
+  route: { method: string; path: string; name: string; line: number };
+  options: {
+    durationMs: number;
+    warmupMs: number;
+    connections: number;
+    rate: number | null;
+    workers: number;
+    mode: "sample" | "none";
+    load: "wrk" | "autocannon";
+    cpuIntervalUs: number;
+    luaIntervalMs: number;
+  };
+  /** What the client saw (the load generator). */
+  client: {
+    generator: "wrk" | "autocannon";
+    requests: number;
+    durationMs: number;
+    rps: number;
+    latencyUs: LatencySummaryUs;
+    non2xx: number;
+    errors: number;
+    cpuPercent: number;
+    saturated: boolean;
+  };
+  /** What the server measured for the profiled route, merged over workers. */
+  server: {
+    requests: number;
+    errors: number;
+    statuses: Record<string, number>;
+    latencyUs: { p50: number; p99: number; mean: number };
+    /** Sum of the stage means against the measured server-time mean; the difference is shown, not hidden. */
+    stageSumUs: number;
+    unaccountedUs: number;
+    stages: StageRow[];
+    histograms: { total: HistogramData; stages: Record<StageName, HistogramData> };
+  };
+  workers: WorkerRow[];
+  verdict: { bottleneck: Bottleneck; message: string };
+  hotSpots: HotSpotRow[];
+  profile: {
+    mode: "sample" | "none";
+    luaSamples: number;
+    /** Merged over workers; null with --mode none. */
+    merged: StoredTree | null;
+    perWorker: { worker: number; pid: number; tree: StoredTree }[];
+    /** Files written beside run.json. */
+    files: Record<string, string>;
+  };
+  budgets: BudgetResult[];
+  warnings: string[];
+}
+
+export class RunFormatError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** Validates the envelope of a parsed run.json; throws a RunFormatError that says what is wrong. */
+export function checkRun(v: unknown, where: string): RunFile {
+  if (typeof v !== "object" || v === null) throw new RunFormatError("MS_ERR_RUN_CORRUPT", `${where} is not a Moonscope run (not a JSON object)`);
+  const r = v as Partial<RunFile>;
+  if (r.$schema !== RUN_SCHEMA) throw new RunFormatError("MS_ERR_RUN_CORRUPT", `${where} is not a Moonscope run ($schema is ${JSON.stringify(r.$schema)})`);
+  if (typeof r.version !== "number") throw new RunFormatError("MS_ERR_RUN_CORRUPT", `${where} has no version`);
+  if (r.version > RUN_VERSION) {
+    throw new RunFormatError("MS_ERR_RUN_NEWER", `${where} was written by a newer Moonscope (run format ${r.version}, this one reads up to ${RUN_VERSION}); update Moonscope to read it`);
+  }
+  if (!r.route || !r.server || !r.client) throw new RunFormatError("MS_ERR_RUN_CORRUPT", `${where} is incomplete (missing route, server or client section)`);
+  return r as RunFile;
+}

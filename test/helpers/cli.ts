@@ -1,0 +1,36 @@
+// Runs the real `moonscope` command and checks that it leaves no process behind.
+import { spawn, spawnSync } from "node:child_process";
+import { BIN, ROOT } from "./server";
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(args: string[], opts: { timeoutMs?: number } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`moonscope ${args.join(" ")} did not finish within ${opts.timeoutMs ?? 120000} ms\n${stderr}`));
+    }, opts.timeoutMs ?? 120000);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Pids of processes whose command line contains the marker (e.g. a temp app path), excluding ourselves. */
+export function processesMentioning(marker: string): number[] {
+  const r = spawnSync("pgrep", ["-f", marker], { encoding: "utf8" });
+  return r.stdout
+    .split("\n")
+    .map((s) => Number(s.trim()))
+    .filter((p) => p > 0 && p !== process.pid);
+}

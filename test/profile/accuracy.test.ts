@@ -1,0 +1,79 @@
+// `moonscope profile` on apps with known answers: the product is worthless if it lies.
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { findFrames } from "../../profile/calltree";
+import { loadTree } from "../../profile/tree-store";
+import type { RunFile } from "../../profile/run";
+import { busyTree } from "../../daemon/report/compare";
+import { ROOT } from "../helpers/server";
+import { processesMentioning, runCli } from "../helpers/cli";
+
+const SHORT = ["--duration", "3s", "--warmup", "1s", "--workers", "2"];
+
+async function profile(app: string, route: string, extra: string[] = []): Promise<{ run: RunFile; dir: string }> {
+  const dir = mkdtempSync(path.join(tmpdir(), "moonscope-run-"));
+  const r = await runCli(["profile", path.join(ROOT, app), "--route", route, ...SHORT, "--out", dir, "--json", ...extra]);
+  assert.equal(r.code, 0, r.stderr);
+  const run = JSON.parse(r.stdout) as RunFile;
+  assert.deepEqual(processesMentioning(path.join(ROOT, app)), [], "no process of the session is left");
+  return { run, dir };
+}
+
+describe("accuracy on apps with known answers", () => {
+  test("a route that burns CPU in one named Lua function: that function carries >= 60% of the sampled CPU and the handler dominates", async () => {
+    const { run, dir } = await profile("examples/slow/app.lua", "GET /crunch");
+    const tree = busyTree(loadTree(run.profile.merged!));
+    const churn = findFrames(tree, (f) => f.kind === "lua" && f.name === "churn_numbers");
+    const share = churn.total / tree.total;
+    assert.ok(share >= 0.6, `churn_numbers carries ${(share * 100).toFixed(1)}% of busy CPU`);
+    const top = [...run.server.stages].sort((a, b) => b.share - a.share)[0];
+    assert.equal(top.stage, "handler");
+    assert.equal(run.verdict.bottleneck, "lua-handler");
+    assert.ok(run.profile.luaSamples > 100, `${run.profile.luaSamples} Lua samples`);
+    // Lua frames hang under the JS frame that entered the handler, with file:line.
+    const folded = readFileSync(path.join(dir, "profile.folded"), "utf8");
+    assert.match(folded, /^\[handler\];runHandler \([^)]*\);call \([^)]*\);api\.crunch\.get \(app\.lua:17\);churn_numbers \(app\.lua:9\);fib \(app\.lua:4\)/m);
+    const hot = run.hotSpots[0];
+    assert.deepEqual([hot.frame.name, hot.frame.file, hot.frame.line, hot.frame.kind], ["fib", "app.lua", 4, "lua"]);
+    // Per-worker trees are kept too.
+    assert.equal(run.profile.perWorker.length, 2);
+    for (const f of ["run.json", "flamegraph.svg", "profile.cpuprofile", "profile.folded", "profile.speedscope.json"]) assert.ok(existsSync(path.join(dir, f)), f);
+    const svg = readFileSync(path.join(dir, "flamegraph.svg"), "utf8");
+    assert.match(svg, /<svg[\s\S]*churn_numbers[\s\S]*<\/svg>\s*$/);
+    const cpu = JSON.parse(readFileSync(path.join(dir, "profile.cpuprofile"), "utf8"));
+    assert.ok(Array.isArray(cpu.nodes) && cpu.nodes.length > 10 && Array.isArray(cpu.samples));
+    const ss = JSON.parse(readFileSync(path.join(dir, "profile.speedscope.json"), "utf8"));
+    assert.equal(ss.$schema, "https://www.speedscope.app/file-format-schema.json");
+  });
+
+  test("a route whose time is JSON serialization: serialize is the top stage", async () => {
+    const { run } = await profile("examples/json-heavy/app.lua", "GET /catalog", ["--mode", "none"]);
+    const top = [...run.server.stages].sort((a, b) => b.share - a.share)[0];
+    assert.equal(top.stage, "serialize");
+    assert.equal(top.priority, "CRITICAL");
+    assert.equal(run.verdict.bottleneck, "serialization");
+    assert.equal(run.profile.merged, null);
+  });
+
+  test("the stages add up to the server time of the same requests, which fits inside what the client waited", async () => {
+    const { run } = await profile("examples/hello/app.lua", "GET /hello", ["--connections", "1", "--mode", "none"]);
+    const s = run.server;
+    assert.ok(Math.abs(s.stageSumUs - s.latencyUs.mean) <= 0.1 * s.latencyUs.mean, `stages ${s.stageSumUs} us vs server mean ${s.latencyUs.mean} us`);
+    assert.equal(typeof s.unaccountedUs, "number");
+    assert.ok(s.latencyUs.p50 <= run.client.latencyUs.p50, `server p50 ${s.latencyUs.p50} us <= client p50 ${run.client.latencyUs.p50} us`);
+    // Every request the client completed was timed; at most one per connection was in flight when the load stopped.
+    assert.ok(Math.abs(s.requests - run.client.requests) <= run.options.connections, `server ${s.requests} vs client ${run.client.requests}`);
+  });
+
+  test("a load generator with too little CPU is reported as the bottleneck", async () => {
+    // autocannon needs a whole core for what two workers answer with half a core each on this machine.
+    const { run } = await profile("examples/hello/app.lua", "GET /hello", ["--load", "autocannon", "--mode", "none"]);
+    assert.equal(run.client.generator, "autocannon");
+    assert.equal(run.verdict.bottleneck, "load-generator", `${run.verdict.message}; generator ${run.client.cpuPercent}% workers ${run.workers.map((w) => w.cpuPercent.toFixed(0)).join(",")}`);
+    assert.equal(run.client.saturated, true);
+    assert.match(run.verdict.message, /load generator was saturated/);
+  });
+});

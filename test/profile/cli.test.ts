@@ -1,0 +1,137 @@
+// The profile, compare and export commands as a user runs them: exit codes, messages, files, no leftovers.
+import { before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { BIN, ROOT, writeApp } from "../helpers/server";
+import { processesMentioning, runCli } from "../helpers/cli";
+
+const HELLO = path.join(ROOT, "examples/hello/app.lua");
+const QUICK = ["--duration", "1s", "--warmup", "0s", "--workers", "1", "--connections", "4"];
+const tmp = () => mkdtempSync(path.join(tmpdir(), "moonscope-cli-"));
+
+describe("moonscope profile", () => {
+  test("the text report names throughput, latency, every stage, the processes, a verdict and hot spots", async () => {
+    const out = tmp();
+    const r = await runCli(["profile", HELLO, "--route", "GET /hello", ...QUICK, "--out", out]);
+    assert.equal(r.code, 0, r.stderr);
+    for (const re of [/Throughput\s+[\d.]+k? req\/s/, /Latency\s+p50 .* p99 .* p99\.9 .* max/, /^parse\s/m, /^handler\s/m, /^write\s/m, /CRITICAL|HIGH|MEDIUM|LOW/, /worker 1 \(pid \d+\)/, /load generator \((wrk|autocannon)\)/, /^Verdict: /m, /Hot spots/, /stages sum/]) {
+      assert.match(r.stdout, re);
+    }
+    assert.match(r.stderr, /measuring GET \/hello/, "non-TTY progress lines");
+    assert.ok(existsSync(path.join(out, "run.json")));
+  });
+
+  test("--budget: a missed budget exits 1 with one clear line per budget; a met one exits 0", async () => {
+    const missed = await runCli(["profile", HELLO, "--route", "GET /hello", ...QUICK, "--mode", "none", "--out", tmp(), "--budget", "p99=1us,rps=1"]);
+    assert.equal(missed.code, 1);
+    assert.match(missed.stdout, /BUDGET MISSED: p99 latency [\d.]+ ms exceeds the budget of 0\.00 ms/);
+    assert.match(missed.stdout, /budget ok: throughput \d+ req\/s >= 1 req\/s/);
+    const met = await runCli(["profile", HELLO, "--route", "GET /hello", ...QUICK, "--mode", "none", "--out", tmp(), "--budget", "errors=0", "--json"]);
+    assert.equal(met.code, 0, met.stderr);
+    assert.equal(JSON.parse(met.stdout).budgets[0].ok, true);
+  });
+
+  test("a route that does not exist, an app that does not load, bad flags: clear errors, no process left", async () => {
+    const nf = await runCli(["profile", HELLO, "--route", "GET /nope", ...QUICK]);
+    assert.equal(nf.code, 1);
+    assert.match(nf.stderr, /error MS_ERR_ROUTE_NOT_FOUND: app\.lua has no route GET \/nope; its routes are: GET \/hello/);
+    const bad = writeApp("function api.x.get(ctx)\n  return api.json { a = \nend\n");
+    const le = await runCli(["profile", bad, "--route", "GET /x", ...QUICK]);
+    assert.equal(le.code, 1);
+    assert.match(le.stderr, /error MS_ERR_LUA_LOAD: app\.lua:3: syntax error/);
+    assert.deepEqual(processesMentioning(bad), []);
+    const usage = await runCli(["profile", HELLO, "--route", "hello"]);
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /MS_ERR_USAGE: --route takes a method and a path/);
+    const budget = await runCli(["profile", HELLO, "--route", "GET /hello", "--budget", "p99<5ms"]);
+    assert.equal(budget.code, 2);
+    assert.match(budget.stderr, /--budget entry "p99<5ms" is not understood/);
+  });
+
+  test("a handler that throws on every request is reported as errors, not as a crash", async () => {
+    const app = writeApp('function api.boom.get(ctx) error("no luck") end\n');
+    const r = await runCli(["profile", app, "--route", "GET /boom", ...QUICK, "--mode", "none", "--out", tmp(), "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const run = JSON.parse(r.stdout);
+    assert.ok(run.client.non2xx > 0 && run.server.statuses["5xx"] > 0);
+    assert.deepEqual(processesMentioning(app), []);
+  });
+
+  test("Ctrl-C during the measurement stops the load and the app, keeps what was measured, leaves nothing running", async () => {
+    const out = tmp();
+    const app = writeApp(readFileSync(HELLO, "utf8"));
+    const child = spawn(process.execPath, [BIN, "profile", app, "--route", "GET /hello", "--duration", "60s", "--warmup", "0s", "--workers", "1", "--connections", "4", "--out", out], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    let stdout = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    await new Promise<void>((resolve) =>
+      child.stderr.on("data", (d) => {
+        stderr += d;
+        if (/measuring/.test(stderr)) resolve();
+      }),
+    );
+    child.kill("SIGINT");
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    assert.equal(code, 130, stderr);
+    assert.match(stdout, /warning: the run was stopped early/);
+    assert.ok(existsSync(path.join(out, "run.json")));
+    assert.deepEqual(processesMentioning(app), []);
+  });
+});
+
+describe("moonscope compare and export", () => {
+  let a = "";
+  let b = "";
+  before(async () => {
+    a = tmp();
+    b = tmp();
+    for (const out of [a, b]) {
+      const r = await runCli(["profile", HELLO, "--route", "GET /hello", ...QUICK, "--out", out]);
+      assert.equal(r.code, 0, r.stderr);
+    }
+  });
+
+  test("compare prints stage and percentile deltas with a noise call, and writes a differential flamegraph", async () => {
+    const r = await runCli(["compare", a, b]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Stage means:/);
+    assert.match(r.stdout, /(same|WORSE|BETTER)\s+handler/);
+    assert.match(r.stdout, /within noise|%/);
+    const svg = readFileSync(path.join(b, "compare.svg"), "utf8");
+    assert.match(svg, /^<\?xml|^<svg/);
+    const j = await runCli(["compare", a, b, "--json", "--out", path.join(a, "d.svg")]);
+    const cmp = JSON.parse(j.stdout);
+    assert.equal(cmp.stageMeans.length, 7);
+    assert.ok(["slower", "faster", "within noise"].includes(cmp.throughput.change));
+    assert.ok(existsSync(path.join(a, "d.svg")));
+  });
+
+  test("export writes every format", async () => {
+    for (const format of ["svg", "cpuprofile", "folded", "speedscope"]) {
+      const file = path.join(tmp(), `out.${format}`);
+      const r = await runCli(["export", a, "--format", format, "-o", file]);
+      assert.equal(r.code, 0, r.stderr);
+      const text = readFileSync(file, "utf8");
+      if (format === "cpuprofile" || format === "speedscope") JSON.parse(text);
+      if (format === "folded") assert.match(text, /^\[handler\];/m);
+      if (format === "svg") assert.match(text, /<\/svg>\s*$/);
+    }
+  });
+
+  test("a corrupt or newer run file is a clear error", async () => {
+    const dir = tmp();
+    writeFileSync(path.join(dir, "run.json"), "{ not json");
+    const r = await runCli(["compare", a, dir]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /MS_ERR_RUN_CORRUPT: .*run\.json is not valid JSON/);
+    const newer = tmp();
+    const run = JSON.parse(readFileSync(path.join(a, "run.json"), "utf8"));
+    writeFileSync(path.join(newer, "run.json"), JSON.stringify({ ...run, version: 99 }));
+    const n = await runCli(["export", newer, "--format", "svg", "-o", path.join(newer, "x.svg")]);
+    assert.equal(n.code, 1);
+    assert.match(n.stderr, /MS_ERR_RUN_NEWER: .*newer Moonscope \(run format 99/);
+  });
+});
