@@ -1,54 +1,57 @@
-// `npm run bench`: throughput and latency of (a) raw node:cluster + node:http, (b) moonscope serve on the
-// hello example, (c) the same with --no-stages, measured alternately in one run with one load generator.
+// Throughput and latency of (a) raw node:cluster + node:http, (b) moonscope serve on the hello
+// example, (c) the same with --no-stages, measured alternately in one run with one load generator.
 // Only ratios within one run mean anything: the load generator shares the 2 cores with the server.
-import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { chooseGenerator, runLoad, type LoadResult } from "../daemon/load";
+import { chooseGenerator, runLoad, type LoadGeneratorName, type LoadResult } from "../daemon/load";
 import { ROOT, startTarget, type Target } from "./targets";
 
-const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, "").split("=") as [string, string]));
-const rounds = Number(args.get("rounds") ?? 3);
-const seconds = Number(args.get("seconds") ?? 5);
-const warmupSeconds = Number(args.get("warmup") ?? 2);
-const connections = Number(args.get("connections") ?? 50);
-const workers = Number(args.get("workers") ?? 2);
-const generator = chooseGenerator(args.get("load") as "wrk" | "autocannon" | undefined);
+export interface ServeBenchOptions {
+  rounds: number;
+  seconds: number;
+  warmupSeconds: number;
+  connections: number;
+  workers: number;
+  load?: LoadGeneratorName;
+}
 
-const bin = path.join(ROOT, "bin", "moonscope.js");
-const hello = "examples/hello/app.lua";
-const serve = ["node", bin, "serve", hello, "--port", "0", "--workers", String(workers)];
-const listening = /at http:\/\/127\.0\.0\.1:(\d+)/;
-const TARGETS: Target[] = [
-  { name: "raw", label: "(a) raw node:cluster + node:http", command: ["node", "bench/raw-server.js"], portPattern: /listening (\d+)/ },
-  { name: "moonscope", label: "(b) moonscope serve (stages on)", command: serve, portPattern: listening },
-  { name: "no-stages", label: "(c) moonscope serve --no-stages", command: [...serve, "--no-stages"], portPattern: listening },
-];
+const LISTENING = /at http:\/\/127\.0\.0\.1:(\d+)/;
+
+function targets(workers: number): Target[] {
+  const serve = ["node", path.join(ROOT, "bin", "moonscope.js"), "serve", "examples/hello/app.lua", "--port", "0", "--workers", String(workers)];
+  return [
+    { name: "raw", label: "(a) raw node:cluster + node:http", command: ["node", "bench/raw-server.js"], portPattern: /listening (\d+)/ },
+    { name: "moonscope", label: "(b) moonscope serve (stages on)", command: serve, portPattern: LISTENING },
+    { name: "no-stages", label: "(c) moonscope serve --no-stages", command: [...serve, "--no-stages"], portPattern: LISTENING },
+  ];
+}
+
+async function measure(t: Target, o: ServeBenchOptions, generator: LoadGeneratorName): Promise<LoadResult> {
+  process.env.WORKERS = String(o.workers);
+  const s = await startTarget(t, 0);
+  try {
+    const url = `http://127.0.0.1:${s.port}/hello`;
+    await runLoad(generator, { url, connections: o.connections, durationMs: o.warmupSeconds * 1000 });
+    return await runLoad(generator, { url, connections: o.connections, durationMs: o.seconds * 1000 });
+  } finally {
+    await s.stop();
+  }
+}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-async function measure(t: Target): Promise<LoadResult> {
-  process.env.WORKERS = String(workers);
-  const s = await startTarget(t, 0);
-  try {
-    const url = `http://127.0.0.1:${s.port}/hello`;
-    await runLoad(generator, { url, connections, durationMs: warmupSeconds * 1000 });
-    return await runLoad(generator, { url, connections, durationMs: seconds * 1000 });
-  } finally {
-    await s.stop();
-  }
-}
-
-async function main(): Promise<void> {
-  console.log(`bench: ${rounds} rounds x ${TARGETS.length} targets, ${seconds}s each after ${warmupSeconds}s warm-up, ${connections} connections, ${workers} workers, load: ${generator}`);
+export async function serveBench(o: ServeBenchOptions): Promise<Record<string, unknown>> {
+  const generator = chooseGenerator(o.load);
+  const TARGETS = targets(o.workers);
+  console.log(`serve bench: ${o.rounds} rounds x ${TARGETS.length} targets, ${o.seconds}s each after ${o.warmupSeconds}s warm-up, ${o.connections} connections, ${o.workers} workers, load: ${generator}`);
   const results = new Map<string, LoadResult[]>(TARGETS.map((t) => [t.name, []]));
-  for (let r = 0; r < rounds; r++) {
+  for (let r = 0; r < o.rounds; r++) {
     // Rotate the order each round so drift (thermal, other load) does not favour one target.
     const order = TARGETS.map((_, i) => TARGETS[(i + r) % TARGETS.length]);
     for (const t of order) {
-      const res = await measure(t);
+      const res = await measure(t, o, generator);
       results.get(t.name)!.push(res);
       console.log(`  round ${r + 1} ${t.name.padEnd(10)} ${res.rps.toFixed(0).padStart(7)} req/s  p50 ${res.latencyUs.p50} us  p99 ${res.latencyUs.p99} us  non2xx ${res.non2xx}  errors ${res.errors}  load-gen CPU ${res.cpuPercent.toFixed(0)}%`);
     }
@@ -66,22 +69,9 @@ async function main(): Promise<void> {
     };
   });
   const [a, b, c] = summary;
-  const ratios = {
-    "b/a req/s": b.rps / a.rps,
-    "b/a p99": b.p99Us / a.p99Us,
-    "b/c req/s": b.rps / c.rps,
-  };
+  const ratios = { "b/a req/s": b.rps / a.rps, "b/a p99": b.p99Us / a.p99Us, "b/c req/s": b.rps / c.rps };
   console.log("\n| target | req/s (median) | p50 | p99 | errors |\n|---|---|---|---|---|");
   for (const s of summary) console.log(`| ${s.label} | ${s.rps.toFixed(0)} | ${(s.p50Us / 1000).toFixed(2)} ms | ${(s.p99Us / 1000).toFixed(2)} ms | ${s.errors} |`);
   console.log(`\nb/a req/s = ${ratios["b/a req/s"].toFixed(3)} (target >= 0.75)   b/a p99 = ${ratios["b/a p99"].toFixed(2)} (target <= 1.5)   b/c req/s = ${ratios["b/c req/s"].toFixed(3)} (target >= 0.97)`);
-  const dir = path.join(ROOT, "bench", "results");
-  mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `serve-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-  writeFileSync(file, JSON.stringify({ generator, rounds, seconds, connections, workers, summary, ratios, raw: Object.fromEntries(results) }, null, 2));
-  console.log(`wrote ${path.relative(ROOT, file)}`);
+  return { serve: { generator, ...o, summary, ratios, raw: Object.fromEntries(results) } };
 }
-
-main().catch((e) => {
-  console.error(e instanceof Error ? e.message : e);
-  process.exit(1);
-});

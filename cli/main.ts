@@ -4,6 +4,7 @@ import { serveCommand, SERVE_HELP } from "./serve";
 import { profileCommand, PROFILE_HELP } from "./profile";
 import { compareCommand } from "./compare";
 import { exportCommand } from "./export";
+import { sweepCommand } from "./sweep";
 
 const HELP = `Usage: moonscope <command> [options]
 
@@ -11,6 +12,7 @@ Commands:
   profile <app.lua>   load one route and report per-stage timings, CPU and hot spots; write a flamegraph
   compare <A> <B>     compare two runs: stage and latency deltas, differential flamegraph
   export <run>        write a run's profile as svg, cpuprofile, folded or speedscope
+  sweep <app.lua>     how a route scales with connections and workers (table, knee, sweep.svg)
   serve <app.lua>     run a Lua app on the multi-worker server
 
 Run \`moonscope <command> --help\` for a command's options.
@@ -27,6 +29,8 @@ async function main(argv: string[]): Promise<number> {
       return compareCommand(rest);
     case "export":
       return exportCommand(rest);
+    case "sweep":
+      return sweepCommand(rest);
     case undefined:
     case "help":
     case "--help":
@@ -39,10 +43,12 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e) => {
-    process.stderr.write(describeError(e) + "\n");
-    process.exit((e as { code?: string }).code === "MS_ERR_USAGE" ? 2 : 1);
-  },
-);
+/** Exits once stdout and stderr are flushed: a large --json report into a pipe must not be cut short. */
+function exitAfterFlush(code: number): void {
+  process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
+}
+
+main(process.argv.slice(2)).then(exitAfterFlush, (e) => {
+  process.stderr.write(describeError(e) + "\n");
+  exitAfterFlush((e as { code?: string }).code === "MS_ERR_USAGE" ? 2 : 1);
+});

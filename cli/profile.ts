@@ -28,8 +28,8 @@ Options:
   --out DIR               run folder (default .moonscope/runs/<time>-<method>-<path>)
   --json                  print the run as JSON instead of the text report
   --budget LIST           e.g. p99=5ms,rps=20000,errors=0: exit 1 when one is missed
-  --cpu-interval US       V8 sampling interval in microseconds (default 1000)
-  --lua-interval MS       Lua sampling interval in milliseconds (default 1)
+  --cpu-interval US       V8 sampling interval in microseconds (default 2500)
+  --lua-interval MS       Lua sampling interval in milliseconds (default 2; 0 turns the Lua sampler off)
   --open                  open flamegraph.svg when done
 `;
 

@@ -18,18 +18,14 @@ export interface CallTree {
   total: number;
 }
 
-// Frames are treated as immutable once they are in a tree, so a frame object's key is computed once.
-const keyCache = new WeakMap<Frame, string>();
-function keyOf(f: Frame): string {
-  let k = keyCache.get(f);
-  if (k === undefined) {
-    k = frameKey(f);
-    keyCache.set(f, k);
-  }
-  return k;
+function sameFrame(a: Frame, b: Frame): boolean {
+  return a === b || (a.name === b.name && a.kind === b.kind && (a.file ?? "") === (b.file ?? "") && a.line === b.line);
 }
 
-/** Builder node. Children are scanned linearly while few, then indexed by frame key. */
+/**
+ * Builder node. Children are found by comparing frame fields while they are few (no key string
+ * is built on the hot path), then through a map by frame key.
+ */
 class MNode {
   self = 0;
   total = 0;
@@ -39,13 +35,16 @@ class MNode {
     readonly frame: Frame,
     readonly key: string,
   ) {}
-  child(frame: Frame, key: string): MNode {
+  child(frame: Frame): MNode {
     const kids = this.kids;
+    let key: string | undefined;
     if (this.index !== undefined) {
+      key = frameKey(frame);
       const c = this.index.get(key);
       if (c !== undefined) return c;
     } else {
-      for (let i = 0; i < kids.length; i++) if (kids[i].key === key) return kids[i];
+      for (let i = 0; i < kids.length; i++) if (sameFrame(kids[i].frame, frame)) return kids[i];
+      key = frameKey(frame);
     }
     const c = new MNode(frame, key);
     kids.push(c);
@@ -59,19 +58,17 @@ class MNode {
 }
 
 export class CallTreeBuilder {
-  private readonly root = new MNode(ROOT_FRAME, keyOf(ROOT_FRAME));
+  private readonly root = new MNode(ROOT_FRAME, frameKey(ROOT_FRAME));
 
   /**
    * Adds one stack (root-first, without the synthetic root). Weights <= 0 or not finite are
-   * ignored. Frame objects may be shared between stacks and trees, and must not be mutated.
+   * ignored. The tree keeps the first Frame object seen for each path (share them freely; do not
+   * mutate them afterwards).
    */
   add(stack: readonly Frame[], weight: number): void {
     if (!(weight > 0) || weight === Infinity) return;
     let n = this.root;
-    for (let i = 0; i < stack.length; i++) {
-      const f = stack[i];
-      n = n.child(f, keyOf(f));
-    }
+    for (let i = 0; i < stack.length; i++) n = n.child(stack[i]);
     n.self += weight;
   }
 
@@ -86,7 +83,7 @@ export class CallTreeBuilder {
       if (s.self > 0) d.self += s.self * factor;
       for (const c of s.children) {
         src.push(c);
-        dst.push(d.child(c.frame, keyOf(c.frame)));
+        dst.push(d.child(c.frame));
       }
     }
   }
@@ -256,7 +253,7 @@ export function aggregateFrames(t: CallTree): Map<string, { frame: Frame; self: 
       else onPath.set(item, c - 1);
       continue;
     }
-    const key = keyOf(item.frame);
+    const key = frameKey(item.frame);
     let a = agg.get(key);
     if (a === undefined) {
       a = { frame: item.frame, self: 0, total: 0 };

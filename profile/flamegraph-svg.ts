@@ -5,7 +5,8 @@
 //
 // Size: one <g> per drawn frame, grouped per depth (<g transform="translate(0,y)">) so frames
 // carry no y; colours are CSS classes; coordinates have one decimal; a label <text> only where it
-// fits 3 characters. Frames narrower than minWidthFraction are not drawn (flame-layout.ts).
+// fits 3 characters. Frames narrower than minWidthFraction are not drawn (flame-layout.ts), and
+// past maxBytes (4.8 MB) the narrowest of the rest are left out too, the subtitle saying so.
 import type { CallNode, CallTree } from "./calltree";
 import { matchPaths } from "./diff";
 import { type FlameRect, layoutFlame } from "./flame-layout";

@@ -86,13 +86,13 @@ export interface RunFile {
     rate: number | null;
     workers: number;
     mode: "sample" | "none";
-    load: "wrk" | "autocannon";
+    load: "wrk" | "autocannon" | "open-loop";
     cpuIntervalUs: number;
     luaIntervalMs: number;
   };
   /** What the client saw (the load generator). */
   client: {
-    generator: "wrk" | "autocannon";
+    generator: "wrk" | "autocannon" | "open-loop";
     requests: number;
     durationMs: number;
     rps: number;
@@ -128,6 +128,8 @@ export interface RunFile {
   };
   budgets: BudgetResult[];
   warnings: string[];
+  /** How the session went: the measured window, and when the first merged live snapshot arrived after the load started. */
+  session: { windowMs: number; firstSnapshotMs: number | null };
 }
 
 export class RunFormatError extends Error {

@@ -19,5 +19,6 @@ const node = {
 await Promise.all([
   build({ ...node, entryPoints: { "cli/moonscope": "cli/main.ts" }, outdir: "dist" }),
   build({ ...node, entryPoints: { "server-core/worker": "server-core/worker-main.ts" }, outdir: "dist" }),
+  build({ ...node, entryPoints: { "daemon/open-loop": "daemon/load/open-loop-main.ts" }, outdir: "dist" }),
 ]);
 if (!watch) console.log("built dist/");

@@ -11,7 +11,7 @@ const autocannon = require(process.env.MOONSCOPE_AUTOCANNON_PATH);
 const o = JSON.parse(process.env.MOONSCOPE_LOAD);
 const inst = autocannon({
   url: o.url, method: o.method || "GET", body: o.body, headers: o.headers,
-  connections: o.connections, duration: o.durationMs / 1000, overallRate: o.rate || undefined,
+  connections: o.connections, duration: o.durationMs / 1000,
   timeout: 10, pipelining: 1,
 }, (err, r) => {
   if (err) { process.stderr.write(String(err && err.message || err) + "\n"); process.exit(1); }

@@ -1,6 +1,7 @@
 // What a load generator run produces, whichever generator ran.
 
-export type LoadGeneratorName = "wrk" | "autocannon";
+/** open-loop: the built-in fixed-rate generator with coordinated-omission correction (used for --rate). */
+export type LoadGeneratorName = "wrk" | "autocannon" | "open-loop";
 
 export interface LoadOptions {
   url: string;
@@ -30,6 +31,7 @@ export interface LoadResult {
   cpuPercent: number;
   /** Stopped early (Ctrl-C, cancel) before the generator could report: its numbers are missing. */
   aborted?: boolean;
+  warnings?: string[];
 }
 
 /** The result of a run stopped before the generator reported anything. */

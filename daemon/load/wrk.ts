@@ -39,7 +39,6 @@ function luaString(s: string): string {
 export async function runWrk(opts: LoadOptions, signal?: AbortSignal): Promise<LoadResult> {
   const bin = findWrk();
   if (!bin) throw Object.assign(new Error("wrk is not installed (apt-get install wrk), or use --load autocannon"), { code: "MS_ERR_LOAD_MISSING" });
-  if (opts.rate) throw Object.assign(new Error("wrk cannot hold a fixed rate; --rate uses autocannon"), { code: "MS_ERR_USAGE" });
   const dir = mkdtempSync(path.join(tmpdir(), "moonscope-wrk-"));
   const file = path.join(dir, "report.lua");
   writeFileSync(file, script(opts));

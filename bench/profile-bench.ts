@@ -1,0 +1,64 @@
+// Profiler overhead: `moonscope profile --mode none` against `--mode sample` on the hello route and on
+// the CPU-heavy Lua route, alternated in one run; plus when the first merged snapshot arrives.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { RunFile } from "../profile/run";
+import { ROOT } from "./targets";
+
+export interface ProfileBenchOptions {
+  rounds: number;
+  seconds: number;
+  workers: number;
+  connections: number;
+  load?: string;
+}
+
+function profileOnce(app: string, route: string, mode: "none" | "sample", o: ProfileBenchOptions): RunFile {
+  const out = mkdtempSync(path.join(tmpdir(), "moonscope-bench-"));
+  const args = [path.join(ROOT, "bin", "moonscope.js"), "profile", app, "--route", route, "--mode", mode, "--duration", `${o.seconds}s`, "--warmup", "2s", "--workers", String(o.workers), "--connections", String(o.connections), "--out", out];
+  if (o.load) args.push("--load", o.load);
+  const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`profile failed: ${r.stderr}`);
+  const run = JSON.parse(readFileSync(path.join(out, "run.json"), "utf8")) as RunFile;
+  rmSync(out, { recursive: true, force: true });
+  return run;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+export async function profileBench(o: ProfileBenchOptions): Promise<Record<string, unknown>> {
+  const cases = [
+    { name: "hello", app: "examples/hello/app.lua", route: "GET /hello", target: 0.2 },
+    { name: "slow (CPU-heavy Lua)", app: "examples/slow/app.lua", route: "GET /crunch", target: 0.35 },
+  ];
+  const results: Record<string, unknown>[] = [];
+  console.log(`\nprofiler overhead: ${o.rounds} rounds x (none, sample), ${o.seconds}s each, ${o.workers} workers, ${o.connections} connections`);
+  for (const c of cases) {
+    const none: number[] = [];
+    const sample: number[] = [];
+    const firstSnap: number[] = [];
+    let luaSamples = 0;
+    for (let r = 0; r < o.rounds; r++) {
+      const order: ("none" | "sample")[] = r % 2 === 0 ? ["none", "sample"] : ["sample", "none"];
+      for (const mode of order) {
+        const run = profileOnce(path.join(ROOT, c.app), c.route, mode, o);
+        (mode === "none" ? none : sample).push(run.client.rps);
+        if (run.session.firstSnapshotMs !== null) firstSnap.push(run.session.firstSnapshotMs);
+        if (mode === "sample") luaSamples = run.profile.luaSamples;
+        console.log(`  ${c.name.padEnd(22)} round ${r + 1} ${mode.padEnd(6)} ${run.client.rps.toFixed(0).padStart(7)} req/s  client p99 ${(run.client.latencyUs.p99 / 1000).toFixed(2)} ms`);
+      }
+    }
+    const overhead = 1 - median(sample) / median(none);
+    results.push({ case: c.name, noneRps: median(none), sampleRps: median(sample), overhead, target: c.target, luaSamples, firstSnapshotMs: median(firstSnap) });
+  }
+  console.log("\n| route | --mode none req/s | --mode sample req/s | overhead | target | first snapshot |\n|---|---|---|---|---|---|");
+  for (const r of results as { case: string; noneRps: number; sampleRps: number; overhead: number; target: number; firstSnapshotMs: number }[]) {
+    console.log(`| ${r.case} | ${r.noneRps.toFixed(0)} | ${r.sampleRps.toFixed(0)} | ${(r.overhead * 100).toFixed(1)}% | <= ${(r.target * 100).toFixed(0)}% | ${r.firstSnapshotMs.toFixed(0)} ms (<= 1500) |`);
+  }
+  return { profile: results };
+}

@@ -1,0 +1,121 @@
+// `moonscope sweep <app.lua> --route "GET /hello"`: how a route scales with connections and workers.
+import os from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { runSweep, estimateMs } from "../daemon/session/sweep-session";
+import { RUNS_DIR, runDirName } from "../daemon/runs/store";
+import { parseRouteSpec } from "../daemon/session/route-spec";
+import { SessionError } from "../daemon/session/errors";
+import type { SweepFile } from "../profile/sweep";
+import { parseDuration } from "./args";
+
+export const SWEEP_HELP = `Usage: moonscope sweep <app.lua> --route "GET /hello" [options]
+
+Runs one short measured step per combination of workers and connections (a fresh server and
+warm-up each), prints req/s, latency, CPU and memory per step, names the knee (where throughput
+stops growing while p99 keeps rising) and the worker scaling efficiency, and writes sweep.json and
+sweep.svg to the run folder. Ctrl-C stops cleanly and keeps the steps done so far.
+
+Options:
+  --connections LIST   e.g. 1,10,50,100 (default)
+  --workers LIST       e.g. 1,2 (default: 1 and the number of CPUs)
+  --duration T         measured time per step (default 5s)
+  --warmup T           warm-up per step (default 1s)
+  --load wrk|autocannon
+  --out DIR            (default .moonscope/runs/<time>-sweep-<method>-<path>)
+  --json               print sweep.json instead of the table
+`;
+
+function list(flag: string, v: string): number[] {
+  const out = v.split(",").map((x) => x.trim()).filter(Boolean).map(Number);
+  if (out.length === 0 || out.some((n) => !Number.isInteger(n) || n < 1)) throw new SessionError("MS_ERR_USAGE", `${flag} takes a comma list of positive whole numbers, like 1,10,50`);
+  return [...new Set(out)].sort((a, b) => a - b);
+}
+
+const fmtMs = (us: number) => (us / 1000).toFixed(2);
+const mb = (b: number | null) => (b === null ? "-" : b >= 1048576 ? `${(b / 1048576).toFixed(1)} MB` : `${(b / 1024).toFixed(0)} KB`);
+
+export function formatSweep(f: SweepFile, dir: string): string {
+  const head = ["workers", "conns", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors", "server CPU", "loadgen CPU", "RSS/worker", "RSS/conn"];
+  const rows = f.steps.map((s) => [
+    String(s.workers),
+    String(s.connections),
+    s.rps.toFixed(0),
+    fmtMs(s.latencyUs.p50),
+    fmtMs(s.latencyUs.p90),
+    fmtMs(s.latencyUs.p99),
+    fmtMs(s.latencyUs.max),
+    String(s.errors + s.non2xx),
+    `${s.serverCpuPercent.toFixed(0)}%`,
+    `${s.loadGenCpuPercent.toFixed(0)}%${s.loadGenSaturated ? " (sat.)" : ""}`,
+    mb(s.rssPerWorkerBytes),
+    mb(s.rssPerConnectionBytes),
+  ]);
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (c: string[]) => c.map((x, i) => (i < 2 || i > 8 ? x.padEnd(w[i]) : x.padStart(w[i]))).join("  ").trimEnd();
+  const out = [line(head), ...rows.map(line), ""];
+  for (const k of f.knees) out.push(`Knee: ${k.message}`);
+  for (const e of f.efficiency) out.push(`Efficiency: ${e.workers} workers at ${e.connections} connections give ${(e.efficiency * 100).toFixed(0)}% of ${e.workers} x the 1-worker throughput`);
+  for (const n of f.notes) out.push(`note: ${n}`);
+  if (!f.complete) out.push(`note: the sweep was stopped early; ${f.steps.length} of ${f.plan.workers.length * f.plan.connections.length} steps are kept`);
+  out.push("", `Wrote ${path.relative(process.cwd(), path.join(dir, "sweep.json")) || "sweep.json"} and sweep.svg`);
+  return out.join("\n");
+}
+
+export async function sweepCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      route: { type: "string" },
+      connections: { type: "string" },
+      workers: { type: "string" },
+      duration: { type: "string" },
+      warmup: { type: "string" },
+      load: { type: "string" },
+      out: { type: "string" },
+      json: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(SWEEP_HELP);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new SessionError("MS_ERR_USAGE", 'sweep needs one app file, e.g. moonscope sweep examples/hello/app.lua --route "GET /hello"');
+  if (!values.route) throw new SessionError("MS_ERR_USAGE", 'sweep needs --route, e.g. --route "GET /hello"');
+  const load = values.load;
+  if (load !== undefined && load !== "wrk" && load !== "autocannon") throw new SessionError("MS_ERR_USAGE", `--load is wrk or autocannon, got "${load}"`);
+  const cpus = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+  const spec = parseRouteSpec(values.route);
+  const opts = {
+    appFile: positionals[0],
+    route: values.route,
+    workers: values.workers ? list("--workers", values.workers) : [...new Set([1, cpus])],
+    connections: values.connections ? list("--connections", values.connections) : [1, 10, 50, 100],
+    durationMs: parseDuration("--duration", values.duration ?? "5s"),
+    warmupMs: parseDuration("--warmup", values.warmup ?? "1s"),
+    load: load as "wrk" | "autocannon" | undefined,
+    out: values.out ?? path.join(RUNS_DIR, runDirName(new Date(), "sweep-" + spec.method, spec.path)),
+  };
+  const est = estimateMs(opts);
+  process.stderr.write(`sweep: ${est.steps} steps x ${(est.perStepMs / 1000).toFixed(0)} s ≈ ${est.totalMs >= 90_000 ? (est.totalMs / 60_000).toFixed(1) + " min" : (est.totalMs / 1000).toFixed(0) + " s"}\n`);
+  const controller = new AbortController();
+  let interrupted = false;
+  process.on("SIGINT", () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    process.stderr.write("\nstopping after cleaning up; the steps done so far are kept (Ctrl-C again to force)\n");
+    controller.abort();
+  });
+  const { file, dir } = await runSweep({
+    ...opts,
+    signal: controller.signal,
+    onStep: (done, total, step, label) => {
+      if (step === null) process.stderr.write(`[${done + 1}/${total}] ${label}...\n`);
+    },
+  });
+  if (values.json) process.stdout.write(JSON.stringify(file, null, 2) + "\n");
+  else process.stdout.write(formatSweep(file, dir) + "\n");
+  return controller.signal.aborted ? 130 : 0;
+}
