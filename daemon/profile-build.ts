@@ -46,8 +46,16 @@ const OTHER_SERVER: Frame = { name: "[server: other]", kind: "stage" };
 const LUA_VM: Frame = { name: "(Lua VM)", kind: "native" };
 const LUA_C_API: Frame = { name: "(Lua C API)", kind: "native" };
 
+/** WebAssembly frames, V8's JS<->wasm trampolines, and wasmoon's own glue (its setjmp/longjmp "invoke" wrappers). */
 function isWasm(cf: CpuCallFrame): boolean {
-  return cf.url.startsWith("wasm://") || cf.functionName.startsWith("wasm-function[") || cf.functionName.startsWith("$");
+  return (
+    cf.url.startsWith("wasm://") ||
+    cf.functionName.startsWith("wasm-function[") ||
+    cf.functionName.startsWith("$") ||
+    cf.functionName.startsWith("js-to-wasm") ||
+    cf.functionName.startsWith("wasm-to-js") ||
+    /[\\/]wasmoon[\\/]dist[\\/]/.test(cf.url)
+  );
 }
 
 function fileOf(url: string): string {
@@ -126,7 +134,9 @@ export function buildWorkerTree(p: WorkerProfile, opts: BuildOptions = {}): Work
       let enteredLua = false;
       for (let i = stageAt; i < stack.length; i++) {
         const cf = stack[i];
-        if (stage === "handler" && cf.functionName === LUA_ENTRY && i + 1 < stack.length && isWasm(stack[i + 1])) {
+        // Whether V8 shows a trampoline or tiered wasm directly under `call` varies from run to run,
+        // so any wasm below the entry frame counts as being inside the Lua VM.
+        if (stage === "handler" && cf.functionName === LUA_ENTRY && stack.slice(i + 1).some(isWasm)) {
           frames.push(classify(cf, serverCoreUrl));
           enteredLua = true;
           break;

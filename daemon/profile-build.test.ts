@@ -1,0 +1,74 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { buildWorkerTree } from "./profile-build";
+import { toFolded } from "../profile/calltree";
+import type { CpuProfile } from "../profile/cpuprofile";
+import type { WorkerProfile } from "../server-core/ipc";
+
+const W = "file:///x/dist/server-core/worker.js";
+const GLUE = "file:///x/node_modules/wasmoon/dist/index.js";
+
+/** A V8 profile with one chain of frames (root-first) sampled n times, 1 ms apart. */
+function profileOf(chains: { frames: [string, string][]; samples: number }[]): CpuProfile {
+  const nodes: CpuProfile["nodes"] = [{ id: 1, callFrame: { functionName: "(root)", scriptId: "0", url: "", lineNumber: -1, columnNumber: -1 }, children: [] }];
+  const samples: number[] = [];
+  for (const c of chains) {
+    let parent = nodes[0];
+    for (const [name, url] of c.frames) {
+      const n = { id: nodes.length + 1, callFrame: { functionName: name, scriptId: "1", url, lineNumber: 10, columnNumber: 0 }, children: [] as number[] };
+      nodes.push(n);
+      parent.children!.push(n.id);
+      parent = n;
+    }
+    for (let i = 0; i < c.samples; i++) samples.push(parent.id);
+  }
+  return { nodes, startTime: 0, endTime: (samples.length + 1) * 1000, samples, timeDeltas: samples.map(() => 1000) };
+}
+
+const lua = {
+  samples: 4,
+  missed: 0,
+  frames: [
+    { name: "api.crunch.get", file: "app.lua", line: 17, what: "Lua" },
+    { name: "churn_numbers", file: "app.lua", line: 9, what: "Lua" },
+  ],
+  stacks: [
+    { route: "GET /crunch", frames: [0, 1], count: 3 },
+    { route: "GET /crunch", frames: [0], count: 1 },
+  ],
+};
+
+for (const [shape, below] of [
+  ["wasm directly under call", [["wasm-function[12]", "wasm://wasm/abc"]]],
+  ["a js-to-wasm trampoline and wasmoon's invoke glue under call", [["js-to-wasm:iiiiii:i", ""], ["wasm-function[12]", "wasm://wasm/abc"], ["nc", GLUE], ["js-to-wasm:ii:", ""], ["wasm-function[40]", "wasm://wasm/abc"]]],
+] as const) {
+  test(`Lua time is split over the sampled Lua stacks under the entry frame (${shape})`, () => {
+    const cpuprofile = profileOf([
+      { frames: [["onData", W], ["execute", W], ["onRequest", W], ["runHandler", W], ["call", W], ...below.map((f) => [f[0], f[1]] as [string, string])], samples: 8 },
+      { frames: [["onData", W], ["execute", W], ["onRequest", W], ["writeResponse", W], ["writeUtf8String", ""]], samples: 2 },
+    ]);
+    const p: WorkerProfile = { worker: 1, pid: 1, cpuprofile, lua };
+    const folded = toFolded(buildWorkerTree(p).tree);
+    assert.equal(
+      folded,
+      [
+        "[handler];runHandler (server-core/worker.js:11);call (server-core/worker.js:11);api.crunch.get (app.lua:17) 2000",
+        "[handler];runHandler (server-core/worker.js:11);call (server-core/worker.js:11);api.crunch.get (app.lua:17);churn_numbers (app.lua:9) 6000",
+        "[write];writeResponse (server-core/worker.js:11);writeUtf8String 2000",
+      ].join("\n") + "\n",
+    );
+  });
+}
+
+test("without Lua samples the Lua time stays visible as (Lua VM)", () => {
+  const cpuprofile = profileOf([{ frames: [["runHandler", W], ["call", W], ["wasm-function[1]", "wasm://wasm/abc"]], samples: 3 }]);
+  const folded = toFolded(buildWorkerTree({ worker: 1, pid: 1, cpuprofile, lua: null }).tree);
+  assert.match(folded, /^\[handler\];runHandler \(server-core\/worker\.js:11\);call \(server-core\/worker\.js:11\);\(Lua VM\) 3000$/m);
+});
+
+test("a frame named like an Object.prototype member is not taken for a stage", () => {
+  const cpuprofile = profileOf([{ frames: [["toString", W], ["helper", W]], samples: 2 }]);
+  const folded = toFolded(buildWorkerTree({ worker: 1, pid: 1, cpuprofile, lua: null }).tree);
+  assert.doesNotMatch(folded, /\[function/);
+  assert.match(folded, /^\[server: other\];toString/m);
+});
