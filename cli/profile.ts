@@ -2,7 +2,8 @@
 import { spawn } from "node:child_process";
 import os from "node:os";
 import { parseArgs } from "node:util";
-import { runProfileSession, type Progress } from "../daemon/session/profile-session";
+import { runProfileSession, type ProfileSessionOptions, type Progress } from "../daemon/session/profile-session";
+import { EXTERNAL_MODES } from "../daemon/session/external-profilers";
 import { parseBudgets } from "../daemon/report/analyze";
 import { formatReport } from "../daemon/report/format";
 import { SessionError } from "../daemon/session/errors";
@@ -21,7 +22,10 @@ Options:
   --connections N         concurrent connections, closed loop (default 50)
   --rate N                fixed rate in req/s instead (uses autocannon)
   --workers N             server workers (default: number of CPUs)
-  --mode sample|none      sample: CPU profile + Lua sampler (default); none: timings only
+  --mode MODE             sample: V8 CPU profile + Lua sampler in every worker (default);
+                          none: timings only; 0x, clinic-doctor, clinic-flame, clinic-bubbleprof,
+                          clinic-heap: the app under that tool as one process (no cluster), its
+                          HTML report kept in the run folder
   --load wrk|autocannon   load generator (default: wrk when installed)
   --body TEXT             request body (for POST/PUT routes)
   --header "Name: value"  request header (repeatable)
@@ -64,7 +68,8 @@ export async function profileCommand(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new SessionError("MS_ERR_USAGE", 'profile needs one app file, e.g. moonscope profile examples/hello/app.lua --route "GET /hello"');
   if (!values.route) throw new SessionError("MS_ERR_USAGE", 'profile needs --route, e.g. --route "GET /hello"');
   const mode = values.mode ?? "sample";
-  if (mode !== "sample" && mode !== "none") throw new SessionError("MS_ERR_USAGE", `--mode is sample or none here, got "${mode}"`);
+  const modes = ["sample", "none", ...EXTERNAL_MODES];
+  if (!modes.includes(mode)) throw new SessionError("MS_ERR_USAGE", `--mode is one of ${modes.join(", ")}; got "${mode}"`);
   const load = values.load;
   if (load !== undefined && load !== "wrk" && load !== "autocannon") throw new SessionError("MS_ERR_USAGE", `--load is wrk or autocannon, got "${load}"`);
   const headers: Record<string, string> = {};
@@ -109,7 +114,7 @@ export async function profileCommand(argv: string[]): Promise<number> {
     connections: parseIntArg("--connections", values.connections ?? "50", 1, 10000),
     rate: values.rate !== undefined ? parseIntArg("--rate", values.rate, 1, 10_000_000) : undefined,
     workers: values.workers !== undefined ? parseIntArg("--workers", values.workers, 1, 256) : Math.max(1, os.availableParallelism?.() ?? os.cpus().length),
-    mode,
+    mode: mode as ProfileSessionOptions["mode"],
     load,
     out: values.out,
     budgets: values.budget ? parseBudgets(values.budget) : [],

@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { DEFAULT_SERVE, Master, type ServeOptions } from "../server-core/master";
 import { ServerError } from "../server-core/errors";
 import { parseBytes, parseDuration, parseIntArg } from "./args";
+import { runSingle, type SingleOptions } from "../server-core/single";
 
 export const SERVE_HELP = `Usage: moonscope serve <app.lua> [options]
 
@@ -21,9 +22,12 @@ Options:
   --max-body SIZE        413 for bodies over SIZE (default 1MB)
   --allow LIBS           give handlers io, os and/or require (comma list; off by default)
   --json-log             log lines as JSON
+  --single               one process, no cluster (what 0x and clinic need; implies one worker)
+  --lua-interval MS      with --single: sample the Lua stack every MS ms from start to exit
+  --lua-samples FILE     with --single: write the Lua samples to FILE at exit
 `;
 
-export function serveOptionsFrom(argv: string[]): ServeOptions {
+export function serveOptionsFrom(argv: string[]): ServeOptions & { single: SingleOptions | null } {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -40,6 +44,9 @@ export function serveOptionsFrom(argv: string[]): ServeOptions {
       "max-body": { type: "string" },
       allow: { type: "string" },
       "json-log": { type: "boolean" },
+      single: { type: "boolean" },
+      "lua-interval": { type: "string" },
+      "lua-samples": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -67,6 +74,9 @@ export function serveOptionsFrom(argv: string[]): ServeOptions {
     keepAliveTimeoutMs: values["keep-alive-timeout"] !== undefined ? parseDuration("--keep-alive-timeout", values["keep-alive-timeout"]) : DEFAULT_SERVE.keepAliveTimeoutMs,
     maxBodyBytes: values["max-body"] !== undefined ? parseBytes("--max-body", values["max-body"]) : DEFAULT_SERVE.maxBodyBytes,
     allow,
+    single: values.single
+      ? { luaIntervalMs: values["lua-interval"] !== undefined ? parseIntArg("--lua-interval", values["lua-interval"], 0, 1000) : 0, luaSamplesFile: values["lua-samples"] ?? null }
+      : null,
   };
 }
 
@@ -77,6 +87,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     const line = jsonLog ? JSON.stringify({ time: new Date().toISOString(), level, message }) : `${level === "info" ? "" : level + ": "}${message}`;
     (level === "info" ? process.stdout : process.stderr).write(line + "\n");
   };
+  if (opts.single) return serveSingle(opts, opts.single, log);
   const master = new Master(opts, { log });
   master.attachParent(() => {
     master.toParent({ type: "exit", code: 0 });
@@ -111,4 +122,21 @@ export async function serveCommand(argv: string[]): Promise<number> {
     master.toParent({ type: "start-error", code: err.code, message: err.message, details: err.details });
     throw err;
   }
+}
+
+async function serveSingle(opts: ServeOptions, single: SingleOptions, log: (level: "info" | "warn" | "error", message: string) => void): Promise<number> {
+  const server = await runSingle(opts, single, log);
+  const url = `http://${opts.host.includes(":") ? `[${opts.host}]` : opts.host}:${server.port}`;
+  log("info", `Moonscope serving ${opts.appFile} at ${url} in a single process (pid ${process.pid}, stages ${opts.stages ? "on" : "off"})`);
+  for (const r of server.routes) log("info", `  ${r.method} ${r.path}  ${r.name}  (${opts.appFile}:${r.line})`);
+  let stopping = false;
+  const stop = (sig: string) => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    log("info", `${sig}: finishing in-flight requests and stopping`);
+    void server.stop().then(() => process.exit(0));
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  return new Promise<number>(() => {});
 }

@@ -72,3 +72,16 @@ test("a frame named like an Object.prototype member is not taken for a stage", (
   assert.doesNotMatch(folded, /\[function/);
   assert.match(folded, /^\[server: other\];toString/m);
 });
+
+test("with inlined stage methods (V8 --prof, as 0x records) the functions they call still name the stage", () => {
+  const cpuprofile = profileOf([
+    { frames: [["onData", W], ["execute", W], ["onRequest", W], ["call", W], ["wasm-function[3]", "wasm://wasm"]], samples: 4 },
+    { frames: [["onData", W], ["execute", W], ["onRequest", W], ["Writable.write", "node:internal/streams/writable"], ["writeGeneric", "node:internal/stream_base_commons"]], samples: 2 },
+    { frames: [["onData", W], ["execute", W], ["onRequest", W], ["readResult", W], ["tableToJs", W]], samples: 1 },
+  ]);
+  const folded = toFolded(buildWorkerTree({ worker: 1, pid: 1, cpuprofile, lua }).tree);
+  assert.match(folded, /^\[handler\];call \(server-core\/worker\.js:11\);api\.crunch\.get \(app\.lua:17\);churn_numbers \(app\.lua:9\) 3000$/m);
+  assert.match(folded, /^\[write\];Writable\.write \(node:internal\/streams\/writable:11\);writeGeneric/m);
+  assert.match(folded, /^\[serialize\];readResult \(server-core\/worker\.js:11\);tableToJs \(server-core\/worker\.js:11\) 1000$/m);
+  assert.doesNotMatch(folded, /^\[parse\]/m);
+});

@@ -14,17 +14,31 @@ import type { Frame } from "../profile/frames";
 import type { LuaProfileData, WorkerProfile } from "../server-core/ipc";
 import type { StageName } from "../server-core/stages";
 
-/** Server-core functions that mark a stage: the deepest one on a stack decides the stage. */
+/**
+ * Server-core functions that mark a stage: the deepest one on a stack decides the stage. Besides the
+ * stage methods of worker.ts, the functions they call are listed too, because a profiler that does
+ * not report inlined frames (V8's --prof, which 0x uses) shows onRequest calling them directly.
+ */
 export const STAGE_FUNCTIONS: ReadonlyMap<string, StageName> = new Map<string, StageName>([
   ["execute", "parse"],
   ["extract", "extract"],
+  ["match", "extract"],
+  ["parseQuery", "extract"],
   ["pushContext", "context"],
   ["runHandler", "handler"],
+  ["call", "handler"],
   ["serialize", "serialize"],
+  ["readResult", "serialize"],
+  ["toJs", "serialize"],
+  ["tableToJs", "serialize"],
+  ["renderHeaders", "serialize"],
   ["handlerFailure", "serialize"],
   ["writeResponse", "write"],
   ["writeError", "write"],
 ]);
+
+/** Node internals that belong to a stage when server-core called them. */
+const NODE_STAGE_FUNCTIONS: ReadonlyMap<string, StageName> = new Map<string, StageName>([["Writable.write", "write"]]);
 
 /** The server-core function whose callees are the Lua VM. */
 const LUA_ENTRY = "call";
@@ -36,7 +50,8 @@ export interface BuildOptions {
   luaFile?: (chunk: string) => string;
 }
 
-const SERVER_CORE_URL = /[\\/]server-core[\\/](worker|worker-main)\.(js|ts)$|[\\/]server-core[\\/]/;
+// The worker bundle, server-core sources (tsx), or the CLI bundle when the server runs in one process (--single).
+const SERVER_CORE_URL = /[\\/]server-core[\\/]|[\\/]dist[\\/]cli[\\/]moonscope\.js$/;
 
 function stageFrame(s: StageName): Frame {
   return { name: `[${s}]`, kind: "stage" };
@@ -112,12 +127,18 @@ export function buildWorkerTree(p: WorkerProfile, opts: BuildOptions = {}): Work
       let stage: StageName | null = null;
       for (let i = stack.length - 1; i >= 0; i--) {
         const cf = stack[i];
-        const s = STAGE_FUNCTIONS.get(cf.functionName);
-        if (s !== undefined && serverCoreUrl.test(fileOf(cf.url))) {
+        const s = cf.url.startsWith("node:") ? NODE_STAGE_FUNCTIONS.get(cf.functionName) : STAGE_FUNCTIONS.get(cf.functionName);
+        if (s !== undefined && (cf.url.startsWith("node:") ? i > 0 && serverCoreUrl.test(fileOf(stack[i - 1].url)) : serverCoreUrl.test(fileOf(cf.url)))) {
           stageAt = i;
           stage = s;
           break;
         }
+      }
+      // The stage's frames start at the outermost of its consecutive markers (runHandler, not call).
+      while (stage !== null && stageAt > 0) {
+        const up = stack[stageAt - 1];
+        if (STAGE_FUNCTIONS.get(up.functionName) === stage && serverCoreUrl.test(fileOf(up.url))) stageAt--;
+        else break;
       }
       if (stage === null) {
         const frames: Frame[] = [];

@@ -10,6 +10,15 @@ export const RUN_VERSION = 1;
 export type StageName = "parse" | "extract" | "queue" | "context" | "handler" | "serialize" | "write";
 export const STAGE_NAMES: readonly StageName[] = ["parse", "extract", "queue", "context", "handler", "serialize", "write"];
 
+/** sample: our V8 + Lua samplers in every worker; none: timings only; the rest: an outside profiler on one process. */
+export type RunMode = "sample" | "none" | "0x" | "clinic-doctor" | "clinic-flame" | "clinic-bubbleprof" | "clinic-heap";
+
+export interface ExternalSummary {
+  min: number;
+  mean: number;
+  max: number;
+}
+
 export type Priority = "CRITICAL" | "HIGH" | "MEDIUM" | "LOW";
 
 export interface StageRow {
@@ -85,7 +94,7 @@ export interface RunFile {
     connections: number;
     rate: number | null;
     workers: number;
-    mode: "sample" | "none";
+    mode: RunMode;
     load: "wrk" | "autocannon" | "open-loop";
     cpuIntervalUs: number;
     luaIntervalMs: number;
@@ -118,7 +127,7 @@ export interface RunFile {
   verdict: { bottleneck: Bottleneck; message: string };
   hotSpots: HotSpotRow[];
   profile: {
-    mode: "sample" | "none";
+    mode: RunMode;
     luaSamples: number;
     /** Merged over workers; null with --mode none. */
     merged: StoredTree | null;
@@ -130,6 +139,16 @@ export interface RunFile {
   warnings: string[];
   /** How the session went: the measured window, and when the first merged live snapshot arrived after the load started. */
   session: { windowMs: number; firstSnapshotMs: number | null };
+  /** The outside profiler's part (0x, clinic), null for sample/none. */
+  external: {
+    tool: RunMode;
+    /** Its own HTML report, relative to the run folder. */
+    report: string | null;
+    /** Clinic Doctor's process samples over the run: CPU %, event-loop delay, memory, handles. */
+    doctor: { samples: number; cpuPercent: ExternalSummary; delayMs: ExternalSummary; rssBytes: ExternalSummary; heapUsedBytes: ExternalSummary; handles: ExternalSummary } | null;
+    /** The tool profiled the whole process life, not just the measured window. */
+    wholeProcess: boolean;
+  } | null;
 }
 
 export class RunFormatError extends Error {

@@ -69,7 +69,7 @@ export type FromWorker =
   | { type: "profile-started"; id: number; error?: string }
   | { type: "profile"; id: number; profile: WorkerProfile }
   /** A worker answering GET /__moonscope/stats needs every worker's numbers. */
-  | { type: "merged-stats-request"; id: number }
+  | { type: "merged-stats-request"; id: number; reset?: boolean }
   | { type: "event"; level: "info" | "warn" | "error"; code: string; message: string };
 
 // master -> worker

@@ -141,7 +141,7 @@ export class Master {
           this.onReply(m.id, slot.index, m);
           break;
         case "merged-stats-request":
-          void this.collectStats(false).then((s) => {
+          void this.collectStats(!!m.reset).then((s) => {
             if (w.isConnected()) w.send({ type: "merged-stats", id: m.id, json: JSON.stringify(s) } satisfies ToWorker);
           });
           break;

@@ -15,10 +15,10 @@ async function main(): Promise<void> {
   const pendingStats = new Map<number, (json: string) => void>();
   const worker = new ServerWorker(opts, {
     send: (m) => send(m as FromWorker),
-    requestMergedStats(cb) {
+    requestMergedStats(reset, cb) {
       const id = ++statsSeq;
       pendingStats.set(id, cb);
-      send({ type: "merged-stats-request", id });
+      send({ type: "merged-stats-request", id, reset });
     },
     log: (level, code, message) => send({ type: "event", level, code, message }),
   });

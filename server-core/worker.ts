@@ -37,8 +37,8 @@ export interface WorkerOptions {
 export interface WorkerHost {
   /** Sends a message to the master. */
   send(msg: unknown): void;
-  /** Asks the master for merged stats of all workers (for /__moonscope/stats). */
-  requestMergedStats(cb: (json: string) => void): void;
+  /** Asks the master for merged stats of all workers (for /__moonscope/stats; ?reset=1 resets them after). */
+  requestMergedStats(reset: boolean, cb: (json: string) => void): void;
   log(level: "info" | "warn" | "error", code: string, message: string): void;
 }
 
@@ -160,29 +160,42 @@ export class ServerWorker {
     await post("Profiler.setSamplingInterval", { interval: opts.cpuIntervalUs });
     await post("Profiler.start");
     this.cpuSession = session;
-    if (opts.luaIntervalMs > 0) {
-      if (!this.watchdog) this.watchdog = await startWatchdog(0, this.watchdogHooks());
-      this.sampler = new LuaSampler(this.app.rt, this.app.L);
-      await this.watchdog.setSampling(opts.luaIntervalMs);
-    }
+    if (opts.luaIntervalMs > 0) await this.startLuaSampler(opts.luaIntervalMs);
   }
 
   /** Stops both profilers and returns what they saw (a V8 .cpuprofile object and the Lua stacks). */
   async stopProfile(): Promise<{ cpuprofile: unknown; lua: LuaProfileData | null }> {
     const session = this.cpuSession;
     this.cpuSession = null;
-    let lua: LuaProfileData | null = null;
-    if (this.sampler && this.watchdog) {
-      await this.watchdog.setSampling(0);
-      lua = this.sampler.take();
-    }
-    this.sampler = null;
+    const lua = await this.stopLuaSampler();
     if (!session) return { cpuprofile: null, lua };
     const res = await new Promise<{ profile: unknown }>((resolve, reject) =>
       session.post("Profiler.stop", (err, r) => (err ? reject(err) : resolve(r as { profile: unknown }))),
     );
     session.disconnect();
     return { cpuprofile: res.profile, lua };
+  }
+
+  /** The Lua sampler alone (the 0x and clinic modes bring their own CPU profiler). */
+  async startLuaSampler(everyMs: number): Promise<void> {
+    if (!this.watchdog) this.watchdog = await startWatchdog(0, this.watchdogHooks());
+    this.sampler = new LuaSampler(this.app.rt, this.app.L);
+    await this.watchdog.setSampling(everyMs);
+  }
+
+  /** The Lua samples so far, without stopping the sampler (synchronous, for exit hooks). */
+  takeLuaSamples(): LuaProfileData | null {
+    return this.sampler ? this.sampler.take() : null;
+  }
+
+  async stopLuaSampler(): Promise<LuaProfileData | null> {
+    let lua: LuaProfileData | null = null;
+    if (this.sampler && this.watchdog) {
+      await this.watchdog.setSampling(0);
+      lua = this.sampler.take();
+    }
+    this.sampler = null;
+    return lua;
   }
 
   private interruptLua(): void {
@@ -297,7 +310,7 @@ export class ServerWorker {
     const m = this.router.match(req.method, req.path);
     if (m.kind !== "ok") {
       if (req.path === STATS_PATH && this.opts.statsEndpoint && (req.method === "GET" || req.method === "HEAD")) {
-        this.answerStats(conn, keepAlive, head);
+        this.answerStats(conn, keepAlive, head, /(^|&)reset=1(&|$)/.test(req.rawQuery));
         return null;
       }
       if (m.kind === "method") {
@@ -441,10 +454,10 @@ export class ServerWorker {
     if (!keepAlive) conn.socket.end();
   }
 
-  private answerStats(conn: Conn, keepAlive: boolean, head: boolean): void {
+  private answerStats(conn: Conn, keepAlive: boolean, head: boolean, reset: boolean): void {
     conn.busy = true;
     conn.parser.pause();
-    this.host.requestMergedStats((json) => {
+    this.host.requestMergedStats(reset, (json) => {
       conn.busy = false;
       if (conn.socket.destroyed) return;
       conn.socket.write(

@@ -58,6 +58,16 @@ export function formatReport(run: RunFile, dir: string, cwd = process.cwd()): st
       ),
     );
   }
+  if (run.external) {
+    out.push("");
+    if (run.external.report) out.push(`${run.external.tool} report: ${path.relative(cwd, path.join(dir, run.external.report))}`);
+    const d = run.external.doctor;
+    if (d) {
+      out.push(
+        `Clinic Doctor (${d.samples} samples): CPU ${d.cpuPercent.mean.toFixed(0)}% mean / ${d.cpuPercent.max.toFixed(0)}% max, event-loop delay ${d.delayMs.mean.toFixed(1)} ms mean / ${d.delayMs.max.toFixed(1)} ms max, RSS ${mb(d.rssBytes.max)} max, heap ${mb(d.heapUsedBytes.max)} max, handles ${d.handles.max.toFixed(0)} max`,
+      );
+    }
+  }
   for (const w of run.warnings) out.push(`warning: ${w}`);
   for (const b of run.budgets) out.push(`${b.ok ? "budget ok" : "BUDGET MISSED"}: ${b.message}`);
   out.push("");

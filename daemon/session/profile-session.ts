@@ -8,7 +8,7 @@ import { toSpeedscope } from "../../profile/speedscope";
 import { flamegraphSvg } from "../../profile/flamegraph-svg";
 import { storeTree } from "../../profile/tree-store";
 import { RUN_SCHEMA, RUN_VERSION, type RunFile } from "../../profile/run";
-import type { RouteInfo, StatsSnapshot } from "../../server-core/ipc";
+import type { RouteInfo, StatsSnapshot, WorkerProfile } from "../../server-core/ipc";
 import { chooseGenerator, runLoad, type LoadGeneratorName, type LoadResult } from "../load";
 import { buildTrees } from "../profile-build";
 import { checkBudgets, hotSpotRows, mergeRoute, stageRows, verdict, workerRows, type Budget } from "../report/analyze";
@@ -16,6 +16,8 @@ import { ensureDir, RUNS_DIR, runDirName, writeFileAtomic } from "../runs/store"
 import { SessionError } from "./errors";
 import { parseRouteSpec, resolveRoute } from "./route-spec";
 import { ServerProcess } from "./server-process";
+import { ToolProcess } from "./tool-process";
+import { EXTERNAL_MODES, importTickLog, launchFor, readDoctorSeries, reportOf, tidyToolDir, type ExternalMode } from "./external-profilers";
 
 export interface ProfileSessionOptions {
   appFile: string;
@@ -25,7 +27,7 @@ export interface ProfileSessionOptions {
   connections: number;
   rate?: number;
   workers: number;
-  mode: "sample" | "none";
+  mode: "sample" | "none" | ExternalMode;
   load?: LoadGeneratorName;
   out?: string;
   budgets: Budget[];
@@ -70,8 +72,26 @@ export async function runProfileSession(o: ProfileSessionOptions): Promise<Sessi
   const luaIntervalMs = o.luaIntervalMs ?? 2;
   const progress = o.onProgress ?? (() => {});
   const warnings: string[] = [];
-  progress({ phase: "starting", message: `starting ${path.basename(o.appFile)} with ${o.workers} worker${o.workers > 1 ? "s" : ""}` });
-  const server = await ServerProcess.start({ appFile: o.appFile, workers: o.workers, cliPath: o.cliPath, onLog: o.onLog });
+  const createdAt = new Date();
+  const workspace = o.workspace ?? process.cwd();
+  const dir = o.out ? path.resolve(o.out) : path.join(workspace, RUNS_DIR, runDirName(createdAt, spec.method, spec.path));
+  ensureDir(dir);
+  const external = (EXTERNAL_MODES as readonly string[]).includes(o.mode) ? (o.mode as ExternalMode) : null;
+  let server: ServerProcess | ToolProcess;
+  let workers = o.workers;
+  if (external) {
+    const toolName = external === "0x" ? "0x" : `Clinic.js ${external.slice(7)}`;
+    const launch = launchFor(external, path.join(dir, external));
+    // Both tools refuse clustered processes ("0x does not support clustering"; Clinic rejects cluster).
+    const note = `${toolName} does not profile clustered processes: the app runs as one process with no cluster${o.workers !== 1 ? ` (not ${o.workers} workers)` : ""}`;
+    warnings.push(note);
+    workers = 1;
+    progress({ phase: "starting", message: `${note}; starting it under ${toolName}` });
+    server = await ToolProcess.start({ appFile: o.appFile, luaIntervalMs, luaSamplesFile: path.join(dir, external, "lua-samples.json"), cliPath: o.cliPath, launch, tool: toolName, onLog: o.onLog });
+  } else {
+    progress({ phase: "starting", message: `starting ${path.basename(o.appFile)} with ${o.workers} worker${o.workers > 1 ? "s" : ""}` });
+    server = await ServerProcess.start({ appFile: o.appFile, workers: o.workers, cliPath: o.cliPath, onLog: o.onLog });
+  }
   let route: RouteInfo;
   try {
     route = resolveRoute(spec, server.routes, path.basename(o.appFile));
@@ -86,7 +106,7 @@ export async function runProfileSession(o: ProfileSessionOptions): Promise<Sessi
     // Cancelled during warm-up: nothing was measured, so there is no run to keep.
     abortIfAsked(o.signal);
     const first = await server.stats(true);
-    if (o.mode === "sample") {
+    if (o.mode === "sample" && server instanceof ServerProcess) {
       const started = await server.startProfiling({ cpuIntervalUs, luaIntervalMs });
       for (const e of started.errors) warnings.push(`profiler: ${e}`);
     }
@@ -115,14 +135,31 @@ export async function runProfileSession(o: ProfileSessionOptions): Promise<Sessi
       load = { ...load, requests: m.requests, rps: (m.requests / windowMs) * 1000, durationMs: windowMs, latencyUs: { min: h.min / 1000, mean: h.mean() / 1000, p50: h.percentile(50) / 1000, p90: h.percentile(90) / 1000, p99: h.percentile(99) / 1000, p999: h.percentile(99.9) / 1000, max: h.max / 1000 } };
       warnings.push("the load generator was stopped before it reported; throughput and latency are the server's own measurements");
     }
-    const profiles = o.mode === "sample" ? await server.stopProfiling() : { profiles: [], missing: [] };
+    let profiles: { profiles: WorkerProfile[]; missing: number[] } = { profiles: [], missing: [] };
+    let externalInfo: RunFile["external"] = null;
+    if (server instanceof ToolProcess && external) {
+      progress({ phase: "collecting", message: `stopping the app and waiting for ${server.tool} to write its report` });
+      const toolDir = path.join(dir, external);
+      // Bounded: bubbleprof was seen hanging after the load here.
+      const { lua } = await server.finish(external === "0x" ? 120_000 : 180_000);
+      const cpuprofile = external === "0x" || external === "clinic-flame" ? importTickLog(toolDir) : null;
+      if (cpuprofile === null && (external === "0x" || external === "clinic-flame")) warnings.push(`${server.tool} left no tick log to import; only its own report is available`);
+      profiles = { profiles: [server.profileOf(cpuprofile, lua)], missing: [] };
+      const report = reportOf(external, toolDir, dir);
+      if (!report) warnings.push(`${server.tool} wrote no HTML report; see its output in the run folder`);
+      externalInfo = { tool: external, report, doctor: external === "clinic-doctor" ? readDoctorSeries(toolDir) : null, wholeProcess: true };
+      warnings.push(`${server.tool} profiled the whole life of the app process, start-up and warm-up included`);
+      tidyToolDir(toolDir);
+    } else if (o.mode === "sample" && server instanceof ServerProcess) {
+      profiles = await server.stopProfiling();
+    }
     for (const w of profiles.missing) warnings.push(`worker ${w} did not hand in its profile`);
     for (const p of profiles.profiles) if (p.error) warnings.push(`worker ${p.worker}: ${p.error}`);
     if (last.restarts > first.restarts) warnings.push(`${last.restarts - first.restarts} worker restart(s) during the run; see the server log`);
     await server.stop();
 
     progress({ phase: "writing", message: "writing the run" });
-    return writeRun(o, { spec, route, routes: server.routes, routeKey, generator, load, first, last, windowMs, profiles: profiles.profiles, warnings, cpuIntervalUs, luaIntervalMs, firstSnapshotMs });
+    return writeRun({ ...o, workers }, { spec, route, routes: server.routes, routeKey, generator, load, first, last, windowMs, profiles: profiles.profiles, warnings, cpuIntervalUs, luaIntervalMs, firstSnapshotMs, dir, createdAt, external: externalInfo });
   } finally {
     if (server.alive) await server.stop(2000);
   }
@@ -133,7 +170,7 @@ function abortIfAsked(signal?: AbortSignal): void {
 }
 
 /** Polls the server's stats while the load runs so a person sees throughput and p99 as they happen. */
-function startLive(server: ServerProcess, routeKey: string, durationMs: number, t0: number, progress: (p: Progress) => void): { stop(): void } {
+function startLive(server: { alive: boolean; stats(reset?: boolean): Promise<StatsSnapshot> }, routeKey: string, durationMs: number, t0: number, progress: (p: Progress) => void): { stop(): void } {
   let stopped = false;
   let prev = 0;
   let prevAt = t0;
@@ -176,10 +213,13 @@ interface Collected {
   cpuIntervalUs: number;
   luaIntervalMs: number;
   firstSnapshotMs: number | null;
+  dir: string;
+  createdAt: Date;
+  external: RunFile["external"];
 }
 
 function writeRun(o: ProfileSessionOptions, c: Collected): SessionResult {
-  const createdAt = new Date();
+  const { createdAt, dir } = c;
   const merged = mergeRoute(c.last, c.routeKey);
   const rows = stageRows(merged.stages);
   const workers = workerRows(c.first, c.last, c.routeKey, c.windowMs);
@@ -189,16 +229,15 @@ function writeRun(o: ProfileSessionOptions, c: Collected): SessionResult {
   const serverMeanUs = merged.total.mean() / 1000;
 
   const chunk = path.basename(o.appFile);
-  const trees = o.mode === "sample" ? buildTrees(c.profiles, { luaFile: (f) => (f === chunk ? chunk : f) }) : null;
+  const withCpu = c.profiles.filter((p) => p.cpuprofile !== null);
+  const trees = withCpu.length ? buildTrees(withCpu, { luaFile: (f) => (f === chunk ? chunk : f) }) : null;
   const mergedTree = trees?.merged ?? null;
   const luaSamples = trees ? trees.workers.reduce((a, w) => a + w.luaSamples, 0) : 0;
   if (trees && mergedTree && mergedTree.total === 0) c.warnings.push("the CPU profiler recorded no samples");
   if (trees && luaSamples === 0 && trees.workers.some((w) => w.luaVmUs > 0)) c.warnings.push("the Lua sampler recorded no stacks; Lua time shows as (Lua VM)");
 
-  const workspace = o.workspace ?? process.cwd();
-  const dir = o.out ? path.resolve(o.out) : path.join(workspace, RUNS_DIR, runDirName(createdAt, c.spec.method, c.spec.path));
-  ensureDir(dir);
   const files: Record<string, string> = {};
+  if (c.external?.report) files.report = c.external.report;
   const title = `${c.routeKey} — ${chunk}`;
   if (mergedTree) {
     const subtitle = `${c.load.rps.toFixed(0)} req/s, ${o.workers} worker(s), ${(c.windowMs / 1000).toFixed(1)} s, ${createdAt.toISOString()}`;
@@ -266,6 +305,7 @@ function writeRun(o: ProfileSessionOptions, c: Collected): SessionResult {
     budgets,
     warnings: c.warnings,
     session: { windowMs: c.windowMs, firstSnapshotMs: c.firstSnapshotMs },
+    external: c.external,
   };
   writeFileAtomic(path.join(dir, "run.json"), JSON.stringify(run));
   return { run, dir, merged: mergedTree };

@@ -1,0 +1,146 @@
+// 0x and Clinic.js: finding them, launching the app under them, and reading back what they wrote.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import path from "node:path";
+import { ticksToCpuProfile, type V8TickLog } from "../../profile/v8-ticks";
+import { SessionError } from "./errors";
+import type { ToolLaunch } from "./tool-process";
+
+export type ExternalMode = "0x" | "clinic-doctor" | "clinic-flame" | "clinic-bubbleprof" | "clinic-heap";
+export const EXTERNAL_MODES: readonly ExternalMode[] = ["0x", "clinic-doctor", "clinic-flame", "clinic-bubbleprof", "clinic-heap"];
+
+const PACKAGES: Record<"0x" | "clinic", { spec: string; bin: string }> = {
+  "0x": { spec: "0x@5", bin: "cmd.js" },
+  clinic: { spec: "clinic@13", bin: "bin.js" },
+};
+
+/** Where a tool's command is: our own node_modules first, then PATH. Overridable for tests (MOONSCOPE_<TOOL>_BIN). */
+export function findTool(tool: "0x" | "clinic"): string {
+  const override = process.env[`MOONSCOPE_${tool === "0x" ? "ZEROX" : "CLINIC"}_BIN`];
+  if (override !== undefined) {
+    if (override && existsSync(override)) return override;
+    throw missing(tool);
+  }
+  try {
+    const pkg = require.resolve(`${tool}/package.json`, { paths: [process.cwd(), path.resolve(__dirname, "..", "..")] });
+    const bin = path.join(path.dirname(pkg), PACKAGES[tool].bin);
+    if (existsSync(bin)) return bin;
+  } catch {
+    /* not in node_modules */
+  }
+  const r = spawnSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" });
+  if (r.status === 0 && r.stdout.trim()) return r.stdout.trim();
+  throw missing(tool);
+}
+
+function missing(tool: "0x" | "clinic"): SessionError {
+  return new SessionError(
+    "MS_ERR_PROFILER_MISSING",
+    `${tool} is not installed. Install it beside Moonscope with \`npm install --no-save ${PACKAGES[tool].spec}\` (in the Moonscope folder), or use --mode sample, which needs nothing extra`,
+  );
+}
+
+/** Clinic.js is no longer maintained and breaks on Node >= 21.7: say so before starting it. */
+export function checkClinicNode(version = process.version): void {
+  const [maj, min] = version.replace(/^v/, "").split(".").map(Number);
+  if (maj > 21 || (maj === 21 && min >= 7)) {
+    throw new SessionError(
+      "MS_ERR_PROFILER_UNSUPPORTED",
+      `Clinic.js does not work on Node ${version}: it breaks from Node 21.7 on and is no longer maintained (README note, 2024-09). Run Moonscope with Node 20 for the clinic modes, or use --mode 0x or --mode sample, which work here`,
+    );
+  }
+}
+
+const CLINIC_TOOL: Record<Exclude<ExternalMode, "0x">, string> = {
+  "clinic-doctor": "doctor",
+  "clinic-flame": "flame",
+  "clinic-bubbleprof": "bubbleprof",
+  "clinic-heap": "heapprofiler",
+};
+
+export function launchFor(mode: ExternalMode, toolDir: string): ToolLaunch {
+  mkdirSync(toolDir, { recursive: true });
+  if (mode === "0x") {
+    return { command: [process.execPath, findTool("0x"), "--output-dir", path.join(toolDir, "0x"), "--"], cwd: toolDir };
+  }
+  checkClinicNode();
+  // NO_INSIGHT=1: without it clinic exits 0 silently, doing nothing (measured here).
+  return {
+    command: [process.execPath, findTool("clinic"), CLINIC_TOOL[mode], "--dest", toolDir, "--open=false", "--debug=false", "--"],
+    env: { NO_INSIGHT: "1" },
+    cwd: toolDir,
+  };
+}
+
+function findFiles(dir: string, test: (name: string) => boolean, depth = 3): string[] {
+  if (!existsSync(dir) || depth < 0) return [];
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const p = path.join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...findFiles(p, test, depth - 1));
+    else if (test(name)) out.push(p);
+  }
+  return out;
+}
+
+/** A V8 tick log (isolate-*.log) → .cpuprofile; uses 0x's preprocessed JSON when it left one. */
+export function importTickLog(dir: string): unknown {
+  const json = findFiles(dir, (n) => /^isolate-.*\.log\.json$/.test(n))[0];
+  let log: V8TickLog | null = null;
+  if (json) log = JSON.parse(readFileSync(json, "utf8")) as V8TickLog;
+  else {
+    const raw = findFiles(dir, (n) => /^isolate-.*\.log$/.test(n))[0];
+    if (!raw) return null;
+    const r = spawnSync(process.execPath, ["--prof-process", "--preprocess", raw], { encoding: "utf8", maxBuffer: 512 * 1024 * 1024 });
+    if (r.status !== 0) return null;
+    log = JSON.parse(r.stdout) as V8TickLog;
+  }
+  return ticksToCpuProfile(log);
+}
+
+/** The HTML report the tool wrote, relative to runDir. */
+export function reportOf(mode: ExternalMode, toolDir: string, runDir: string): string | null {
+  const html = findFiles(toolDir, (n) => (mode === "0x" ? n === "flamegraph.html" : n.endsWith(".html")))[0];
+  return html ? path.relative(runDir, html) : null;
+}
+
+/** Removes the bulky raw logs once they have been imported (the HTML report stays). */
+export function tidyToolDir(toolDir: string): void {
+  for (const f of findFiles(toolDir, (n) => /^isolate-.*\.log(\.json|\.preprocess-ready)?$/.test(n) || /-v8\.log$/.test(n) || n === "node_trace.1.log")) rmSync(f, { force: true });
+}
+
+/** Clinic Doctor's own data: the process samples (CPU, memory, event-loop delay, handles) it collected. */
+export function readDoctorSeries(toolDir: string): { samples: number; cpuPercent: Stat; delayMs: Stat; rssBytes: Stat; heapUsedBytes: Stat; handles: Stat } | null {
+  const file = findFiles(toolDir, (n) => n.endsWith("-processstat"))[0];
+  if (!file) return null;
+  const rows: { cpu: number; delay: number; memory: { rss: number; heapUsed: number }; handles: number }[] = [];
+  for (const line of readFileSync(file, "utf8").split("\n")) {
+    if (!line.trim()) continue;
+    try {
+      rows.push(JSON.parse(line));
+    } catch {
+      /* a partial last line */
+    }
+  }
+  if (rows.length === 0) return null;
+  return {
+    samples: rows.length,
+    cpuPercent: stat(rows.map((r) => r.cpu * 100)),
+    delayMs: stat(rows.map((r) => r.delay)),
+    rssBytes: stat(rows.map((r) => r.memory?.rss ?? 0)),
+    heapUsedBytes: stat(rows.map((r) => r.memory?.heapUsed ?? 0)),
+    handles: stat(rows.map((r) => r.handles ?? 0)),
+  };
+}
+
+export interface Stat {
+  min: number;
+  mean: number;
+  max: number;
+}
+
+function stat(xs: number[]): Stat {
+  const v = xs.filter((x) => Number.isFinite(x));
+  if (v.length === 0) return { min: 0, mean: 0, max: 0 };
+  return { min: Math.min(...v), mean: v.reduce((a, b) => a + b, 0) / v.length, max: Math.max(...v) };
+}

@@ -1,0 +1,71 @@
+// `moonscope serve --single`: the whole server in one process, no cluster. The 0x and clinic modes
+// need it: both refuse clustered processes. The Lua sampler can run from start to exit and leave
+// its samples in a file, since those tools own the process and there is no IPC channel to ask.
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { ServerWorker } from "./worker";
+import type { ServeOptions } from "./master";
+import type { RouteInfo } from "./ipc";
+
+export interface SingleOptions {
+  /** Sample the Lua stack every N ms for the whole life of the process (0: off). */
+  luaIntervalMs: number;
+  /** Where the Lua samples go at exit (JSON LuaProfileData). */
+  luaSamplesFile: string | null;
+}
+
+export async function runSingle(
+  opts: ServeOptions,
+  single: SingleOptions,
+  log: (level: "info" | "warn" | "error", message: string) => void,
+): Promise<{ port: number; routes: RouteInfo[]; stop: () => Promise<void> }> {
+  const worker = new ServerWorker(
+    {
+      worker: 1,
+      appFile: path.resolve(opts.appFile),
+      chunkName: path.basename(opts.appFile),
+      host: opts.host,
+      port: opts.port,
+      stages: opts.stages,
+      statsEndpoint: opts.statsEndpoint,
+      handlerTimeoutMs: opts.handlerTimeoutMs,
+      memoryLimitBytes: opts.memoryLimitBytes,
+      requestTimeoutMs: opts.requestTimeoutMs,
+      keepAliveTimeoutMs: opts.keepAliveTimeoutMs,
+      maxBodyBytes: opts.maxBodyBytes,
+      allow: opts.allow,
+    },
+    {
+      send: () => {},
+      requestMergedStats: (reset, cb) => cb(JSON.stringify({ time: Date.now(), workers: [worker.snapshot(reset)], missing: [], restarts: 0 })),
+      log: (level, code, message) => log(level, `${code}: ${message}`),
+    },
+  );
+  const { port, routes } = await worker.start(readFileSync(opts.appFile));
+  if (single.luaIntervalMs > 0) await worker.startLuaSampler(single.luaIntervalMs);
+  // Profilers that own this process (0x's soft-exit preload) call process.exit() on SIGINT before
+  // any async shutdown can run, so the samples are written synchronously on the way out.
+  let written = false;
+  const writeSamples = () => {
+    if (written || !single.luaSamplesFile) return;
+    written = true;
+    const lua = worker.takeLuaSamples();
+    if (!lua) return;
+    const tmp = `${single.luaSamplesFile}.tmp-${process.pid}`;
+    writeFileSync(tmp, JSON.stringify(lua));
+    renameSync(tmp, single.luaSamplesFile);
+  };
+  process.on("exit", writeSamples);
+  let stopped = false;
+  return {
+    port,
+    routes,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      writeSamples();
+      await worker.stopLuaSampler();
+      await worker.shutdown(opts.shutdownGraceMs);
+    },
+  };
+}
