@@ -129,6 +129,7 @@ async function serveSingle(opts: ServeOptions, single: SingleOptions, log: (leve
   const url = `http://${opts.host.includes(":") ? `[${opts.host}]` : opts.host}:${server.port}`;
   log("info", `Moonscope serving ${opts.appFile} at ${url} in a single process (pid ${process.pid}, stages ${opts.stages ? "on" : "off"})`);
   for (const r of server.routes) log("info", `  ${r.method} ${r.path}  ${r.name}  (${opts.appFile}:${r.line})`);
+  log("info", "Press Ctrl-C to stop.");
   let stopping = false;
   const stop = (sig: string) => {
     if (stopping) process.exit(130);

@@ -85,3 +85,10 @@ test("with inlined stage methods (V8 --prof, as 0x records) the functions they c
   assert.match(folded, /^\[serialize\];readResult \(server-core\/worker\.js:11\);tableToJs \(server-core\/worker\.js:11\) 1000$/m);
   assert.doesNotMatch(folded, /^\[parse\]/m);
 });
+
+test("with call and runHandler inlined into onRequest, the Lua VM under onRequest is still the handler's Lua time", () => {
+  const cpuprofile = profileOf([{ frames: [["onData", W], ["execute", W], ["onRequest", W], ["wasm-function[9]", "wasm://wasm"], ["wasm-function[3]", "wasm://wasm"]], samples: 4 }]);
+  const folded = toFolded(buildWorkerTree({ worker: 1, pid: 1, cpuprofile, lua }).tree);
+  assert.match(folded, /^\[handler\];onRequest \(server-core\/worker\.js:11\);api\.crunch\.get \(app\.lua:17\);churn_numbers \(app\.lua:9\) 3000$/m);
+  assert.doesNotMatch(folded, /^\[parse\]/m);
+});

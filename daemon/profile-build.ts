@@ -42,6 +42,8 @@ const NODE_STAGE_FUNCTIONS: ReadonlyMap<string, StageName> = new Map<string, Sta
 
 /** The server-core function whose callees are the Lua VM. */
 const LUA_ENTRY = "call";
+/** Frames that can sit directly above the Lua VM when call (or runHandler) was inlined. */
+const LUA_CALLERS = new Set(["call", "runHandler", "onRequest"]);
 
 export interface BuildOptions {
   /** Path fragment identifying server-core's bundle in V8 urls. */
@@ -134,6 +136,18 @@ export function buildWorkerTree(p: WorkerProfile, opts: BuildOptions = {}): Work
           break;
         }
       }
+      // When the handler's own frames were inlined into onRequest (a sampler without inline frames,
+      // TurboFan's choice), the Lua VM hangs straight off onRequest: that is still the handler.
+      if (stage === null || stage === "parse") {
+        for (let i = 1; i < stack.length; i++) {
+          const prev = stack[i - 1];
+          if (isWasm(stack[i]) && LUA_CALLERS.has(prev.functionName) && serverCoreUrl.test(fileOf(prev.url))) {
+            stage = "handler";
+            stageAt = i - 1;
+            break;
+          }
+        }
+      }
       // The stage's frames start at the outermost of its consecutive markers (runHandler, not call).
       while (stage !== null && stageAt > 0) {
         const up = stack[stageAt - 1];
@@ -157,7 +171,7 @@ export function buildWorkerTree(p: WorkerProfile, opts: BuildOptions = {}): Work
         const cf = stack[i];
         // Whether V8 shows a trampoline or tiered wasm directly under `call` varies from run to run,
         // so any wasm below the entry frame counts as being inside the Lua VM.
-        if (stage === "handler" && cf.functionName === LUA_ENTRY && stack.slice(i + 1).some(isWasm)) {
+        if (stage === "handler" && LUA_CALLERS.has(cf.functionName) && i + 1 < stack.length && (cf.functionName === LUA_ENTRY ? stack.slice(i + 1).some(isWasm) : isWasm(stack[i + 1]))) {
           frames.push(classify(cf, serverCoreUrl));
           enteredLua = true;
           break;

@@ -145,7 +145,17 @@ export interface RunFile {
     /** Its own HTML report, relative to the run folder. */
     report: string | null;
     /** Clinic Doctor's process samples over the run: CPU %, event-loop delay, memory, handles. */
-    doctor: { samples: number; cpuPercent: ExternalSummary; delayMs: ExternalSummary; rssBytes: ExternalSummary; heapUsedBytes: ExternalSummary; handles: ExternalSummary } | null;
+    doctor: {
+      samples: number;
+      cpuPercent: ExternalSummary;
+      delayMs: ExternalSummary;
+      rssBytes: ExternalSummary;
+      heapUsedBytes: ExternalSummary;
+      handles: ExternalSummary;
+      /** Doctor's diagnosis: "none" (no issue), "gc", "event-loop", "io", "data" (not enough data), ... */
+      issueCategory: string | null;
+      issues: unknown;
+    } | null;
     /** The tool profiled the whole process life, not just the measured window. */
     wholeProcess: boolean;
   } | null;

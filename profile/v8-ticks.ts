@@ -74,3 +74,30 @@ export function ticksToCpuProfile(log: V8TickLog): CpuProfile {
   }
   return { nodes, startTime: ticks.length ? ticks[0].tm : 0, endTime: prev + (ticks.length > 1 ? (prev - ticks[0].tm) / (ticks.length - 1) : 1000), samples, timeDeltas };
 }
+
+/**
+ * Clinic Flame's samples file (`<pid>.clinic-flame-samples`): one stack per tick, root first, each
+ * frame a code entry of the tick log; no timestamps, so every tick weighs intervalUs. Empty stacks
+ * (nothing resolvable) count as "(program)".
+ */
+export function flameSamplesToCpuProfile(samples: V8TickLog["code"][], intervalUs = 1000): CpuProfile {
+  const code: V8TickLog["code"] = [];
+  const index = new Map<string, number>();
+  const ticks: V8TickLog["ticks"] = [];
+  samples.forEach((stack, i) => {
+    const s: number[] = [];
+    for (let k = stack.length - 1; k >= 0; k--) {
+      const e = stack[k];
+      const key = e.type + "\u001f" + e.name;
+      let ci = index.get(key);
+      if (ci === undefined) {
+        ci = code.length;
+        code.push({ name: e.name, type: e.type, kind: e.kind });
+        index.set(key, ci);
+      }
+      s.push(ci, 0);
+    }
+    ticks.push({ tm: (i + 1) * intervalUs, vm: 0, s });
+  });
+  return ticksToCpuProfile({ code, ticks });
+}

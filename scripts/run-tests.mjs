@@ -6,16 +6,20 @@ import { join, relative } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
 const skip = new Set(["node_modules", "dist", ".git", ".tsbuild", "test-artifacts", ".moonscope"]);
+// Suites that need extra installs run only when asked for by folder (npm run test:profilers).
+const heavy = new Set(["test/profilers"]);
 function collect(dir, out) {
   for (const name of readdirSync(dir)) {
     if (skip.has(name)) continue;
     const p = join(dir, name);
+    if (heavy.has(relative(root, p)) && !explicit) continue;
     if (statSync(p).isDirectory()) collect(p, out);
     else if (name.endsWith(".test.ts")) out.push(relative(root, p));
   }
   return out;
 }
 const args = process.argv.slice(2);
+const explicit = args.length > 0;
 const targets = args.length ? args : ["."];
 const files = targets.flatMap((t) => (statSync(join(root, t)).isDirectory() ? collect(join(root, t), []) : [t]));
 if (!files.length) {

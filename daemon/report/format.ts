@@ -64,7 +64,7 @@ export function formatReport(run: RunFile, dir: string, cwd = process.cwd()): st
     const d = run.external.doctor;
     if (d) {
       out.push(
-        `Clinic Doctor (${d.samples} samples): CPU ${d.cpuPercent.mean.toFixed(0)}% mean / ${d.cpuPercent.max.toFixed(0)}% max, event-loop delay ${d.delayMs.mean.toFixed(1)} ms mean / ${d.delayMs.max.toFixed(1)} ms max, RSS ${mb(d.rssBytes.max)} max, heap ${mb(d.heapUsedBytes.max)} max, handles ${d.handles.max.toFixed(0)} max`,
+        `Clinic Doctor diagnosis: ${d.issueCategory ?? "none given"}; ${d.samples} samples: CPU ${d.cpuPercent.mean.toFixed(0)}% mean / ${d.cpuPercent.max.toFixed(0)}% max, event-loop delay ${d.delayMs.mean.toFixed(1)} ms mean / ${d.delayMs.max.toFixed(1)} ms max, RSS ${mb(d.rssBytes.max)} max, heap ${mb(d.heapUsedBytes.max)} max, handles ${d.handles.max.toFixed(0)} max`,
       );
     }
   }

@@ -2,7 +2,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
-import { ticksToCpuProfile, type V8TickLog } from "../../profile/v8-ticks";
+import { flameSamplesToCpuProfile, ticksToCpuProfile, type V8TickLog } from "../../profile/v8-ticks";
 import { SessionError } from "./errors";
 import type { ToolLaunch } from "./tool-process";
 
@@ -72,12 +72,17 @@ export function launchFor(mode: ExternalMode, toolDir: string): ToolLaunch {
   };
 }
 
+/** Matching files under dir, newest first (a reused --out folder may hold an older run's files). */
 function findFiles(dir: string, test: (name: string) => boolean, depth = 3): string[] {
+  return walk(dir, test, depth).sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+}
+
+function walk(dir: string, test: (name: string) => boolean, depth: number): string[] {
   if (!existsSync(dir) || depth < 0) return [];
   const out: string[] = [];
   for (const name of readdirSync(dir)) {
     const p = path.join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...findFiles(p, test, depth - 1));
+    if (statSync(p).isDirectory()) out.push(...walk(p, test, depth - 1));
     else if (test(name)) out.push(p);
   }
   return out;
@@ -85,6 +90,8 @@ function findFiles(dir: string, test: (name: string) => boolean, depth = 3): str
 
 /** A V8 tick log (isolate-*.log) → .cpuprofile; uses 0x's preprocessed JSON when it left one. */
 export function importTickLog(dir: string): unknown {
+  const flame = findFiles(dir, (n) => n.endsWith(".clinic-flame-samples"))[0];
+  if (flame) return flameSamplesToCpuProfile(JSON.parse(readFileSync(flame, "utf8")) as V8TickLog["code"][]);
   const json = findFiles(dir, (n) => /^isolate-.*\.log\.json$/.test(n))[0];
   let log: V8TickLog | null = null;
   if (json) log = JSON.parse(readFileSync(json, "utf8")) as V8TickLog;
@@ -106,23 +113,40 @@ export function reportOf(mode: ExternalMode, toolDir: string, runDir: string): s
 
 /** Removes the bulky raw logs once they have been imported (the HTML report stays). */
 export function tidyToolDir(toolDir: string): void {
-  for (const f of findFiles(toolDir, (n) => /^isolate-.*\.log(\.json|\.preprocess-ready)?$/.test(n) || /-v8\.log$/.test(n) || n === "node_trace.1.log")) rmSync(f, { force: true });
+  for (const f of findFiles(toolDir, (n) => /^isolate-.*\.log(\.json|\.preprocess-ready)?$/.test(n) || /-v8\.log$/.test(n) || n === "node_trace.1.log" || n.endsWith(".clinic-flame-samples"))) rmSync(f, { force: true });
 }
 
-/** Clinic Doctor's own data: the process samples (CPU, memory, event-loop delay, handles) it collected. */
-export function readDoctorSeries(toolDir: string): { samples: number; cpuPercent: Stat; delayMs: Stat; rssBytes: Stat; heapUsedBytes: Stat; handles: Stat } | null {
-  const file = findFiles(toolDir, (n) => n.endsWith("-processstat"))[0];
-  if (!file) return null;
-  const rows: { cpu: number; delay: number; memory: { rss: number; heapUsed: number }; handles: number }[] = [];
-  for (const line of readFileSync(file, "utf8").split("\n")) {
-    if (!line.trim()) continue;
-    try {
-      rows.push(JSON.parse(line));
-    } catch {
-      /* a partial last line */
-    }
+/** The data block every Clinic report embeds (<script type="application/json" id="clinic-data">). */
+function clinicData(html: string): Record<string, unknown> | null {
+  const m = /<script type="application\/json" id="clinic-data">([\s\S]*?)<\/script>/.exec(html);
+  if (!m) return null;
+  try {
+    return JSON.parse(m[1]) as Record<string, unknown>;
+  } catch {
+    return null;
   }
-  if (rows.length === 0) return null;
+}
+
+export interface DoctorSummary {
+  samples: number;
+  cpuPercent: Stat;
+  delayMs: Stat;
+  rssBytes: Stat;
+  heapUsedBytes: Stat;
+  handles: Stat;
+  /** Doctor's own diagnosis: its issue category ("none", "gc", "event-loop", "io", "data", ...) and per-metric flags. */
+  issueCategory: string | null;
+  issues: unknown;
+}
+
+/** Clinic Doctor's diagnosis and its process samples (CPU, event-loop delay, memory, handles), read from its report. */
+export function readDoctor(toolDir: string): DoctorSummary | null {
+  const html = findFiles(toolDir, (n) => n.endsWith(".clinic-doctor.html"))[0];
+  if (!html) return null;
+  const data = clinicData(readFileSync(html, "utf8"));
+  if (!data) return null;
+  const rows = (data.processStat ?? []) as { cpu: number; delay: number; memory?: { rss: number; heapUsed: number }; handles?: number }[];
+  const analysis = (data.analysis ?? {}) as { issueCategory?: string; issues?: unknown };
   return {
     samples: rows.length,
     cpuPercent: stat(rows.map((r) => r.cpu * 100)),
@@ -130,6 +154,8 @@ export function readDoctorSeries(toolDir: string): { samples: number; cpuPercent
     rssBytes: stat(rows.map((r) => r.memory?.rss ?? 0)),
     heapUsedBytes: stat(rows.map((r) => r.memory?.heapUsed ?? 0)),
     handles: stat(rows.map((r) => r.handles ?? 0)),
+    issueCategory: analysis.issueCategory ?? null,
+    issues: analysis.issues ?? null,
   };
 }
 

@@ -17,7 +17,7 @@ import { SessionError } from "./errors";
 import { parseRouteSpec, resolveRoute } from "./route-spec";
 import { ServerProcess } from "./server-process";
 import { ToolProcess } from "./tool-process";
-import { EXTERNAL_MODES, importTickLog, launchFor, readDoctorSeries, reportOf, tidyToolDir, type ExternalMode } from "./external-profilers";
+import { EXTERNAL_MODES, importTickLog, launchFor, readDoctor, reportOf, tidyToolDir, type ExternalMode } from "./external-profilers";
 
 export interface ProfileSessionOptions {
   appFile: string;
@@ -147,7 +147,7 @@ export async function runProfileSession(o: ProfileSessionOptions): Promise<Sessi
       profiles = { profiles: [server.profileOf(cpuprofile, lua)], missing: [] };
       const report = reportOf(external, toolDir, dir);
       if (!report) warnings.push(`${server.tool} wrote no HTML report; see its output in the run folder`);
-      externalInfo = { tool: external, report, doctor: external === "clinic-doctor" ? readDoctorSeries(toolDir) : null, wholeProcess: true };
+      externalInfo = { tool: external, report, doctor: external === "clinic-doctor" ? readDoctor(toolDir) : null, wholeProcess: true };
       warnings.push(`${server.tool} profiled the whole life of the app process, start-up and warm-up included`);
       tidyToolDir(toolDir);
     } else if (o.mode === "sample" && server instanceof ServerProcess) {

@@ -75,7 +75,8 @@ export class ToolProcess {
       const timer = setTimeout(() => resolve(false), timeoutMs);
       const check = () => {
         const m = SERVING.exec(tp.output);
-        if (m) {
+        // The route lines come between the serving line and this one.
+        if (m && /Press Ctrl-C to stop\./.test(tp.output)) {
           tp.port = Number(m[1]);
           tp.appPid = Number(m[2]);
           tp.routes = tp.output
