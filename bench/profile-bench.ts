@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { RunFile } from "../profile/run";
 import { ROOT } from "./targets";
+import { findTool } from "../daemon/session/external-profilers";
 
 export interface ProfileBenchOptions {
   rounds: number;
@@ -15,7 +16,7 @@ export interface ProfileBenchOptions {
   load?: string;
 }
 
-function profileOnce(app: string, route: string, mode: "none" | "sample", o: ProfileBenchOptions): RunFile {
+function profileOnce(app: string, route: string, mode: string, o: ProfileBenchOptions): RunFile {
   const out = mkdtempSync(path.join(tmpdir(), "moonscope-bench-"));
   const args = [path.join(ROOT, "bin", "moonscope.js"), "profile", app, "--route", route, "--mode", mode, "--duration", `${o.seconds}s`, "--warmup", "2s", "--workers", String(o.workers), "--connections", String(o.connections), "--out", out];
   if (o.load) args.push("--load", o.load);
@@ -61,4 +62,39 @@ export async function profileBench(o: ProfileBenchOptions): Promise<Record<strin
     console.log(`| ${r.case} | ${r.noneRps.toFixed(0)} | ${r.sampleRps.toFixed(0)} | ${(r.overhead * 100).toFixed(1)}% | <= ${(r.target * 100).toFixed(0)}% | ${r.firstSnapshotMs.toFixed(0)} ms (<= 1500) |`);
   }
   return { profile: results };
+}
+
+/**
+ * The outside profilers' overhead: each of 0x and the Clinic.js modes against --mode none, both on one
+ * process (those tools refuse clusters), on the CPU-heavy Lua route. Skipped when the tools are not installed.
+ */
+export async function externalBench(o: ProfileBenchOptions): Promise<Record<string, unknown>> {
+  const modes: string[] = [];
+  for (const [tool, ms] of [["0x", ["0x"]], ["clinic", ["clinic-doctor", "clinic-flame", "clinic-heap", "clinic-bubbleprof"]]] as const) {
+    try {
+      findTool(tool);
+      modes.push(...ms);
+    } catch {
+      console.log(`\n(skipping ${tool} modes: not installed; bash scripts/install-profilers.sh)`);
+    }
+  }
+  if (modes.length === 0) return { external: null };
+  const one = { ...o, workers: 1 };
+  const app = path.join(ROOT, "examples/slow/app.lua");
+  console.log(`\nouter profilers (1 process, slow route, ${o.seconds}s each):`);
+  const rows: { mode: string; rps: number; noneRps: number; overhead: number }[] = [];
+  for (const mode of modes) {
+    let noneRps = 0;
+    let rps = 0;
+    try {
+      noneRps = profileOnce(app, "GET /crunch", "none", one).client.rps;
+      rps = profileOnce(app, "GET /crunch", mode as "none", one).client.rps;
+    } catch (e) {
+      console.log(`  ${mode}: failed (${(e as Error).message.split("\n")[0]})`);
+      continue;
+    }
+    rows.push({ mode, rps, noneRps, overhead: 1 - rps / noneRps });
+    console.log(`  ${mode.padEnd(18)} ${rps.toFixed(0).padStart(6)} req/s vs --mode none ${noneRps.toFixed(0).padStart(6)} req/s: overhead ${((1 - rps / noneRps) * 100).toFixed(1)}%`);
+  }
+  return { external: rows };
 }

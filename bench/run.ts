@@ -4,12 +4,12 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { serveBench } from "./serve-bench";
-import { profileBench } from "./profile-bench";
+import { externalBench, profileBench } from "./profile-bench";
 import { svgBench } from "./svg-bench";
 import { ROOT } from "./targets";
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, "").split("=") as [string, string]));
-const only = new Set((args.get("only") ?? "serve,profile,svg").split(","));
+const only = new Set((args.get("only") ?? "serve,profile,external,svg").split(","));
 const num = (k: string, d: number) => Number(args.get(k) ?? d);
 const load = args.get("load") as "wrk" | "autocannon" | undefined;
 
@@ -17,6 +17,7 @@ async function main(): Promise<void> {
   const out: Record<string, unknown> = { date: new Date().toISOString(), node: process.version };
   if (only.has("serve")) Object.assign(out, await serveBench({ rounds: num("rounds", 3), seconds: num("seconds", 5), warmupSeconds: num("warmup", 2), connections: num("connections", 50), workers: num("workers", 2), load }));
   if (only.has("profile")) Object.assign(out, await profileBench({ rounds: num("rounds", 3), seconds: num("seconds", 5), workers: num("workers", 2), connections: num("connections", 50), load }));
+  if (only.has("external")) Object.assign(out, await externalBench({ rounds: 1, seconds: num("seconds", 5), workers: 1, connections: num("connections", 50), load }));
   if (only.has("svg")) Object.assign(out, svgBench());
   const dir = path.join(ROOT, "bench", "results");
   mkdirSync(dir, { recursive: true });

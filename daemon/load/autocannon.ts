@@ -1,8 +1,7 @@
 // Load with autocannon, run in its own process so it never shares an event loop with the session
 // that measures (it needs a whole core at high rates on this machine).
-import { spawn } from "node:child_process";
-import { sampleCpu } from "./proc-cpu";
-import { abortedResult, type LoadOptions, type LoadResult } from "./types";
+import { runGeneratorProcess } from "./generator-process";
+import type { LoadOptions, LoadResult } from "./types";
 
 const MARK = "MOONSCOPE_AUTOCANNON ";
 
@@ -32,38 +31,36 @@ export function autocannonPath(): string | null {
 export async function runAutocannon(opts: LoadOptions, signal?: AbortSignal): Promise<LoadResult> {
   const modPath = autocannonPath();
   if (!modPath) throw Object.assign(new Error("autocannon is not installed; run npm install in the Moonscope folder"), { code: "MS_ERR_LOAD_MISSING" });
-  const child = spawn(process.execPath, ["-e", CHILD], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, MOONSCOPE_AUTOCANNON_PATH: modPath, MOONSCOPE_LOAD: JSON.stringify(opts) },
-  });
-  const spawnedAt = performance.now();
-  const cpu = sampleCpu(child.pid!);
-  const onAbort = () => child.kill("SIGINT");
-  signal?.addEventListener("abort", onAbort);
-  let out = "";
-  let err = "";
-  child.stdout.on("data", (d) => (out += d));
-  child.stderr.on("data", (d) => (err += d));
-  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
-  signal?.removeEventListener("abort", onAbort);
-  const cpuPercent = cpu.stop();
-  const line = out.split("\n").find((l) => l.startsWith(MARK));
-  if (!line && signal?.aborted) return abortedResult("autocannon", performance.now() - spawnedAt, cpuPercent);
-  if (!line) throw Object.assign(new Error(`autocannon failed (exit ${code}): ${err.trim().split("\n").slice(-3).join(" ")}`), { code: "MS_ERR_LOAD_FAILED" });
-  const r = JSON.parse(line.slice(MARK.length));
-  const durationMs = r.duration * 1000;
-  const l = r.latency;
-  // autocannon reports latency in ms
-  const us = (v: number | undefined) => Math.round((v ?? 0) * 1000);
-  return {
-    generator: "autocannon",
-    requests: r.requests.total,
-    durationMs,
-    rps: r.requests.total / r.duration,
-    bytesPerSec: r.throughput.average,
-    latencyUs: { min: us(l.min), mean: us(l.mean ?? l.average), p50: us(l.p50), p90: us(l.p90), p99: us(l.p99), p999: us(l.p99_9), max: us(l.max) },
-    non2xx: r.non2xx,
-    errors: r.errors + r.timeouts,
-    cpuPercent,
-  };
+  return runGeneratorProcess<AutocannonReport>(
+    { name: "autocannon", command: process.execPath, args: ["-e", CHILD], env: { MOONSCOPE_AUTOCANNON_PATH: modPath, MOONSCOPE_LOAD: JSON.stringify(opts) }, mark: MARK },
+    signal,
+    (r, cpuPercent) => {
+      const durationMs = r.duration * 1000;
+      const l = r.latency;
+      // autocannon reports latency in ms
+      const us = (v: number | undefined) => Math.round((v ?? 0) * 1000);
+      return {
+        generator: "autocannon",
+        requests: r.requests.total,
+        durationMs,
+        rps: r.requests.total / r.duration,
+        bytesPerSec: r.throughput.average,
+        latencyUs: { min: us(l.min), mean: us(l.mean ?? l.average), p50: us(l.p50), p90: us(l.p90), p99: us(l.p99), p999: us(l.p99_9), max: us(l.max) },
+        non2xx: r.non2xx,
+        errors: r.errors + r.timeouts,
+        cpuPercent,
+      };
+    },
+  );
+}
+
+// The fields of autocannon's result object that are read here (latencies in ms).
+interface AutocannonReport {
+  duration: number;
+  requests: { total: number };
+  throughput: { average: number };
+  latency: Record<string, number>;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
 }

@@ -1,10 +1,10 @@
 // Load with wrk (the lighter generator on a 2-core machine); results read from a Lua `done` hook.
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { sampleCpu } from "./proc-cpu";
-import { abortedResult, type LoadOptions, type LoadResult } from "./types";
+import { runGeneratorProcess } from "./generator-process";
+import type { LoadOptions, LoadResult } from "./types";
 
 let cachedPath: string | null | undefined;
 /** Path of wrk when installed, else null. */
@@ -44,37 +44,44 @@ export async function runWrk(opts: LoadOptions, signal?: AbortSignal): Promise<L
   writeFileSync(file, script(opts));
   const threads = Math.max(1, Math.min(opts.threads ?? 1, opts.connections));
   const seconds = Math.max(1, Math.round(opts.durationMs / 1000));
-  const child = spawn(bin, ["-t", String(threads), "-c", String(opts.connections), "-d", `${seconds}s`, "--timeout", "10s", "-s", file, opts.url], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const spawnedAt = performance.now();
-  const cpu = sampleCpu(child.pid!);
-  const onAbort = () => child.kill("SIGINT");
-  signal?.addEventListener("abort", onAbort);
-  let out = "";
-  let err = "";
-  child.stdout.on("data", (d) => (out += d));
-  child.stderr.on("data", (d) => (err += d));
-  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
-  signal?.removeEventListener("abort", onAbort);
-  const cpuPercent = cpu.stop();
-  rmSync(dir, { recursive: true, force: true });
-  const line = out.split("\n").find((l) => l.startsWith(MARK));
-  if (!line && signal?.aborted) return abortedResult("wrk", performance.now() - spawnedAt, cpuPercent);
-  if (!line) {
-    throw Object.assign(new Error(`wrk failed (exit ${code}): ${(err || out).trim().split("\n").slice(-3).join(" ")}`), { code: "MS_ERR_LOAD_FAILED" });
+  try {
+    return await runGeneratorProcess<WrkReport>(
+      { name: "wrk", command: bin, args: ["-t", String(threads), "-c", String(opts.connections), "-d", `${seconds}s`, "--timeout", "10s", "-s", file, opts.url], mark: MARK },
+      signal,
+      (r, cpuPercent) => {
+        const durationMs = r.duration_us / 1000;
+        return {
+          generator: "wrk",
+          requests: r.requests,
+          durationMs,
+          rps: r.requests / (durationMs / 1000),
+          bytesPerSec: r.bytes / (durationMs / 1000),
+          latencyUs: { min: r.min, mean: r.mean, p50: r.p50, p90: r.p90, p99: r.p99, p999: r.p999, max: r.max },
+          non2xx: r.status,
+          errors: r.connect + r.read + r.write + r.timeout,
+          cpuPercent,
+        };
+      },
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  const r = JSON.parse(line.slice(MARK.length));
-  const durationMs = r.duration_us / 1000;
-  return {
-    generator: "wrk",
-    requests: r.requests,
-    durationMs,
-    rps: r.requests / (durationMs / 1000),
-    bytesPerSec: r.bytes / (durationMs / 1000),
-    latencyUs: { min: r.min, mean: r.mean, p50: r.p50, p90: r.p90, p99: r.p99, p999: r.p999, max: r.max },
-    non2xx: r.status,
-    errors: r.connect + r.read + r.write + r.timeout,
-    cpuPercent,
-  };
+}
+
+interface WrkReport {
+  requests: number;
+  duration_us: number;
+  bytes: number;
+  connect: number;
+  read: number;
+  write: number;
+  status: number;
+  timeout: number;
+  min: number;
+  mean: number;
+  max: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
 }

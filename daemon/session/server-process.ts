@@ -4,6 +4,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import type { FromMaster, ProfileStartOptions, RouteInfo, StatsSnapshot, ToMaster, WorkerProfile } from "../../server-core/ipc";
 import { SessionError } from "./errors";
+import { killProcessGroup } from "./process-group";
 
 export interface ServerStartOptions {
   appFile: string;
@@ -146,11 +147,7 @@ export class ServerProcess {
 
   /** SIGKILL to the process group (the master and every worker). */
   kill(): void {
-    if (!this.child.pid) return;
-    try {
-      process.kill(-this.child.pid, "SIGKILL");
-    } catch {
-      /* already gone */
-    }
+    killProcessGroup(this.child.pid);
   }
+
 }

@@ -8,6 +8,7 @@ import http from "node:http";
 import path from "node:path";
 import type { RouteInfo, StatsSnapshot, WorkerProfile, LuaProfileData } from "../../server-core/ipc";
 import { SessionError } from "./errors";
+import { killProcessGroup } from "./process-group";
 import { defaultCliPath } from "./server-process";
 
 export interface ToolLaunch {
@@ -180,11 +181,7 @@ export class ToolProcess {
 
   /** SIGKILL to the tool's whole process group. */
   kill(): void {
-    if (!this.child.pid) return;
-    try {
-      process.kill(-this.child.pid, "SIGKILL");
-    } catch {
-      /* gone */
-    }
+    killProcessGroup(this.child.pid);
   }
+
 }

@@ -1,0 +1,41 @@
+// What every load generator run shares: a child process, its CPU sampled from /proc, Ctrl-C passed
+// on as SIGINT, and one marked line of JSON on stdout as its report.
+import { spawn } from "node:child_process";
+import { sampleCpu } from "./proc-cpu";
+import { abortedResult, type LoadGeneratorName, type LoadResult } from "./types";
+
+export interface GeneratorRun {
+  name: LoadGeneratorName;
+  command: string;
+  args: string[];
+  env?: Record<string, string>;
+  /** Prefix of the stdout line that carries the JSON report. */
+  mark: string;
+  /** Start-up time left out of the CPU figure. */
+  cpuSkipMs?: number;
+}
+
+/** Runs the generator; returns its parsed report and CPU%, or the aborted result when it was stopped before reporting. */
+export async function runGeneratorProcess<T>(g: GeneratorRun, signal: AbortSignal | undefined, toResult: (report: T, cpuPercent: number) => LoadResult): Promise<LoadResult> {
+  const child = spawn(g.command, g.args, { stdio: ["ignore", "pipe", "pipe"], env: g.env ? { ...process.env, ...g.env } : process.env });
+  const spawnedAt = performance.now();
+  const cpu = sampleCpu(child.pid!, 200, g.cpuSkipMs ?? 500);
+  const onAbort = () => child.kill("SIGINT");
+  signal?.addEventListener("abort", onAbort);
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (d) => (out += d));
+  child.stderr.on("data", (d) => (err += d));
+  const code = await new Promise<number | null>((resolve) => {
+    child.on("close", resolve);
+    child.on("error", () => resolve(null));
+  });
+  signal?.removeEventListener("abort", onAbort);
+  const cpuPercent = cpu.stop();
+  const line = out.split("\n").find((l) => l.startsWith(g.mark));
+  if (!line && signal?.aborted) return abortedResult(g.name, performance.now() - spawnedAt, cpuPercent);
+  if (!line) {
+    throw Object.assign(new Error(`${g.name} failed (exit ${code}): ${(err || out).trim().split("\n").slice(-3).join(" ")}`), { code: "MS_ERR_LOAD_FAILED" });
+  }
+  return toResult(JSON.parse(line.slice(g.mark.length)) as T, cpuPercent);
+}

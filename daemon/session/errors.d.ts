@@ -1,4 +1,0 @@
-export declare class SessionError extends Error {
-    readonly code: string;
-    constructor(code: string, message: string);
-}
