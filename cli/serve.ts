@@ -135,6 +135,8 @@ async function serveSingle(opts: ServeOptions, single: SingleOptions, log: (leve
     if (stopping) process.exit(130);
     stopping = true;
     log("info", `${sig}: finishing in-flight requests and stopping`);
+    // However shutdown goes (a profiler's hooks can stall a thread), the process ends after the grace period.
+    setTimeout(() => process.exit(0), opts.shutdownGraceMs + 1000).unref();
     void server.stop().then(() => process.exit(0));
   };
   process.on("SIGINT", () => stop("SIGINT"));

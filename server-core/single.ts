@@ -63,8 +63,9 @@ export async function runSingle(
     async stop() {
       if (stopped) return;
       stopped = true;
+      // The samples are on disk now; do not wait for the sampler thread, which a profiler's
+      // instrumentation (bubbleprof's async hooks) was seen to leave without an answer.
       writeSamples();
-      await worker.stopLuaSampler();
       await worker.shutdown(opts.shutdownGraceMs);
     },
   };

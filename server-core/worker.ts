@@ -551,7 +551,7 @@ export class ServerWorker {
     clearInterval(this.sweepTimer);
     this.eld.disable();
     this.gcObserver?.disconnect();
-    await this.watchdog?.stop();
+    if (this.watchdog) await Promise.race([this.watchdog.stop(), new Promise((r) => setTimeout(r, 1000).unref())]);
   }
 
   private logOnce(level: "info" | "warn" | "error", code: string, message: string): void {
