@@ -5,6 +5,7 @@ import { profileCommand, PROFILE_HELP } from "./profile";
 import { compareCommand } from "./compare";
 import { exportCommand } from "./export";
 import { sweepCommand } from "./sweep";
+import { lspCommand } from "./lsp";
 
 const HELP = `Usage: moonscope <command> [options]
 
@@ -13,6 +14,7 @@ Commands:
   compare <A> <B>     compare two runs: stage and latency deltas, differential flamegraph
   export <run>        write a run's profile as svg, cpuprofile, folded or speedscope
   sweep <app.lua>     how a route scales with connections and workers (table, knee, sweep.svg)
+  lsp --stdio         the language server editors start (code lenses, profiling requests)
   serve <app.lua>     run a Lua app on the multi-worker server
 
 Run \`moonscope <command> --help\` for a command's options.
@@ -31,6 +33,8 @@ async function main(argv: string[]): Promise<number> {
       return exportCommand(rest);
     case "sweep":
       return sweepCommand(rest);
+    case "lsp":
+      return lspCommand(rest);
     case undefined:
     case "help":
     case "--help":

@@ -19,6 +19,18 @@ export function parseRouteSpec(spec: string): RouteSpec {
   return { method, path, requestPath };
 }
 
+/** Whether a --route spec ("GET /users/42" or "GET /users/:id") hits the route method + pattern. */
+export function specHits(spec: string, method: string, pattern: string): boolean {
+  let s: RouteSpec;
+  try {
+    s = parseRouteSpec(spec);
+  } catch {
+    return false;
+  }
+  const m = s.method === "HEAD" ? "GET" : s.method;
+  return m === method && (s.path === pattern || matches(pattern, s.requestPath));
+}
+
 function matches(pattern: string, path: string): boolean {
   const a = pattern.split("/");
   const b = path.split("?")[0].replace(/\/$/, "").split("/");

@@ -1,0 +1,218 @@
+// The daemon as a language server for Lua route files: code lenses over every handler ("▶ Profile
+// GET /users/:id", then the last run's figures), and the custom requests of protocol/lsp.ts that run
+// profiling sessions, list runs, export and compare them.
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  createConnection,
+  ProposedFeatures,
+  ResponseError,
+  TextDocuments,
+  TextDocumentSyncKind,
+  type CodeLens,
+  type Connection,
+  type InitializeParams,
+} from "vscode-languageserver/node";
+import { TextDocument } from "vscode-languageserver-textdocument";
+import * as P from "../../protocol/lsp";
+import { scanRoutes } from "./routes";
+import { specHits } from "../session/route-spec";
+import { lensTitle, summarize, workspaceRuns } from "../runs/summary";
+import { readRun, writeFileAtomic } from "../runs/store";
+import { runProfileSession, type Progress } from "../session/profile-session";
+import { busyTree, compareRuns } from "../report/compare";
+import { loadTree } from "../../profile/tree-store";
+import { flamegraphSvg, diffFlamegraphSvg } from "../../profile/flamegraph-svg";
+import { toCpuProfile } from "../../profile/cpuprofile";
+import { toFolded } from "../../profile/calltree";
+import { toSpeedscope } from "../../profile/speedscope";
+
+/** ResponseError codes: the JSON-RPC range reserved for servers, with the MS_ERR_* code in data. */
+const ERR_SESSION = -32001;
+
+function fail(code: string, message: string): ResponseError<{ code: string }> {
+  return new ResponseError(ERR_SESSION, message, { code });
+}
+
+interface Running {
+  id: number;
+  route: string;
+  appFile: string;
+  controller: AbortController;
+  state: P.SessionState;
+}
+
+export function startLanguageServer(connection: Connection = createConnection(ProposedFeatures.all)): Connection {
+  const documents = new TextDocuments(TextDocument);
+  let workspace = process.cwd();
+  let canRefreshLenses = false;
+  let running: Running | null = null;
+  let nextSession = 1;
+  let lastLensRefresh = 0;
+
+  const refreshLenses = (force: boolean) => {
+    const t = Date.now();
+    if (!canRefreshLenses || (!force && t - lastLensRefresh < 1000)) return;
+    lastLensRefresh = t;
+    void connection.sendRequest("workspace/codeLens/refresh").catch(() => {});
+  };
+
+  connection.onInitialize((params: InitializeParams) => {
+    const folder = params.workspaceFolders?.[0]?.uri ?? params.rootUri;
+    if (folder) workspace = fileURLToPath(folder);
+    canRefreshLenses = !!params.capabilities.workspace?.codeLens?.refreshSupport;
+    return {
+      capabilities: { textDocumentSync: TextDocumentSyncKind.Incremental, codeLensProvider: { resolveProvider: false } },
+      serverInfo: { name: "moonscope", version: "0.1.0" },
+    };
+  });
+
+  connection.onCodeLens((params): CodeLens[] => {
+    const doc = documents.get(params.textDocument.uri);
+    if (!doc) return [];
+    const file = fileURLToPath(doc.uri);
+    const { routes } = scanRoutes(doc.getText());
+    const runs = workspaceRuns(workspace).filter((r) => !r.error && r.appFile === file);
+    const lenses: CodeLens[] = [];
+    for (const r of routes) {
+      const route = `${r.method} ${r.path}`;
+      const range = { start: { line: r.line, character: r.character }, end: { line: r.line, character: r.endCharacter } };
+      lenses.push({ range, command: { title: `▶ Profile ${route}`, command: P.COMMANDS.profileRoute, arguments: [{ uri: doc.uri, route }] } });
+      if (running && running.appFile === file && specHits(running.route, r.method, r.path)) {
+        const s = running.state;
+        const left = s.durationMs && s.elapsedMs !== undefined ? `, ${Math.max(0, (s.durationMs - s.elapsedMs) / 1000).toFixed(0)} s left` : "";
+        const live = s.rps !== undefined ? ` · ${(s.rps / 1000).toFixed(1)}k req/s · server p99 ${((s.serverP99Us ?? 0) / 1000).toFixed(2)} ms` : "";
+        lenses.push({ range, command: { title: `⏱ ${s.phase}${left}${live}`, command: "" } });
+        continue;
+      }
+      const last = runs.find((x) => x.route === route);
+      if (last) lenses.push({ range, command: { title: lensTitle(last), command: P.COMMANDS.openRun, arguments: [{ id: last.id, dir: last.dir }] } });
+    }
+    return lenses;
+  });
+
+  connection.onRequest(P.listRoutes.method, (params: { uri?: string }): { routes: P.RouteEntry[] } => {
+    const docs = params.uri ? [documents.get(params.uri)].filter((d): d is TextDocument => !!d) : documents.all();
+    const routes: P.RouteEntry[] = [];
+    for (const d of docs) {
+      if (!d.uri.endsWith(".lua")) continue;
+      for (const r of scanRoutes(d.getText()).routes) routes.push({ uri: d.uri, file: fileURLToPath(d.uri), line: r.line, method: r.method, path: r.path, name: r.name });
+    }
+    return { routes };
+  });
+
+  connection.onRequest(P.startProfile.method, async (params: P.StartProfileParams) => {
+    if (running) {
+      throw fail(P.BUSY, `busy: ${running.route} (${path.basename(running.appFile)}) is being profiled; wait for it or stop it (Moonscope: Stop Profiling)`);
+    }
+    const appFile = fileURLToPath(params.uri);
+    const id = nextSession++;
+    const o = params.options ?? {};
+    const r: Running = {
+      id,
+      route: params.route,
+      appFile,
+      controller: new AbortController(),
+      state: { sessionId: id, route: params.route, appFile, phase: "starting", message: "starting" },
+    };
+    running = r;
+    const publish = (patch: Partial<P.SessionState>) => {
+      r.state = { ...r.state, ...patch };
+      void connection.sendNotification(P.sessionState.method, r.state);
+      refreshLenses(patch.phase !== undefined && patch.phase !== "measuring");
+    };
+    try {
+      const result = await runProfileSession({
+        appFile,
+        route: params.route,
+        durationMs: o.durationMs ?? 10_000,
+        warmupMs: o.warmupMs ?? 2_000,
+        connections: o.connections ?? 50,
+        rate: o.rate,
+        workers: o.workers ?? 2,
+        mode: (o.mode as "sample") ?? "sample",
+        budgets: [],
+        workspace,
+        signal: r.controller.signal,
+        onProgress: (p: Progress) =>
+          publish({ phase: p.phase, message: p.message || r.state.message, elapsedMs: p.elapsedMs, durationMs: p.durationMs, rps: p.rps, serverP99Us: p.serverP99Us }),
+      });
+      const run = summarize(result.run, result.dir);
+      running = null;
+      publish({ phase: r.controller.signal.aborted ? "cancelled" : "done", message: run.verdict, run });
+      refreshLenses(true);
+      return { sessionId: id, run };
+    } catch (e) {
+      running = null;
+      const code = (e as { code?: string }).code ?? "MS_ERR_SESSION";
+      const message = (e as Error).message;
+      publish({ phase: r.controller.signal.aborted ? "cancelled" : "failed", message, error: { code, message } });
+      refreshLenses(true);
+      throw fail(code, message);
+    }
+  });
+
+  connection.onRequest(P.stopProfile.method, (params: { sessionId?: number }) => {
+    if (!running || (params.sessionId !== undefined && params.sessionId !== running.id)) return { stopped: false };
+    running.controller.abort();
+    return { stopped: true };
+  });
+
+  connection.onRequest(P.getSessionState.method, () => ({ sessions: running ? [running.state] : [] }));
+
+  connection.onRequest(P.listRuns.method, (params: { route?: string }) => ({
+    runs: workspaceRuns(workspace).filter((r) => !params.route || r.route === params.route),
+  }));
+
+  const findRun = (id: string) => {
+    const hit = workspaceRuns(workspace).find((r) => r.id === id);
+    if (!hit) throw fail("MS_ERR_RUN_NOT_FOUND", `no run ${id} under ${path.join(workspace, ".moonscope", "runs")}`);
+    try {
+      return readRun(hit.dir);
+    } catch (e) {
+      throw fail((e as { code?: string }).code ?? "MS_ERR_RUN_CORRUPT", (e as Error).message);
+    }
+  };
+
+  connection.onRequest(P.getRun.method, (params: { id: string }) => {
+    const { run, dir } = findRun(params.id);
+    return { run, dir };
+  });
+
+  connection.onRequest(P.exportRun.method, (params: { id: string; format: "svg" | "cpuprofile" | "folded" | "speedscope"; file: string }) => {
+    const { run } = findRun(params.id);
+    if (!run.profile.merged) throw fail("MS_ERR_NO_PROFILE", `${run.id} has no CPU profile (it ran with --mode none); profile again with sampling on`);
+    const tree = loadTree(run.profile.merged);
+    const title = `${run.route.method} ${run.route.path} (${run.id})`;
+    const data =
+      params.format === "svg"
+        ? flamegraphSvg(tree, { title })
+        : params.format === "cpuprofile"
+          ? JSON.stringify(toCpuProfile(tree))
+          : params.format === "folded"
+            ? toFolded(tree)
+            : JSON.stringify(toSpeedscope(tree, title));
+    writeFileAtomic(params.file, data);
+    return { file: params.file, bytes: Buffer.byteLength(data) };
+  });
+
+  connection.onRequest(P.compareRuns.method, (params: { before: string; after: string; svgFile?: string }) => {
+    const a = findRun(params.before);
+    const b = findRun(params.after);
+    const comparison = compareRuns(a.run, b.run);
+    let svgFile: string | null = null;
+    if (a.run.profile.merged && b.run.profile.merged) {
+      svgFile = params.svgFile ?? path.join(b.dir, "compare.svg");
+      writeFileAtomic(svgFile, diffFlamegraphSvg(busyTree(loadTree(a.run.profile.merged)), busyTree(loadTree(b.run.profile.merged)), { title: `${comparison.route}: ${a.run.id} -> ${b.run.id}` }));
+    }
+    return { comparison: { ...comparison, frames: comparison.frames.slice(0, 50) }, svgFile };
+  });
+
+  // A session must not outlive the daemon: stop it when the client goes away.
+  connection.onShutdown(() => running?.controller.abort());
+  connection.onExit(() => running?.controller.abort());
+
+  documents.listen(connection);
+  connection.listen();
+  return connection;
+}

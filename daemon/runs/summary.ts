@@ -1,0 +1,40 @@
+// One-line summaries of stored runs, for lists, code lenses and the status bar.
+import path from "node:path";
+import type { RunFile } from "../../profile/run";
+import type { RunSummary } from "../../protocol/lsp";
+import { listRuns, RUNS_DIR } from "./store";
+
+export function summarize(run: RunFile, dir: string): RunSummary {
+  const top = [...run.server.stages].sort((a, b) => b.share - a.share)[0];
+  return {
+    id: run.id,
+    dir,
+    createdAt: run.createdAt,
+    appFile: run.app.file,
+    route: `${run.route.method} ${run.route.path}`,
+    rps: run.client.rps,
+    p50Us: run.client.latencyUs.p50,
+    p99Us: run.client.latencyUs.p99,
+    topStage: top?.stage ?? "",
+    topStageShare: top?.share ?? 0,
+    verdict: run.verdict.message,
+    budgetsMissed: run.budgets.filter((b) => !b.ok).map((b) => b.message),
+  };
+}
+
+/** Every run of a workspace, newest first; unreadable ones are listed with their error. */
+export function workspaceRuns(workspace: string): RunSummary[] {
+  return listRuns(path.join(workspace, RUNS_DIR)).map((l) =>
+    l.run
+      ? summarize(l.run, l.dir)
+      : { id: path.basename(l.dir), dir: l.dir, createdAt: "", appFile: "", route: "", rps: 0, p50Us: 0, p99Us: 0, topStage: "", topStageShare: 0, verdict: "", budgetsMissed: [], error: l.error },
+  );
+}
+
+const ms = (us: number) => (us >= 1000 ? `${(us / 1000).toFixed(us >= 10000 ? 0 : 1)} ms` : `${(us / 1000).toFixed(2)} ms`);
+const rate = (r: number) => (r >= 1000 ? `${(r / 1000).toFixed(1)}k req/s` : `${r.toFixed(0)} req/s`);
+
+/** "p50 0.41 ms · p99 1.9 ms · 24.8k req/s · handler 61%" */
+export function lensTitle(s: RunSummary): string {
+  return `p50 ${ms(s.p50Us)} · p99 ${ms(s.p99Us)} · ${rate(s.rps)} · ${s.topStage} ${(s.topStageShare * 100).toFixed(0)}%${s.budgetsMissed.length ? " · budget missed" : ""}`;
+}
