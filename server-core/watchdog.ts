@@ -20,8 +20,13 @@ const { workerData, parentPort } = require("node:worker_threads");
 const inspector = require("node:inspector");
 const { shared, budgetMs, killAfterMs } = workerData;
 const state = new Int32Array(shared);
-const session = new inspector.Session();
-session.connectToMainThread();
+// Connected only when first needed: an inspector session attached to the main thread from the
+// start measurably slowed the request path (bench: --handler-timeout 0 vs default).
+let session = null;
+const post = (method, params, cb) => {
+  if (!session) { session = new inspector.Session(); session.connectToMainThread(); }
+  session.post(method, params, cb);
+};
 const noop = () => {};
 let seen = 0, seenAt = 0, firedAt = 0;
 if (budgetMs > 0) {
@@ -33,7 +38,7 @@ if (budgetMs > 0) {
     if (s !== seen) { seen = s; seenAt = now; firedAt = 0; return; }
     if (firedAt === 0 && now - seenAt >= budgetMs) {
       firedAt = now;
-      session.post("Runtime.evaluate", { expression: "globalThis.__moonscopeInterrupt(" + s + ")" }, noop);
+      post("Runtime.evaluate", { expression: "globalThis.__moonscopeInterrupt(" + s + ")" }, noop);
     } else if (firedAt !== 0 && now - firedAt >= killAfterMs) {
       process.stderr.write("[moonscope] MS_ERR_LUA_TIMEOUT: a handler ignored its stop request for " + killAfterMs + " ms; killing worker " + process.pid + " so the master replaces it\n");
       process.kill(process.pid, "SIGKILL");
@@ -48,7 +53,7 @@ parentPort.on("message", (m) => {
       // One interrupt at a time: if the main thread has not run the last one yet, skip this tick.
       if (inFlight > 0 || Atomics.load(state, 0) === 0) return;
       inFlight++;
-      session.post("Runtime.evaluate", { expression: "globalThis.__moonscopeSample()" }, () => { inFlight--; });
+      post("Runtime.evaluate", { expression: "globalThis.__moonscopeSample()" }, () => { inFlight--; });
     }, m.sampleEveryMs);
   } else if (!(m.sampleEveryMs > 0) && sampler) {
     clearInterval(sampler);
