@@ -88,6 +88,8 @@ export const exportRun = request<{ id: string; format: "svg" | "cpuprofile" | "f
 export const compareRuns = request<{ before: string; after: string; svgFile?: string }, { comparison: unknown; svgFile: string | null }>("moonscope/compareRuns");
 export const getSessionState = request<Record<string, never>, { sessions: SessionState[] }>("moonscope/sessionState");
 export const sessionState = notification<SessionState>("moonscope/sessionStateChanged");
+/** Starts (once) and describes the daemon's live stream (protocol/ws.ts) on 127.0.0.1. */
+export const streamInfo = request<Record<string, never>, { url: string; wsUrl: string; port: number; token: string }>("moonscope/streamInfo");
 
 /** Error codes of the daemon's answers (ResponseError.code is numeric; data.code carries these). */
 export const BUSY = "MS_ERR_BUSY";

@@ -21,6 +21,8 @@ import { lensTitle, summarize, workspaceRuns } from "../runs/summary";
 import { readRun, writeFileAtomic } from "../runs/store";
 import { runProfileSession, type Progress } from "../session/profile-session";
 import { busyTree, compareRuns } from "../report/compare";
+import { startStreamServer, type StreamServer } from "../ws/server";
+import { WS_PROTOCOL_VERSION } from "../../protocol/ws";
 import { loadTree } from "../../profile/tree-store";
 import { flamegraphSvg, diffFlamegraphSvg } from "../../profile/flamegraph-svg";
 import { toCpuProfile } from "../../profile/cpuprofile";
@@ -49,6 +51,9 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
   let running: Running | null = null;
   let nextSession = 1;
   let lastLensRefresh = 0;
+  let stream: Promise<StreamServer> | null = null;
+  let streamReady: StreamServer | null = null;
+  const broadcast = (m: Parameters<StreamServer["broadcast"]>[0]) => streamReady?.broadcast(m);
 
   const refreshLenses = (force: boolean) => {
     const t = Date.now();
@@ -134,12 +139,31 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
         budgets: [],
         workspace,
         signal: r.controller.signal,
-        onProgress: (p: Progress) =>
-          publish({ phase: p.phase, message: p.message || r.state.message, elapsedMs: p.elapsedMs, durationMs: p.durationMs, rps: p.rps, serverP99Us: p.serverP99Us }),
+        onProgress: (p: Progress) => {
+          const phaseChanged = p.phase !== r.state.phase;
+          publish({ phase: p.phase, message: p.message || r.state.message, elapsedMs: p.elapsedMs, durationMs: p.durationMs, rps: p.rps, serverP99Us: p.serverP99Us });
+          if (phaseChanged) broadcast({ type: "state", state: r.state });
+          if (p.phase === "measuring" && p.stages && p.rps !== undefined) {
+            broadcast({
+              type: "frame",
+              sessionId: id,
+              route: params.route,
+              elapsedMs: p.elapsedMs ?? 0,
+              durationMs: p.durationMs ?? 0,
+              requests: p.requests ?? 0,
+              rps: p.rps,
+              serverP50Us: p.serverP50Us ?? 0,
+              serverP99Us: p.serverP99Us ?? 0,
+              stages: p.stages,
+            });
+          }
+        },
       });
       const run = summarize(result.run, result.dir);
       running = null;
       publish({ phase: r.controller.signal.aborted ? "cancelled" : "done", message: run.verdict, run });
+      broadcast({ type: "state", state: r.state });
+      broadcast({ type: "runDone", sessionId: id, run });
       refreshLenses(true);
       return { sessionId: id, run };
     } catch (e) {
@@ -147,6 +171,7 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
       const code = (e as { code?: string }).code ?? "MS_ERR_SESSION";
       const message = (e as Error).message;
       publish({ phase: r.controller.signal.aborted ? "cancelled" : "failed", message, error: { code, message } });
+      broadcast({ type: "state", state: r.state });
       refreshLenses(true);
       throw fail(code, message);
     }
@@ -208,8 +233,20 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
     return { comparison: { ...comparison, frames: comparison.frames.slice(0, 50) }, svgFile };
   });
 
+  connection.onRequest(P.streamInfo.method, async () => {
+    stream ??= startStreamServer({
+      hello: () => ({ type: "hello", protocolVersion: WS_PROTOCOL_VERSION, daemon: "moonscope 0.1.0", sessions: running ? [running.state] : [], runs: workspaceRuns(workspace) }),
+      listRuns: () => workspaceRuns(workspace),
+    });
+    streamReady = await stream;
+    return { url: streamReady.url, wsUrl: `ws://127.0.0.1:${streamReady.port}/ws?token=${streamReady.token}`, port: streamReady.port, token: streamReady.token };
+  });
+
   // A session must not outlive the daemon: stop it when the client goes away.
-  connection.onShutdown(() => running?.controller.abort());
+  connection.onShutdown(() => {
+    running?.controller.abort();
+    void streamReady?.close();
+  });
   connection.onExit(() => running?.controller.abort());
 
   documents.listen(connection);

@@ -52,7 +52,10 @@ export interface Progress {
   durationMs?: number;
   requests?: number;
   rps?: number;
+  serverP50Us?: number;
   serverP99Us?: number;
+  /** The route's stage table so far (while measuring). */
+  stages?: { stage: string; p50Us: number; p99Us: number; meanUs: number; share: number }[];
 }
 
 export interface SessionResult {
@@ -183,7 +186,17 @@ function startLive(server: { alive: boolean; stats(reset?: boolean): Promise<Sta
       const rps = ((m.requests - prev) / (now - prevAt)) * 1000;
       prev = m.requests;
       prevAt = now;
-      progress({ phase: "measuring", message: "", elapsedMs: now - t0, durationMs, requests: m.requests, rps, serverP99Us: m.total.percentile(99) / 1000 });
+      progress({
+        phase: "measuring",
+        message: "",
+        elapsedMs: now - t0,
+        durationMs,
+        requests: m.requests,
+        rps,
+        serverP50Us: m.total.percentile(50) / 1000,
+        serverP99Us: m.total.percentile(99) / 1000,
+        stages: stageRows(m.stages).map(({ stage, p50Us, p99Us, meanUs, share }) => ({ stage, p50Us, p99Us, meanUs, share })),
+      });
     } catch {
       /* the final snapshot reports errors; a missed live tick is not one */
     }

@@ -1,0 +1,147 @@
+// The daemon's live stream: an HTTP + WebSocket server on 127.0.0.1 only, behind a random token,
+// with Host and Origin checked (a web page elsewhere must not read a developer's profiles, and DNS
+// rebinding must not get around the loopback bind). GET /ws?token=... streams protocol/ws.ts frames;
+// GET /api/runs and /api/runs/<id>/<file> serve stored runs read-only, from an allow-list of names.
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import http from "node:http";
+import path from "node:path";
+import { WebSocketServer, type WebSocket } from "ws";
+import type { RunSummary } from "../../protocol/lsp";
+import type { FromClient, Reply, ToClient } from "../../protocol/ws";
+
+export interface StreamServer {
+  port: number;
+  token: string;
+  /** http://127.0.0.1:PORT/?token=... */
+  url: string;
+  broadcast(m: ToClient): void;
+  clients(): number;
+  close(): Promise<void>;
+}
+
+export interface StreamServerOptions {
+  port?: number;
+  hello: () => ToClient;
+  listRuns: () => RunSummary[];
+}
+
+/** Files of a run folder the API may serve; anything else is 404, whatever the path says. */
+const RUN_FILES: Record<string, string> = {
+  "run.json": "application/json",
+  "flamegraph.svg": "image/svg+xml",
+  "compare.svg": "image/svg+xml",
+  "profile.folded": "text/plain; charset=utf-8",
+  "profile.speedscope.json": "application/json",
+  "profile.cpuprofile": "application/json",
+};
+
+const SECURITY_HEADERS = {
+  "Content-Security-Policy": "default-src 'none'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'",
+  "X-Content-Type-Options": "nosniff",
+  "Referrer-Policy": "no-referrer",
+  "Cache-Control": "no-store",
+};
+
+export async function startStreamServer(o: StreamServerOptions): Promise<StreamServer> {
+  const token = randomBytes(24).toString("base64url");
+  const tokenBuf = Buffer.from(token);
+  const tokenOk = (t: string | null) => {
+    if (!t) return false;
+    const b = Buffer.from(t);
+    return b.length === tokenBuf.length && timingSafeEqual(b, tokenBuf);
+  };
+  let port = 0;
+  const hostOk = (host: string | undefined) => host === `127.0.0.1:${port}` || host === `localhost:${port}`;
+  const originOk = (origin: string | undefined) =>
+    origin === undefined || origin === `http://127.0.0.1:${port}` || origin === `http://localhost:${port}` || origin.startsWith("vscode-webview://");
+
+  const json = (res: http.ServerResponse, status: number, body: unknown) => {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text), ...SECURITY_HEADERS });
+    res.end(text);
+  };
+
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    if (!hostOk(req.headers.host)) return json(res, 403, { error: { code: "MS_ERR_FORBIDDEN", message: "wrong Host header; use http://127.0.0.1:PORT" } });
+    if (!tokenOk(url.searchParams.get("token"))) return json(res, 401, { error: { code: "MS_ERR_TOKEN", message: "missing or wrong token; use the URL the daemon printed" } });
+    if (req.method !== "GET") return json(res, 405, { error: { code: "MS_ERR_METHOD", message: "read-only: GET only" } });
+    if (url.pathname === "/api/runs") return json(res, 200, { runs: o.listRuns() });
+    const m = /^\/api\/runs\/([^/]+)\/([^/]+)$/.exec(url.pathname);
+    if (m) {
+      const id = decodeURIComponent(m[1]);
+      const file = decodeURIComponent(m[2]);
+      const run = o.listRuns().find((r) => r.id === id);
+      const type = RUN_FILES[file];
+      if (!run || !type) return json(res, 404, { error: { code: "MS_ERR_NOT_FOUND", message: `no ${file} for run ${id}` } });
+      const p = path.join(run.dir, file);
+      if (!existsSync(p)) return json(res, 404, { error: { code: "MS_ERR_NOT_FOUND", message: `run ${id} has no ${file}` } });
+      const data = readFileSync(p);
+      res.writeHead(200, { "Content-Type": type, "Content-Length": data.length, ...SECURITY_HEADERS });
+      res.end(data);
+      return;
+    }
+    return json(res, 404, { error: { code: "MS_ERR_NOT_FOUND", message: `nothing at ${url.pathname}` } });
+  });
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  server.on("upgrade", (req, socket, head) => {
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    const refuse = (status: number, why: string) => {
+      socket.end(`HTTP/1.1 ${status} ${why}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    };
+    if (url.pathname !== "/ws") return refuse(404, "Not Found");
+    if (!hostOk(req.headers.host)) return refuse(403, "Forbidden");
+    if (!originOk(req.headers.origin)) return refuse(403, "Forbidden");
+    if (!tokenOk(url.searchParams.get("token"))) return refuse(401, "Unauthorized");
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
+  });
+  const send = (ws: WebSocket, m: ToClient | Reply) => {
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(m));
+  };
+  wss.on("connection", (ws) => {
+    send(ws, o.hello());
+    ws.on("message", (data) => {
+      let m: FromClient;
+      try {
+        m = JSON.parse(String(data)) as FromClient;
+      } catch {
+        return send(ws, { type: "error", code: "MS_ERR_BAD_MESSAGE", message: "messages are JSON objects" });
+      }
+      switch (m.type) {
+        case "ping":
+          return send(ws, { type: "pong", id: m.id });
+        case "listRuns":
+          return send(ws, { type: "runs", runs: o.listRuns() });
+        default: {
+          const _exhaustive: never = m;
+          void _exhaustive;
+          return send(ws, { type: "error", code: "MS_ERR_BAD_MESSAGE", message: "unknown message type" });
+        }
+      }
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen({ port: o.port ?? 0, host: "127.0.0.1" }, () => resolve());
+  });
+  port = (server.address() as { port: number }).port;
+  return {
+    port,
+    token,
+    url: `http://127.0.0.1:${port}/?token=${token}`,
+    broadcast(m) {
+      const text = JSON.stringify(m);
+      for (const c of wss.clients) if (c.readyState === c.OPEN) c.send(text);
+    },
+    clients: () => wss.clients.size,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const c of wss.clients) c.terminate();
+        wss.close();
+        server.close(() => resolve());
+      }),
+  };
+}
