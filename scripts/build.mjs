@@ -20,5 +20,7 @@ await Promise.all([
   build({ ...node, entryPoints: { "cli/moonscope": "cli/main.ts" }, outdir: "dist" }),
   build({ ...node, entryPoints: { "server-core/worker": "server-core/worker-main.ts" }, outdir: "dist" }),
   build({ ...node, entryPoints: { "daemon/open-loop": "daemon/load/open-loop-main.ts" }, outdir: "dist" }),
+  // The VS Code extension host provides `vscode`; everything else is bundled in.
+  build({ ...node, entryPoints: { "extension/extension": "extension/extension.ts" }, outdir: "dist", external: ["vscode"] }),
 ]);
 if (!watch) console.log("built dist/");
