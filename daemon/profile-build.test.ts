@@ -92,3 +92,8 @@ test("with call and runHandler inlined into onRequest, the Lua VM under onReques
   assert.match(folded, /^\[handler\];onRequest \(server-core\/worker\.js:11\);api\.crunch\.get \(app\.lua:17\);churn_numbers \(app\.lua:9\) 3000$/m);
   assert.doesNotMatch(folded, /^\[parse\]/m);
 });
+
+test("with no usable CPU profile, the Lua samples alone make the tree (each worth one sampling interval)", () => {
+  const folded = toFolded(buildWorkerTree({ worker: 1, pid: 1, cpuprofile: null, lua }, { luaIntervalUs: 2000 }).tree);
+  assert.equal(folded, "[handler];api.crunch.get (app.lua:17) 2000\n[handler];api.crunch.get (app.lua:17);churn_numbers (app.lua:9) 6000\n");
+});

@@ -50,6 +50,8 @@ export interface BuildOptions {
   serverCoreUrl?: RegExp;
   /** The app's chunk name ("app.lua") → the file to show for Lua frames. */
   luaFile?: (chunk: string) => string;
+  /** With no CPU profile, each Lua sample stands for this many µs (the sampling interval). */
+  luaIntervalUs?: number;
 }
 
 // The worker bundle, server-core sources (tsx), or the CLI bundle when the server runs in one process (--single).
@@ -187,6 +189,9 @@ export function buildWorkerTree(p: WorkerProfile, opts: BuildOptions = {}): Work
     }
   }
   const stacks = luaStacks(p.lua, luaFile);
+  // No CPU profile at all (an outside tool whose stacks could not be used): the Lua samples alone,
+  // each worth one sampling interval, under the handler stage.
+  if (!(cpu && Array.isArray(cpu.nodes)) && p.lua && p.lua.samples > 0) luaVm = p.lua.samples * (opts.luaIntervalUs ?? 2000);
   if (luaVm > 0) {
     const entry = entryStack ?? [stageFrame("handler")];
     if (stacks.length === 0) b.add([...entry, LUA_VM], luaVm);

@@ -88,21 +88,33 @@ function walk(dir: string, test: (name: string) => boolean, depth: number): stri
   return out;
 }
 
-/** A V8 tick log (isolate-*.log) → .cpuprofile; uses 0x's preprocessed JSON when it left one. */
+/** Whether a tick log saw the server's request path (a helper thread's isolate, such as the Lua sampler's, does not). */
+function hasServerFrames(code: V8TickLog["code"]): boolean {
+  return code.some((c) => c.type === "JS" && /^(onRequest|runHandler|execute) /.test(c.name));
+}
+
+/**
+ * The V8 tick log of the app's main thread → .cpuprofile, or null. Every isolate (the main thread
+ * and the Lua sampler's thread) writes its own log under --prof, so the one that saw the server's
+ * request path is picked; 0x's preprocessed JSON is used when it left one.
+ */
 export function importTickLog(dir: string): unknown {
   const flame = findFiles(dir, (n) => n.endsWith(".clinic-flame-samples"))[0];
-  if (flame) return flameSamplesToCpuProfile(JSON.parse(readFileSync(flame, "utf8")) as V8TickLog["code"][]);
-  const json = findFiles(dir, (n) => /^isolate-.*\.log\.json$/.test(n))[0];
-  let log: V8TickLog | null = null;
-  if (json) log = JSON.parse(readFileSync(json, "utf8")) as V8TickLog;
-  else {
-    const raw = findFiles(dir, (n) => /^isolate-.*\.log$/.test(n))[0];
-    if (!raw) return null;
-    const r = spawnSync(process.execPath, ["--prof-process", "--preprocess", raw], { encoding: "utf8", maxBuffer: 512 * 1024 * 1024 });
-    if (r.status !== 0) return null;
-    log = JSON.parse(r.stdout) as V8TickLog;
+  if (flame) {
+    // Clinic Flame picks one isolate itself; when it picked a helper thread, its stacks are useless.
+    const samples = JSON.parse(readFileSync(flame, "utf8")) as V8TickLog["code"][];
+    return samples.some((st) => hasServerFrames(st)) ? flameSamplesToCpuProfile(samples) : null;
   }
-  return ticksToCpuProfile(log);
+  const logs: V8TickLog[] = [];
+  for (const json of findFiles(dir, (n) => /^isolate-.*\.log\.json$/.test(n))) logs.push(JSON.parse(readFileSync(json, "utf8")) as V8TickLog);
+  if (logs.length === 0) {
+    for (const raw of findFiles(dir, (n) => /^isolate-.*\.log$/.test(n))) {
+      const r = spawnSync(process.execPath, ["--prof-process", "--preprocess", raw], { encoding: "utf8", maxBuffer: 512 * 1024 * 1024 });
+      if (r.status === 0) logs.push(JSON.parse(r.stdout) as V8TickLog);
+    }
+  }
+  const main = logs.find((l) => hasServerFrames(l.code));
+  return main ? ticksToCpuProfile(main) : null;
 }
 
 /** The HTML report the tool wrote, relative to runDir. */

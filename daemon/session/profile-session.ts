@@ -146,7 +146,9 @@ export async function runProfileSession(o: ProfileSessionOptions): Promise<Sessi
       // Bounded: bubbleprof was seen hanging after the load here.
       const { lua } = await server.finish(external === "0x" ? 120_000 : 180_000);
       const cpuprofile = external === "0x" || external === "clinic-flame" ? importTickLog(toolDir) : null;
-      if (cpuprofile === null && (external === "0x" || external === "clinic-flame")) warnings.push(`${server.tool} left no tick log to import; only its own report is available`);
+      if (cpuprofile === null && (external === "0x" || external === "clinic-flame")) {
+        warnings.push(`${server.tool} left no stacks of the app's main thread to import (it can pick a helper thread's); its own report is kept, and the flamegraph here is built from the Lua samples alone`);
+      }
       profiles = { profiles: [server.profileOf(cpuprofile, lua)], missing: [] };
       const report = reportOf(external, toolDir, dir);
       if (!report) warnings.push(`${server.tool} wrote no HTML report; see its output in the run folder`);
@@ -242,8 +244,8 @@ function writeRun(o: ProfileSessionOptions, c: Collected): SessionResult {
   const serverMeanUs = merged.total.mean() / 1000;
 
   const chunk = path.basename(o.appFile);
-  const withCpu = c.profiles.filter((p) => p.cpuprofile !== null);
-  const trees = withCpu.length ? buildTrees(withCpu, { luaFile: (f) => (f === chunk ? chunk : f) }) : null;
+  const withCpu = c.profiles.filter((p) => p.cpuprofile !== null || (p.lua !== null && p.lua.samples > 0));
+  const trees = withCpu.length ? buildTrees(withCpu, { luaFile: (f) => (f === chunk ? chunk : f), luaIntervalUs: c.luaIntervalMs * 1000 }) : null;
   const mergedTree = trees?.merged ?? null;
   const luaSamples = trees ? trees.workers.reduce((a, w) => a + w.luaSamples, 0) : 0;
   if (trees && mergedTree && mergedTree.total === 0) c.warnings.push("the CPU profiler recorded no samples");
