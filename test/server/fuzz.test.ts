@@ -58,14 +58,15 @@ function send(port: number, bytes: Buffer, split: number, halfClose: boolean): P
     const s = net.connect(port, "127.0.0.1");
     let got = "";
     const done = (why: string) => {
-      clearTimeout(timer);
+      clearTimeout(deadline);
       s.destroy();
       const status = /^HTTP\/1\.1 (\d{3})/.exec(got)?.[1];
       // A 500 is the app's own answer only when its handler rejected a body that is not JSON.
       if (status === "500") resolve(/ctx:json\(\): the request body is not valid JSON/.test(got) ? "500 (handler: body not JSON)" : `500 ${/"code":"(\w+)","message":"([^"]*)/.exec(got)?.slice(1).join(": ") ?? got.slice(0, 200)}`);
       else resolve(status ?? why);
     };
-    const timer = setTimeout(() => done("no answer"), 3000);
+    // A bound on one input, not a wait: a request the server neither answers nor closes is an outcome too.
+    const deadline = setTimeout(() => done("no answer"), 3000);
     s.on("connect", () => {
       s.write(bytes.subarray(0, split));
       setImmediate(() => {

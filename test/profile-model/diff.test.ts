@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { fromFolded } from "./calltree";
-import { diffTrees, matchPaths } from "./diff";
-import { frameLabel } from "./frames";
+import { fromFolded } from "../../profile/calltree";
+import { diffTrees, matchPaths } from "../../profile/diff";
+import { frameLabel } from "../../profile/frames";
 
 test("diffTrees: per-frame self shares, sorted by the size of the change", () => {
   const before = fromFolded(`[handler];render (app.lua:3) 50

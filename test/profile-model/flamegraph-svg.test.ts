@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { type CallTree, CallTreeBuilder, findFrames, fromFolded, nodeCount } from "./calltree";
-import { diffFlamegraphSvg, escapeXml, flamegraphSvg } from "./flamegraph-svg";
-import type { Frame, FrameKind } from "./frames";
+import { type CallTree, CallTreeBuilder, findFrames, fromFolded, nodeCount } from "../../profile/calltree";
+import { diffFlamegraphSvg, escapeXml, flamegraphSvg } from "../../profile/flamegraph-svg";
+import type { Frame, FrameKind } from "../../profile/frames";
 
 // ---- a strict little XML parser: well-formedness, and a DOM good enough to run the SVG's script ----
 

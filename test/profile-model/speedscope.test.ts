@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { fromFolded, toFolded } from "./calltree";
-import { SPEEDSCOPE_SCHEMA, fromSpeedscope, toSpeedscope } from "./speedscope";
+import { fromFolded, toFolded } from "../../profile/calltree";
+import { SPEEDSCOPE_SCHEMA, fromSpeedscope, toSpeedscope } from "../../profile/speedscope";
 
 const FOLDED = `(garbage collector) 900
 [handler];api.users.get (app.lua:12);json_encode (app.lua:30) 120345

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { LogHistogram, bucketOf, bucketLow, bucketWidth, HISTOGRAM_BUCKETS } from "./histogram";
+import { LogHistogram, bucketOf, bucketLow, bucketWidth, HISTOGRAM_BUCKETS } from "../../profile/histogram";
 
 test("every value falls in a bucket whose range contains it", () => {
   for (const v of [0, 1, 63, 64, 65, 127, 128, 1000, 12345, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 40 + 12345]) {

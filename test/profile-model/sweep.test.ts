@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { analyzeSweep, findKnee, sweepSvg, workerEfficiency, type SweepFile, type SweepStep } from "./sweep";
+import { analyzeSweep, findKnee, sweepSvg, workerEfficiency, type SweepFile, type SweepStep } from "../../profile/sweep";
 
 function step(workers: number, connections: number, rps: number, p99Ms: number): SweepStep {
   return {

@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { type CallNode, fromFolded } from "./calltree";
-import { layoutFlame } from "./flame-layout";
-import { frameLabel } from "./frames";
+import { type CallNode, fromFolded } from "../../profile/calltree";
+import { layoutFlame } from "../../profile/flame-layout";
+import { frameLabel } from "../../profile/frames";
 
 const TREE = `[handler];a;b 40
 [handler];a;c 20

@@ -2,11 +2,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import { fromFolded, hotSpots, toFolded, findFrames } from "./calltree";
-import { type CpuProfile, classifyV8Frame, cpuProfileStacks, importCpuProfile, toCpuProfile } from "./cpuprofile";
-import { type Frame, frameLabel } from "./frames";
+import { fromFolded, hotSpots, toFolded, findFrames } from "../../profile/calltree";
+import { type CpuProfile, classifyV8Frame, cpuProfileStacks, importCpuProfile, toCpuProfile } from "../../profile/cpuprofile";
+import { type Frame, frameLabel } from "../../profile/frames";
 
-const FIXTURE = path.join(__dirname, "..", "test", "fixtures", "profile", "small.cpuprofile");
+const FIXTURE = path.join(__dirname, "..", "fixtures", "profile", "small.cpuprofile");
 const load = (): CpuProfile => JSON.parse(readFileSync(FIXTURE, "utf8")) as CpuProfile;
 
 /** Turns a synthesised call frame back into the frame it came from (kind guessed from the label). */

@@ -11,8 +11,8 @@ import {
   nodeCount,
   scaleTree,
   toFolded,
-} from "./calltree";
-import { type Frame, frameKey, frameLabel, parseFrameLabel } from "./frames";
+} from "../../profile/calltree";
+import { type Frame, frameKey, frameLabel, parseFrameLabel } from "../../profile/frames";
 
 const handler: Frame = { name: "[handler]", kind: "stage" };
 const parse: Frame = { name: "[parse]", kind: "stage" };
