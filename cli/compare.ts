@@ -1,10 +1,8 @@
 // `moonscope compare <runA> <runB>`: what got better or worse, and a differential flamegraph.
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { diffFlamegraphSvg } from "../profile/flamegraph-svg";
 import { frameLabel } from "../profile/frames";
-import { loadTree } from "../profile/tree-store";
-import { busyTree, compareRuns, type Delta } from "../daemon/report/compare";
+import { compareRuns, diffSvg, type Delta } from "../daemon/report/compare";
 import { readRun, writeFileAtomic } from "../daemon/runs/store";
 import { SessionError } from "../daemon/session/errors";
 
@@ -34,12 +32,9 @@ export async function compareCommand(argv: string[]): Promise<number> {
   const b = readRun(positionals[1]);
   const cmp = compareRuns(a.run, b.run);
   let svgFile: string | null = null;
-  if (a.run.profile.merged && b.run.profile.merged) {
+  const svg = diffSvg(a.run, b.run);
+  if (svg !== null) {
     svgFile = path.resolve(values.out ?? path.join(b.dir, "compare.svg"));
-    const svg = diffFlamegraphSvg(busyTree(loadTree(a.run.profile.merged)), busyTree(loadTree(b.run.profile.merged)), {
-      title: `${cmp.route}: ${a.run.id} -> ${b.run.id}`,
-      subtitle: "red: larger share of CPU in the second run, blue: smaller",
-    });
     writeFileAtomic(svgFile, svg);
   }
   if (values.json) {

@@ -20,14 +20,10 @@ import { specHits } from "../session/route-spec";
 import { lensTitle, summarize, workspaceRuns } from "../runs/summary";
 import { readRun, writeFileAtomic } from "../runs/store";
 import { runProfileSession, type Progress } from "../session/profile-session";
-import { busyTree, compareRuns } from "../report/compare";
+import { compareRuns, diffSvg } from "../report/compare";
+import { renderExport, type ExportFormat } from "../report/export";
 import { startStreamServer, type StreamServer } from "../ws/server";
 import { WS_PROTOCOL_VERSION } from "../../protocol/ws";
-import { loadTree } from "../../profile/tree-store";
-import { flamegraphSvg, diffFlamegraphSvg } from "../../profile/flamegraph-svg";
-import { toCpuProfile } from "../../profile/cpuprofile";
-import { toFolded } from "../../profile/calltree";
-import { toSpeedscope } from "../../profile/speedscope";
 
 /** ResponseError codes: the JSON-RPC range reserved for servers, with the MS_ERR_* code in data. */
 const ERR_SESSION = -32001;
@@ -204,19 +200,17 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
     return { run, dir };
   });
 
-  connection.onRequest(P.exportRun.method, (params: { id: string; format: "svg" | "cpuprofile" | "folded" | "speedscope"; file: string }) => {
+  /** Session errors from shared code become JSON-RPC errors carrying their MS_ERR_* code. */
+  const asResponseError = (e: unknown) => fail((e as { code?: string }).code ?? "MS_ERR_SESSION", (e as Error).message);
+
+  connection.onRequest(P.exportRun.method, (params: { id: string; format: ExportFormat; file: string }) => {
     const { run } = findRun(params.id);
-    if (!run.profile.merged) throw fail("MS_ERR_NO_PROFILE", `${run.id} has no CPU profile (it ran with --mode none); profile again with sampling on`);
-    const tree = loadTree(run.profile.merged);
-    const title = `${run.route.method} ${run.route.path} (${run.id})`;
-    const data =
-      params.format === "svg"
-        ? flamegraphSvg(tree, { title })
-        : params.format === "cpuprofile"
-          ? JSON.stringify(toCpuProfile(tree))
-          : params.format === "folded"
-            ? toFolded(tree)
-            : JSON.stringify(toSpeedscope(tree, title));
+    let data: string;
+    try {
+      data = renderExport(run, params.format);
+    } catch (e) {
+      throw asResponseError(e);
+    }
     writeFileAtomic(params.file, data);
     return { file: params.file, bytes: Buffer.byteLength(data) };
   });
@@ -225,11 +219,9 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
     const a = findRun(params.before);
     const b = findRun(params.after);
     const comparison = compareRuns(a.run, b.run);
-    let svgFile: string | null = null;
-    if (a.run.profile.merged && b.run.profile.merged) {
-      svgFile = params.svgFile ?? path.join(b.dir, "compare.svg");
-      writeFileAtomic(svgFile, diffFlamegraphSvg(busyTree(loadTree(a.run.profile.merged)), busyTree(loadTree(b.run.profile.merged)), { title: `${comparison.route}: ${a.run.id} -> ${b.run.id}` }));
-    }
+    const svg = diffSvg(a.run, b.run);
+    const svgFile = svg === null ? null : (params.svgFile ?? path.join(b.dir, "compare.svg"));
+    if (svg !== null && svgFile !== null) writeFileAtomic(svgFile, svg);
     return { comparison: { ...comparison, frames: comparison.frames.slice(0, 50) }, svgFile };
   });
 

@@ -2,6 +2,7 @@
 // difference is larger than the noise, and the per-function deltas of the busy CPU time.
 import { bucketLow, bucketWidth, LogHistogram, type HistogramData } from "../../profile/histogram";
 import { diffTrees, type FrameDelta } from "../../profile/diff";
+import { diffFlamegraphSvg } from "../../profile/flamegraph-svg";
 import type { CallNode, CallTree } from "../../profile/calltree";
 import { loadTree } from "../../profile/tree-store";
 import { STAGE_NAMES, type RunFile, type StageName } from "../../profile/run";
@@ -101,4 +102,13 @@ export function compareRuns(a: RunFile, b: RunFile): Comparison {
     frames,
     notes,
   };
+}
+
+/** The differential flamegraph of two runs' busy CPU (red: larger share in b), or null when one has no profile. */
+export function diffSvg(a: RunFile, b: RunFile): string | null {
+  if (!a.profile.merged || !b.profile.merged) return null;
+  return diffFlamegraphSvg(busyTree(loadTree(a.profile.merged)), busyTree(loadTree(b.profile.merged)), {
+    title: `${b.route.method} ${b.route.path}: ${a.id} -> ${b.id}`,
+    subtitle: "red: larger share of CPU in the second run, blue: smaller",
+  });
 }

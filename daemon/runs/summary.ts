@@ -2,7 +2,8 @@
 import path from "node:path";
 import type { RunFile } from "../../profile/run";
 import type { RunSummary } from "../../protocol/lsp";
-import { listRuns, RUNS_DIR } from "./store";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { readRun, RUNS_DIR } from "./store";
 
 export function summarize(run: RunFile, dir: string): RunSummary {
   const top = [...run.server.stages].sort((a, b) => b.share - a.share)[0];
@@ -22,13 +23,40 @@ export function summarize(run: RunFile, dir: string): RunSummary {
   };
 }
 
+// Summaries by run folder, kept while run.json's mtime and size are unchanged: code lenses ask for
+// them on every refresh, and a run.json with its trees is a few hundred KB to parse.
+const cache = new Map<string, { stamp: string; summary: RunSummary }>();
+
 /** Every run of a workspace, newest first; unreadable ones are listed with their error. */
 export function workspaceRuns(workspace: string): RunSummary[] {
-  return listRuns(path.join(workspace, RUNS_DIR)).map((l) =>
-    l.run
-      ? summarize(l.run, l.dir)
-      : { id: path.basename(l.dir), dir: l.dir, createdAt: "", appFile: "", route: "", rps: 0, p50Us: 0, p99Us: 0, topStage: "", topStageShare: 0, verdict: "", budgetsMissed: [], error: l.error },
-  );
+  const root = path.join(workspace, RUNS_DIR);
+  if (!existsSync(root)) return [];
+  const out: RunSummary[] = [];
+  for (const name of readdirSync(root).sort().reverse()) {
+    const dir = path.join(root, name);
+    const file = path.join(dir, "run.json");
+    let stamp: string;
+    try {
+      const st = statSync(file);
+      stamp = `${st.mtimeMs}:${st.size}`;
+    } catch {
+      continue; // not a run folder, or a run still being written (run.json comes last)
+    }
+    const hit = cache.get(dir);
+    if (hit && hit.stamp === stamp) {
+      out.push(hit.summary);
+      continue;
+    }
+    let summary: RunSummary;
+    try {
+      summary = summarize(readRun(dir).run, dir);
+    } catch (e) {
+      summary = { id: name, dir, createdAt: "", appFile: "", route: "", rps: 0, p50Us: 0, p99Us: 0, topStage: "", topStageShare: 0, verdict: "", budgetsMissed: [], error: (e as Error).message };
+    }
+    cache.set(dir, { stamp, summary });
+    out.push(summary);
+  }
+  return out;
 }
 
 const ms = (us: number) => (us >= 1000 ? `${(us / 1000).toFixed(us >= 10000 ? 0 : 1)} ms` : `${(us / 1000).toFixed(2)} ms`);

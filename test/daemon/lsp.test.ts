@@ -1,14 +1,13 @@
 // The daemon's language server over stdio, driven the way an editor drives it.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
-import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from "vscode-jsonrpc/node";
+import type { MessageConnection } from "vscode-jsonrpc/node";
 import * as P from "../../protocol/lsp";
-import { BIN, ROOT } from "../helpers/server";
+import { ROOT } from "../helpers/server";
+import { startLsp, type LspClient } from "../helpers/lsp";
 import { processesMentioning } from "../helpers/cli";
 
 interface Lens {
@@ -17,7 +16,7 @@ interface Lens {
 }
 
 describe("moonscope lsp --stdio", () => {
-  let child: ChildProcess;
+  let lsp: LspClient;
   let conn: MessageConnection;
   let workspace: string;
   let appUri: string;
@@ -30,35 +29,19 @@ describe("moonscope lsp --stdio", () => {
     mkdirSync(path.join(workspace, "api"));
     appFile = path.join(workspace, "api", "app.lua");
     copyFileSync(path.join(ROOT, "examples/users/app.lua"), appFile);
-    appUri = pathToFileURL(appFile).href;
-    child = spawn(process.execPath, [BIN, "lsp", "--stdio"], { cwd: workspace, stdio: ["pipe", "pipe", "pipe"] });
-    conn = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
-    conn.onNotification(P.sessionState.method, (s: P.SessionState) => states.push(s));
-    conn.onRequest("workspace/codeLens/refresh", () => {
-      refreshes++;
-      return null;
+    lsp = await startLsp(workspace, { workspace: { codeLens: { refreshSupport: true } } }, (c) => {
+      c.onNotification(P.sessionState.method, (s: P.SessionState) => states.push(s));
+      c.onRequest("workspace/codeLens/refresh", () => {
+        refreshes++;
+        return null;
+      });
     });
-    conn.listen();
-    const init = await conn.sendRequest<{ capabilities: { codeLensProvider?: unknown } }>("initialize", {
-      processId: process.pid,
-      rootUri: pathToFileURL(workspace).href,
-      workspaceFolders: [{ uri: pathToFileURL(workspace).href, name: "ws" }],
-      capabilities: { workspace: { codeLens: { refreshSupport: true } } },
-    });
-    assert.ok(init.capabilities.codeLensProvider);
-    await conn.sendNotification("initialized", {});
-    await conn.sendNotification("textDocument/didOpen", { textDocument: { uri: appUri, languageId: "lua", version: 1, text: readFileSync(appFile, "utf8") } });
+    conn = lsp.conn;
+    assert.ok(lsp.initialize.capabilities.codeLensProvider);
+    appUri = await lsp.open(appFile);
   });
 
-  after(async () => {
-    try {
-      await conn.sendRequest("shutdown");
-      await conn.sendNotification("exit");
-    } catch {
-      /* already gone */
-    }
-    child.kill("SIGKILL");
-  });
+  after(() => lsp?.close());
 
   const lenses = () => conn.sendRequest<Lens[]>("textDocument/codeLens", { textDocument: { uri: appUri } });
 

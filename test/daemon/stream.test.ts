@@ -2,17 +2,16 @@
 // session measures, then the finished run; stored runs readable through the API and nothing else.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { copyFileSync, mkdtempSync, readFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync } from "node:fs";
 import http from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
 import WebSocket from "ws";
-import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from "vscode-jsonrpc/node";
+import type { MessageConnection } from "vscode-jsonrpc/node";
 import * as P from "../../protocol/lsp";
 import type { ToClient } from "../../protocol/ws";
-import { BIN, ROOT } from "../helpers/server";
+import { ROOT } from "../helpers/server";
+import { startLsp, type LspClient } from "../helpers/lsp";
 
 function httpGet(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -42,7 +41,7 @@ function wsOutcome(url: string, headers: Record<string, string> = {}): Promise<s
 }
 
 describe("the daemon's stream (moonscope/streamInfo)", () => {
-  let child: ChildProcess;
+  let lsp: LspClient;
   let conn: MessageConnection;
   let info: { url: string; wsUrl: string; port: number; token: string };
   let appUri: string;
@@ -51,25 +50,13 @@ describe("the daemon's stream (moonscope/streamInfo)", () => {
     const workspace = mkdtempSync(path.join(tmpdir(), "moonscope-ws-"));
     const appFile = path.join(workspace, "app.lua");
     copyFileSync(path.join(ROOT, "examples/hello/app.lua"), appFile);
-    appUri = pathToFileURL(appFile).href;
-    child = spawn(process.execPath, [BIN, "lsp", "--stdio"], { cwd: workspace, stdio: ["pipe", "pipe", "pipe"] });
-    conn = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
-    conn.listen();
-    await conn.sendRequest("initialize", { processId: process.pid, rootUri: pathToFileURL(workspace).href, capabilities: {} });
-    await conn.sendNotification("initialized", {});
-    await conn.sendNotification("textDocument/didOpen", { textDocument: { uri: appUri, languageId: "lua", version: 1, text: readFileSync(appFile, "utf8") } });
+    lsp = await startLsp(workspace);
+    conn = lsp.conn;
+    appUri = await lsp.open(appFile);
     info = await conn.sendRequest(P.streamInfo.method, {});
   });
 
-  after(async () => {
-    try {
-      await conn.sendRequest("shutdown");
-      await conn.sendNotification("exit");
-    } catch {
-      /* gone */
-    }
-    child.kill("SIGKILL");
-  });
+  after(() => lsp?.close());
 
   test("it listens on 127.0.0.1 with a long random token", () => {
     assert.match(info.url, /^http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]{32}$/);

@@ -34,3 +34,25 @@ export function processesMentioning(marker: string): number[] {
     .map((s) => Number(s.trim()))
     .filter((p) => p > 0 && p !== process.pid);
 }
+
+/**
+ * Runs `moonscope ...args`, sends SIGINT once stderr matches `when` (a readiness line, never a
+ * timer), and resolves with how the command ended.
+ */
+export function interruptWhen(args: string[], when: RegExp): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    let sent = false;
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => {
+      stderr += d;
+      if (!sent && when.test(stderr)) {
+        sent = true;
+        child.kill("SIGINT");
+      }
+    });
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}

@@ -1,12 +1,11 @@
 // The profile, compare and export commands as a user runs them: exit codes, messages, files, no leftovers.
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { BIN, ROOT, writeApp } from "../helpers/server";
-import { processesMentioning, runCli } from "../helpers/cli";
+import { ROOT, writeApp } from "../helpers/server";
+import { interruptWhen, processesMentioning, runCli } from "../helpers/cli";
 
 const HELLO = path.join(ROOT, "examples/hello/app.lua");
 const QUICK = ["--duration", "1s", "--warmup", "0s", "--workers", "1", "--connections", "4"];
@@ -63,18 +62,7 @@ describe("moonscope profile", () => {
   test("Ctrl-C during the measurement stops the load and the app, keeps what was measured, leaves nothing running", async () => {
     const out = tmp();
     const app = writeApp(readFileSync(HELLO, "utf8"));
-    const child = spawn(process.execPath, [BIN, "profile", app, "--route", "GET /hello", "--duration", "60s", "--warmup", "0s", "--workers", "1", "--connections", "4", "--out", out], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    let stderr = "";
-    let stdout = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    await new Promise<void>((resolve) =>
-      child.stderr.on("data", (d) => {
-        stderr += d;
-        if (/measuring/.test(stderr)) resolve();
-      }),
-    );
-    child.kill("SIGINT");
-    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    const { code, stdout, stderr } = await interruptWhen(["profile", app, "--route", "GET /hello", "--duration", "60s", "--warmup", "0s", "--workers", "1", "--connections", "4", "--out", out], /measuring/);
     assert.equal(code, 130, stderr);
     assert.match(stdout, /warning: the run was stopped early/);
     assert.ok(existsSync(path.join(out, "run.json")));

@@ -1,13 +1,12 @@
 // `moonscope sweep` on the example: table, sweep.json and sweep.svg agree; Ctrl-C keeps a valid partial sweep.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { SweepFile } from "../../profile/sweep";
-import { BIN, ROOT, writeApp } from "../helpers/server";
-import { processesMentioning, runCli } from "../helpers/cli";
+import { ROOT, writeApp } from "../helpers/server";
+import { interruptWhen, processesMentioning, runCli } from "../helpers/cli";
 
 const HELLO = path.join(ROOT, "examples/hello/app.lua");
 
@@ -47,19 +46,8 @@ test("a 2 x 2 sweep prints a table, and sweep.json and sweep.svg agree with it",
 test("Ctrl-C mid-sweep leaves a valid partial sweep.json and no process", async () => {
   const out = mkdtempSync(path.join(tmpdir(), "moonscope-sweep-"));
   const app = writeApp(readFileSync(HELLO, "utf8"));
-  const child = spawn(process.execPath, [BIN, "sweep", app, "--route", "GET /hello", "--workers", "1", "--connections", "1,2,4,8", "--duration", "1s", "--warmup", "0s", "--out", out], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-  let stderr = "";
-  let stdout = "";
-  child.stdout.on("data", (d) => (stdout += d));
-  await new Promise<void>((resolve) =>
-    child.stderr.on("data", (d) => {
-      stderr += d;
-      // Interrupt once the second step has started (the first is then saved).
-      if (/\[2\/4\]/.test(stderr)) resolve();
-    }),
-  );
-  child.kill("SIGINT");
-  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  // Interrupt once the second step has started (the first is then saved).
+  const { code, stdout, stderr } = await interruptWhen(["sweep", app, "--route", "GET /hello", "--workers", "1", "--connections", "1,2,4,8", "--duration", "1s", "--warmup", "0s", "--out", out], /\[2\/4\]/);
   assert.equal(code, 130, stderr);
   const f = JSON.parse(readFileSync(path.join(out, "sweep.json"), "utf8")) as SweepFile;
   assert.equal(f.complete, false);
