@@ -2,7 +2,7 @@
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { frameLabel } from "../profile/frames";
-import { compareRuns, diffSvg, type Delta } from "../daemon/report/compare";
+import { compareRuns, diffSvg, type Delta } from "../profile/compare";
 import { readRun, writeFileAtomic } from "../daemon/runs/store";
 import { SessionError } from "../daemon/session/errors";
 

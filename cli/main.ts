@@ -6,6 +6,7 @@ import { compareCommand } from "./compare";
 import { exportCommand } from "./export";
 import { sweepCommand } from "./sweep";
 import { lspCommand } from "./lsp";
+import { dashboardCommand } from "./dashboard";
 
 const HELP = `Usage: moonscope <command> [options]
 
@@ -14,6 +15,7 @@ Commands:
   compare <A> <B>     compare two runs: stage and latency deltas, differential flamegraph
   export <run>        write a run's profile as svg, cpuprofile, folded or speedscope
   sweep <app.lua>     how a route scales with connections and workers (table, knee, sweep.svg)
+  dashboard           the panel in a browser (127.0.0.1, token): live runs, flamegraphs, compare
   lsp --stdio         the language server editors start (code lenses, profiling requests)
   serve <app.lua>     run a Lua app on the multi-worker server
 
@@ -35,6 +37,8 @@ async function main(argv: string[]): Promise<number> {
       return sweepCommand(rest);
     case "lsp":
       return lspCommand(rest);
+    case "dashboard":
+      return dashboardCommand(rest);
     case undefined:
     case "help":
     case "--help":

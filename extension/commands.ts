@@ -2,7 +2,9 @@
 import * as path from "node:path";
 import * as vscode from "vscode";
 import * as P from "../protocol/lsp";
+import type { ExportFormat } from "../protocol/panel";
 import type { Ctx } from "./ctx";
+import { Panel } from "./panel";
 
 type Cmd = (...args: unknown[]) => unknown;
 
@@ -11,11 +13,15 @@ function errorMessage(e: unknown): string {
   return err.data?.code ? `${err.data.code}: ${err.message}` : (err.message ?? String(e));
 }
 
-async function pickRoute(ctx: Ctx): Promise<{ uri: string; route: string } | undefined> {
-  // Open every Lua file of the workspace so the daemon knows their routes.
+/** Route handlers of every Lua file of the workspace (opened, so the daemon sees their current text). */
+async function workspaceRoutes(ctx: Ctx): Promise<P.RouteEntry[]> {
   const files = await vscode.workspace.findFiles("**/*.lua", "**/{node_modules,.moonscope}/**", 200);
   for (const f of files) await vscode.workspace.openTextDocument(f);
-  const { routes } = await ctx.request(P.listRoutes, {});
+  return (await ctx.request(P.listRoutes, {})).routes;
+}
+
+async function pickRoute(ctx: Ctx): Promise<{ uri: string; route: string } | undefined> {
+  const routes = await workspaceRoutes(ctx);
   if (routes.length === 0) {
     void vscode.window.showInformationMessage("No Lua route handlers found. Define one like: function api.hello.get(ctx) return api.json { ok = true } end");
     return undefined;
@@ -41,16 +47,53 @@ async function pickRun(ctx: Ctx, placeHolder: string): Promise<P.RunSummary | un
   return pick?.r;
 }
 
-async function openFile(file: string): Promise<void> {
-  // SVG flamegraphs are interactive in a browser; VS Code would show their source.
-  await vscode.env.openExternal(vscode.Uri.file(file));
+const EXTENSIONS: Record<ExportFormat, { ext: string; label: string }> = {
+  svg: { ext: "svg", label: "SVG image" },
+  cpuprofile: { ext: "cpuprofile", label: "V8 CPU profile" },
+  speedscope: { ext: "speedscope.json", label: "speedscope" },
+  folded: { ext: "folded", label: "Folded stacks" },
+};
+
+/** Writes a run's profile: into moonscope.exportFolder when set, else where the save dialog says. */
+async function exportRun(ctx: Ctx, id: string, format: ExportFormat): Promise<void> {
+  const folder = vscode.workspace.getConfiguration("moonscope").get<string>("exportFolder", "");
+  const { ext, label } = EXTENSIONS[format];
+  const name = `${id}.${ext}`;
+  let file: string | undefined;
+  if (folder) file = path.isAbsolute(folder) ? path.join(folder, name) : path.join(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? "", folder, name);
+  else file = (await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(name), filters: { [label]: [ext.split(".").pop()!] } }))?.fsPath;
+  if (!file) return;
+  try {
+    await vscode.workspace.fs.createDirectory(vscode.Uri.file(path.dirname(file)));
+    const r = await ctx.request(P.exportRun, { id, format, file });
+    void vscode.window.showInformationMessage(`Moonscope: ${label} written to ${vscode.workspace.asRelativePath(r.file)} (${Math.max(1, Math.round(r.bytes / 1024))} KB).`);
+  } catch (e) {
+    void vscode.window.showErrorMessage(`Moonscope: ${errorMessage(e)}`);
+  }
 }
 
-export function commands(ctx: Ctx): Record<string, Cmd> {
-  return {
+export function commands(ctx: Ctx): { commands: Record<string, Cmd>; panel: Panel } {
+  const panel = new Panel(ctx, {
+    listRoutes: () => workspaceRoutes(ctx),
+    startProfile: (t) => void vscode.commands.executeCommand("moonscope.profileRoute", t),
+    exportRun: (id, format) => exportRun(ctx, id, format),
+  });
+  const table: Record<string, Cmd> = {
     "moonscope.profileRoute": async (arg?: unknown) => {
-      const target = (arg as { uri?: string; route?: string } | undefined)?.route ? (arg as { uri: string; route: string }) : await pickRoute(ctx);
+      const given = arg as { uri?: string; route?: string; options?: P.ProfileOptions } | undefined;
+      const target = given?.route && given.uri ? { uri: given.uri, route: given.route } : await pickRoute(ctx);
       if (!target) return;
+      if (ctx.session) {
+        void vscode.window.showWarningMessage(`Moonscope: ${ctx.session.route} is being profiled; wait for it or run Moonscope: Stop Profiling.`);
+        return;
+      }
+      // Handlers may live in modules of one app: moonscope.appEntry names the file the server loads.
+      const entry = vscode.workspace.getConfiguration("moonscope").get<string>("appEntry", "").trim();
+      if (entry) {
+        const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? "";
+        target.uri = vscode.Uri.file(path.isAbsolute(entry) ? entry : path.join(root, entry)).toString();
+      }
+      panel.show({ kind: "live" }, true);
       await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `Moonscope: profiling ${target.route}`, cancellable: true },
         async (progress, token) => {
@@ -60,11 +103,12 @@ export function commands(ctx: Ctx): Record<string, Cmd> {
             progress.report({ message: `${s.phase}${left}${s.rps ? ` · ${(s.rps / 1000).toFixed(1)}k req/s` : ""}` });
           });
           try {
-            const { run } = await ctx.request(P.startProfile, { uri: target.uri, route: target.route, options: ctx.profileOptions() });
+            const { run } = await ctx.request(P.startProfile, { uri: target.uri, route: target.route, options: { ...ctx.profileOptions(), ...given?.options } });
             ctx.output.appendLine(`${run.route}: ${run.verdict} (${run.dir})`);
             const missed = run.budgetsMissed.length ? ` Budget missed: ${run.budgetsMissed.join("; ")}` : "";
-            const a = await vscode.window.showInformationMessage(`${run.route}: ${(run.rps / 1000).toFixed(1)}k req/s, p99 ${(run.p99Us / 1000).toFixed(2)} ms. ${run.verdict}.${missed}`, "Open Flamegraph");
-            if (a) await openFile(path.join(run.dir, "flamegraph.svg"));
+            void vscode.window.showInformationMessage(`${run.route}: ${(run.rps / 1000).toFixed(1)}k req/s, p99 ${(run.p99Us / 1000).toFixed(2)} ms. ${run.verdict}.${missed}`, "Show in Panel").then((a) => {
+              if (a) panel.show({ kind: "run", id: run.id });
+            });
           } catch (e) {
             void vscode.window.showErrorMessage(`Moonscope: ${errorMessage(e)}`);
           } finally {
@@ -77,27 +121,15 @@ export function commands(ctx: Ctx): Record<string, Cmd> {
       const { stopped } = await ctx.request(P.stopProfile, {});
       if (!stopped) void vscode.window.showInformationMessage("Moonscope: nothing is being profiled.");
     },
+    "moonscope.openPanel": () => panel.show(ctx.lastRun ? { kind: "run", id: ctx.lastRun.id } : { kind: "live" }),
     "moonscope.openRun": async (arg?: unknown) => {
-      const a = arg as { dir?: string } | undefined;
-      const dir = a?.dir ?? (await pickRun(ctx, "Run to open"))?.dir;
-      if (dir) await openFile(path.join(dir, "flamegraph.svg"));
+      const a = arg as { id?: string } | undefined;
+      const id = a?.id ?? (await pickRun(ctx, "Run to open"))?.id;
+      if (id) panel.show({ kind: "run", id });
     },
     "moonscope.exportFlamegraphSvg": async () => {
       const run = ctx.lastRun ?? (await pickRun(ctx, "Run to export"));
-      if (!run) return;
-      const folder = vscode.workspace.getConfiguration("moonscope").get<string>("exportFolder", "");
-      const name = `${run.id}.svg`;
-      let file: string | undefined;
-      if (folder) file = path.isAbsolute(folder) ? path.join(folder, name) : path.join(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? "", folder, name);
-      else file = (await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(name), filters: { "SVG image": ["svg"] } }))?.fsPath;
-      if (!file) return;
-      await vscode.workspace.fs.createDirectory(vscode.Uri.file(path.dirname(file)));
-      try {
-        const r = await ctx.request(P.exportRun, { id: run.id, format: "svg", file });
-        void vscode.window.showInformationMessage(`Moonscope: flamegraph written to ${vscode.workspace.asRelativePath(r.file)} (${Math.round(r.bytes / 1024)} KB).`);
-      } catch (e) {
-        void vscode.window.showErrorMessage(`Moonscope: ${errorMessage(e)}`);
-      }
+      if (run) await exportRun(ctx, run.id, "svg");
     },
     "moonscope.compareRuns": async () => {
       const before = await pickRun(ctx, "First run (before)");
@@ -105,14 +137,16 @@ export function commands(ctx: Ctx): Record<string, Cmd> {
       const after = await pickRun(ctx, "Second run (after)");
       if (!after) return;
       try {
+        // The daemon writes compare.svg beside the second run and returns the verdicts for the log.
         const r = await ctx.request(P.compareRuns, { before: before.id, after: after.id });
+        ctx.output.appendLine(`compare ${before.id} -> ${after.id}${r.svgFile ? ` (differential flamegraph: ${r.svgFile})` : ""}`);
         ctx.output.appendLine(JSON.stringify(r.comparison, null, 2));
-        ctx.output.show(true);
-        if (r.svgFile) await openFile(r.svgFile);
+        panel.show({ kind: "compare", before: before.id, after: after.id });
       } catch (e) {
         void vscode.window.showErrorMessage(`Moonscope: ${errorMessage(e)}`);
       }
     },
     "moonscope.showOutput": () => ctx.output.show(),
   };
+  return { commands: table, panel };
 }

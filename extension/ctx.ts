@@ -105,6 +105,8 @@ export class Ctx implements vscode.Disposable {
       workers: c.get<number>("workers", 2),
       mode: c.get<string>("mode", "sample"),
     };
+    const budgets = c.get<string>("budgets", "").trim();
+    if (budgets) o.budgets = budgets;
     const rate = c.get<number>("rate", 0);
     if (rate > 0) o.rate = rate;
     return o;

@@ -34,6 +34,8 @@ export interface ProfileOptions {
   rate?: number;
   workers?: number;
   mode?: string;
+  /** "p99=5ms,rps=20000,errors=0": a run that misses one is flagged (and its handler gets a warning). */
+  budgets?: string;
 }
 
 export interface StartProfileParams {
@@ -88,6 +90,8 @@ export const exportRun = request<{ id: string; format: "svg" | "cpuprofile" | "f
 export const compareRuns = request<{ before: string; after: string; svgFile?: string }, { comparison: unknown; svgFile: string | null }>("moonscope/compareRuns");
 export const getSessionState = request<Record<string, never>, { sessions: SessionState[] }>("moonscope/sessionState");
 export const sessionState = notification<SessionState>("moonscope/sessionStateChanged");
+/** Every message of the live stream (protocol/ws.ts ToClient) also goes to the LSP client, so the editor's panel needs no socket of its own (and works when VS Code runs remote). */
+export const streamMessage = notification<import("./ws").ToClient>("moonscope/stream");
 /** Starts (once) and describes the daemon's live stream (protocol/ws.ts) on 127.0.0.1. */
 export const streamInfo = request<Record<string, never>, { url: string; wsUrl: string; port: number; token: string }>("moonscope/streamInfo");
 

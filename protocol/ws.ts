@@ -1,5 +1,5 @@
 // The daemon's WebSocket stream (GET /ws?token=...): what it sends, split by direction, versioned.
-import type { RunSummary, SessionState } from "./lsp";
+import type { RouteEntry, RunSummary, SessionState, StartProfileParams } from "./lsp";
 
 export const WS_PROTOCOL_VERSION = 1;
 
@@ -11,17 +11,47 @@ export interface StageFrameRow {
   share: number;
 }
 
+/** One worker's view of the route over the last tick, so the panel can show imbalance between workers. */
+export interface WorkerFrameRow {
+  worker: number;
+  pid: number;
+  /** Requests of the route since the measurement started. */
+  requests: number;
+  rps: number;
+  serverP50Us: number;
+  serverP99Us: number;
+  /** CPU% of one core over the last tick. */
+  cpuPercent: number;
+  stages: StageFrameRow[];
+}
+
 /** daemon → client */
 export type ToClient =
   | { type: "hello"; protocolVersion: number; daemon: string; sessions: SessionState[]; runs: RunSummary[] }
   /** About 4 times a second while a session measures. */
-  | { type: "frame"; sessionId: number; route: string; elapsedMs: number; durationMs: number; requests: number; rps: number; serverP50Us: number; serverP99Us: number; stages: StageFrameRow[] }
+  | { type: "frame"; sessionId: number; route: string; elapsedMs: number; durationMs: number; requests: number; rps: number; serverP50Us: number; serverP99Us: number; stages: StageFrameRow[]; workers: WorkerFrameRow[] }
   | { type: "state"; state: SessionState }
   | { type: "runDone"; sessionId: number; run: RunSummary }
   | { type: "error"; code: string; message: string };
 
+/** What a dashboard may ask of the daemon over the socket, by method. */
+export interface StreamRequests {
+  /** Route handlers of the daemon's workspace (its Lua files). */
+  listRoutes: { params: Record<string, never>; result: { routes: RouteEntry[] } };
+  /** Answers once the session started (or MS_ERR_BUSY); progress and the run arrive as broadcasts. */
+  startProfile: { params: StartProfileParams; result: { sessionId: number } };
+  stopProfile: { params: { sessionId?: number }; result: { stopped: boolean } };
+}
+export type StreamMethod = keyof StreamRequests;
+
 /** client → daemon */
-export type FromClient = { type: "ping"; id: number } | { type: "listRuns" };
+export type FromClient =
+  | { type: "ping"; id: number }
+  | { type: "listRuns" }
+  | { type: "request"; id: number; method: StreamMethod; params: StreamRequests[StreamMethod]["params"] };
 
 /** Answers to FromClient that are not broadcasts. */
-export type Reply = { type: "pong"; id: number } | { type: "runs"; runs: RunSummary[] };
+export type Reply =
+  | { type: "pong"; id: number }
+  | { type: "runs"; runs: RunSummary[] }
+  | { type: "reply"; id: number; result?: unknown; error?: { code: string; message: string } };

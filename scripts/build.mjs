@@ -1,6 +1,6 @@
 // One esbuild bundle per process entry; `tsc -b` only type-checks (see ARCHITECTURE.md).
 import { build } from "esbuild";
-import { rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, rmSync } from "node:fs";
 
 const watch = process.argv.includes("--watch");
 rmSync(new URL("../dist", import.meta.url), { recursive: true, force: true });
@@ -22,5 +22,9 @@ await Promise.all([
   build({ ...node, entryPoints: { "daemon/open-loop": "daemon/load/open-loop-main.ts" }, outdir: "dist" }),
   // The VS Code extension host provides `vscode`; everything else is bundled in.
   build({ ...node, entryPoints: { "extension/extension": "extension/extension.ts" }, outdir: "dist", external: ["vscode"] }),
+  // The panel: one browser bundle for VS Code's webview and the daemon's dashboard page.
+  build({ bundle: true, platform: "browser", target: "chrome114", format: "iife", sourcemap: "linked", minify: true, logLevel: "warning", entryPoints: { "webview/panel": "webview/main.ts" }, outdir: "dist" }),
 ]);
+mkdirSync(new URL("../dist/webview", import.meta.url), { recursive: true });
+copyFileSync(new URL("../webview/panel.css", import.meta.url), new URL("../dist/webview/panel.css", import.meta.url));
 if (!watch) console.log("built dist/");

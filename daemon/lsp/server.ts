@@ -9,7 +9,9 @@ import {
   ResponseError,
   TextDocuments,
   TextDocumentSyncKind,
+  DiagnosticSeverity,
   type CodeLens,
+  type Diagnostic,
   type Connection,
   type InitializeParams,
 } from "vscode-languageserver/node";
@@ -17,13 +19,14 @@ import { TextDocument } from "vscode-languageserver-textdocument";
 import * as P from "../../protocol/lsp";
 import { scanRoutes } from "./routes";
 import { specHits } from "../session/route-spec";
-import { lensTitle, summarize, workspaceRuns } from "../runs/summary";
+import { lensTitle, workspaceRuns } from "../runs/summary";
 import { readRun, writeFileAtomic } from "../runs/store";
-import { runProfileSession, type Progress } from "../session/profile-session";
-import { compareRuns, diffSvg } from "../report/compare";
+import { SessionHub } from "../session-hub";
+import { dashboardOptions } from "../ws/dashboard";
+import { compareRuns, diffSvg } from "../../profile/compare";
 import { renderExport, type ExportFormat } from "../report/export";
 import { startStreamServer, type StreamServer } from "../ws/server";
-import { WS_PROTOCOL_VERSION } from "../../protocol/ws";
+import type { ToClient } from "../../protocol/ws";
 
 /** ResponseError codes: the JSON-RPC range reserved for servers, with the MS_ERR_* code in data. */
 const ERR_SESSION = -32001;
@@ -32,24 +35,29 @@ function fail(code: string, message: string): ResponseError<{ code: string }> {
   return new ResponseError(ERR_SESSION, message, { code });
 }
 
-interface Running {
-  id: number;
-  route: string;
-  appFile: string;
-  controller: AbortController;
-  state: P.SessionState;
+/** Session errors from shared code become JSON-RPC errors carrying their MS_ERR_* code. */
+function asResponseError(e: unknown): ResponseError<{ code: string }> {
+  return fail((e as { code?: string }).code ?? "MS_ERR_SESSION", (e as Error).message);
 }
 
 export function startLanguageServer(connection: Connection = createConnection(ProposedFeatures.all)): Connection {
   const documents = new TextDocuments(TextDocument);
   let workspace = process.cwd();
   let canRefreshLenses = false;
-  let running: Running | null = null;
-  let nextSession = 1;
   let lastLensRefresh = 0;
   let stream: Promise<StreamServer> | null = null;
   let streamReady: StreamServer | null = null;
-  const broadcast = (m: Parameters<StreamServer["broadcast"]>[0]) => streamReady?.broadcast(m);
+  const hub = new SessionHub({
+    workspace: () => workspace,
+    onMessage: (m: ToClient) => {
+      streamReady?.broadcast(m);
+      void connection.sendNotification(P.streamMessage.method, m);
+    },
+    onState: (s, phaseChanged) => {
+      void connection.sendNotification(P.sessionState.method, s);
+      refreshLenses(phaseChanged && s.phase !== "measuring");
+    },
+  });
 
   const refreshLenses = (force: boolean) => {
     const t = Date.now();
@@ -68,6 +76,28 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
     };
   });
 
+  /** A warning over every handler whose last run missed a budget (moonscope.budgets). */
+  const publishDiagnostics = (doc: TextDocument) => {
+    if (!doc.uri.startsWith("file:") || !doc.uri.endsWith(".lua")) return;
+    const file = fileURLToPath(doc.uri);
+    const runs = workspaceRuns(workspace).filter((r) => !r.error && r.appFile === file);
+    const diagnostics: Diagnostic[] = [];
+    for (const r of scanRoutes(doc.getText()).routes) {
+      const last = runs.find((x) => x.route === `${r.method} ${r.path}`);
+      if (!last || last.budgetsMissed.length === 0) continue;
+      diagnostics.push({
+        range: { start: { line: r.line, character: r.character }, end: { line: r.line, character: r.endCharacter } },
+        severity: DiagnosticSeverity.Warning,
+        source: "moonscope",
+        code: "budget",
+        message: `${last.route} missed its budget in the last run (${last.id}): ${last.budgetsMissed.join("; ")}`,
+      });
+    }
+    void connection.sendDiagnostics({ uri: doc.uri, diagnostics });
+  };
+  documents.onDidOpen((e) => publishDiagnostics(e.document));
+  documents.onDidChangeContent((e) => publishDiagnostics(e.document));
+
   connection.onCodeLens((params): CodeLens[] => {
     const doc = documents.get(params.textDocument.uri);
     if (!doc) return [];
@@ -79,6 +109,7 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
       const route = `${r.method} ${r.path}`;
       const range = { start: { line: r.line, character: r.character }, end: { line: r.line, character: r.endCharacter } };
       lenses.push({ range, command: { title: `▶ Profile ${route}`, command: P.COMMANDS.profileRoute, arguments: [{ uri: doc.uri, route }] } });
+      const running = hub.current();
       if (running && running.appFile === file && specHits(running.route, r.method, r.path)) {
         const s = running.state;
         const left = s.durationMs && s.elapsedMs !== undefined ? `, ${Math.max(0, (s.durationMs - s.elapsedMs) / 1000).toFixed(0)} s left` : "";
@@ -103,83 +134,19 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
   });
 
   connection.onRequest(P.startProfile.method, async (params: P.StartProfileParams) => {
-    if (running) {
-      throw fail(P.BUSY, `busy: ${running.route} (${path.basename(running.appFile)}) is being profiled; wait for it or stop it (Moonscope: Stop Profiling)`);
-    }
-    const appFile = fileURLToPath(params.uri);
-    const id = nextSession++;
-    const o = params.options ?? {};
-    const r: Running = {
-      id,
-      route: params.route,
-      appFile,
-      controller: new AbortController(),
-      state: { sessionId: id, route: params.route, appFile, phase: "starting", message: "starting" },
-    };
-    running = r;
-    const publish = (patch: Partial<P.SessionState>) => {
-      r.state = { ...r.state, ...patch };
-      void connection.sendNotification(P.sessionState.method, r.state);
-      refreshLenses(patch.phase !== undefined && patch.phase !== "measuring");
-    };
     try {
-      const result = await runProfileSession({
-        appFile,
-        route: params.route,
-        durationMs: o.durationMs ?? 10_000,
-        warmupMs: o.warmupMs ?? 2_000,
-        connections: o.connections ?? 50,
-        rate: o.rate,
-        workers: o.workers ?? 2,
-        mode: (o.mode as "sample") ?? "sample",
-        budgets: [],
-        workspace,
-        signal: r.controller.signal,
-        onProgress: (p: Progress) => {
-          const phaseChanged = p.phase !== r.state.phase;
-          publish({ phase: p.phase, message: p.message || r.state.message, elapsedMs: p.elapsedMs, durationMs: p.durationMs, rps: p.rps, serverP99Us: p.serverP99Us });
-          if (phaseChanged) broadcast({ type: "state", state: r.state });
-          if (p.phase === "measuring" && p.stages && p.rps !== undefined) {
-            broadcast({
-              type: "frame",
-              sessionId: id,
-              route: params.route,
-              elapsedMs: p.elapsedMs ?? 0,
-              durationMs: p.durationMs ?? 0,
-              requests: p.requests ?? 0,
-              rps: p.rps,
-              serverP50Us: p.serverP50Us ?? 0,
-              serverP99Us: p.serverP99Us ?? 0,
-              stages: p.stages,
-            });
-          }
-        },
-      });
-      const run = summarize(result.run, result.dir);
-      running = null;
-      publish({ phase: r.controller.signal.aborted ? "cancelled" : "done", message: run.verdict, run });
-      broadcast({ type: "state", state: r.state });
-      broadcast({ type: "runDone", sessionId: id, run });
-      refreshLenses(true);
-      return { sessionId: id, run };
+      return await hub.start(params);
     } catch (e) {
-      running = null;
-      const code = (e as { code?: string }).code ?? "MS_ERR_SESSION";
-      const message = (e as Error).message;
-      publish({ phase: r.controller.signal.aborted ? "cancelled" : "failed", message, error: { code, message } });
-      broadcast({ type: "state", state: r.state });
+      throw asResponseError(e);
+    } finally {
       refreshLenses(true);
-      throw fail(code, message);
+      for (const d of documents.all()) publishDiagnostics(d);
     }
   });
 
-  connection.onRequest(P.stopProfile.method, (params: { sessionId?: number }) => {
-    if (!running || (params.sessionId !== undefined && params.sessionId !== running.id)) return { stopped: false };
-    running.controller.abort();
-    return { stopped: true };
-  });
+  connection.onRequest(P.stopProfile.method, (params: { sessionId?: number }) => ({ stopped: hub.stop(params.sessionId) }));
 
-  connection.onRequest(P.getSessionState.method, () => ({ sessions: running ? [running.state] : [] }));
+  connection.onRequest(P.getSessionState.method, () => ({ sessions: hub.sessions() }));
 
   connection.onRequest(P.listRuns.method, (params: { route?: string }) => ({
     runs: workspaceRuns(workspace).filter((r) => !params.route || r.route === params.route),
@@ -199,9 +166,6 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
     const { run, dir } = findRun(params.id);
     return { run, dir };
   });
-
-  /** Session errors from shared code become JSON-RPC errors carrying their MS_ERR_* code. */
-  const asResponseError = (e: unknown) => fail((e as { code?: string }).code ?? "MS_ERR_SESSION", (e as Error).message);
 
   connection.onRequest(P.exportRun.method, (params: { id: string; format: ExportFormat; file: string }) => {
     const { run } = findRun(params.id);
@@ -226,20 +190,18 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
   });
 
   connection.onRequest(P.streamInfo.method, async () => {
-    stream ??= startStreamServer({
-      hello: () => ({ type: "hello", protocolVersion: WS_PROTOCOL_VERSION, daemon: "moonscope 0.1.0", sessions: running ? [running.state] : [], runs: workspaceRuns(workspace) }),
-      listRuns: () => workspaceRuns(workspace),
-    });
+    stream ??= startStreamServer(dashboardOptions(hub, () => workspace));
     streamReady = await stream;
     return { url: streamReady.url, wsUrl: `ws://127.0.0.1:${streamReady.port}/ws?token=${streamReady.token}`, port: streamReady.port, token: streamReady.token };
   });
 
   // A session must not outlive the daemon: stop it when the client goes away.
-  connection.onShutdown(() => {
-    running?.controller.abort();
-    void streamReady?.close();
+  connection.onShutdown(async () => {
+    hub.stop();
+    await hub.idle();
+    await streamReady?.close();
   });
-  connection.onExit(() => running?.controller.abort());
+  connection.onExit(() => hub.stop());
 
   documents.listen(connection);
   connection.listen();

@@ -17,6 +17,7 @@ import { SessionError } from "./errors";
 import { parseRouteSpec, resolveRoute } from "./route-spec";
 import { ServerProcess } from "./server-process";
 import { ToolProcess } from "./tool-process";
+import type { StageFrameRow, WorkerFrameRow } from "../../protocol/ws";
 import { EXTERNAL_MODES, importTickLog, launchFor, readDoctor, reportOf, tidyToolDir, type ExternalMode } from "./external-profilers";
 
 export interface ProfileSessionOptions {
@@ -55,7 +56,9 @@ export interface Progress {
   serverP50Us?: number;
   serverP99Us?: number;
   /** The route's stage table so far (while measuring). */
-  stages?: { stage: string; p50Us: number; p99Us: number; meanUs: number; share: number }[];
+  stages?: StageFrameRow[];
+  /** Per worker, so imbalance shows (while measuring). */
+  workers?: WorkerFrameRow[];
 }
 
 export interface SessionResult {
@@ -179,15 +182,35 @@ function startLive(server: { alive: boolean; stats(reset?: boolean): Promise<Sta
   let stopped = false;
   let prev = 0;
   let prevAt = t0;
+  // Per pid: requests and CPU ms at the previous tick, for per-worker rates.
+  const prevWorker = new Map<number, { requests: number; cpuMs: number }>();
   const tick = async () => {
     if (stopped || !server.alive) return;
     try {
       const snap = await server.stats();
       const m = mergeRoute(snap, routeKey);
       const now = performance.now();
-      const rps = ((m.requests - prev) / (now - prevAt)) * 1000;
+      const dt = now - prevAt;
+      const rps = ((m.requests - prev) / dt) * 1000;
       prev = m.requests;
       prevAt = now;
+      const workers = snap.workers.map((w): WorkerFrameRow => {
+        const wm = mergeRoute({ ...snap, workers: [w] }, routeKey);
+        const cpuMs = w.resources.cpuUserMs + w.resources.cpuSystemMs;
+        const before = prevWorker.get(w.pid);
+        prevWorker.set(w.pid, { requests: wm.requests, cpuMs });
+        return {
+          worker: w.worker,
+          pid: w.pid,
+          requests: wm.requests,
+          rps: before ? ((wm.requests - before.requests) / dt) * 1000 : 0,
+          serverP50Us: wm.total.percentile(50) / 1000,
+          serverP99Us: wm.total.percentile(99) / 1000,
+          cpuPercent: before ? ((cpuMs - before.cpuMs) / dt) * 100 : 0,
+          stages: frameStages(wm),
+        };
+      });
+      workers.sort((a, b) => a.worker - b.worker);
       progress({
         phase: "measuring",
         message: "",
@@ -197,7 +220,8 @@ function startLive(server: { alive: boolean; stats(reset?: boolean): Promise<Sta
         rps,
         serverP50Us: m.total.percentile(50) / 1000,
         serverP99Us: m.total.percentile(99) / 1000,
-        stages: stageRows(m.stages).map(({ stage, p50Us, p99Us, meanUs, share }) => ({ stage, p50Us, p99Us, meanUs, share })),
+        stages: frameStages(m),
+        workers,
       });
     } catch {
       /* the final snapshot reports errors; a missed live tick is not one */
@@ -211,6 +235,10 @@ function startLive(server: { alive: boolean; stats(reset?: boolean): Promise<Sta
       clearTimeout(timer);
     },
   };
+}
+
+function frameStages(m: ReturnType<typeof mergeRoute>): StageFrameRow[] {
+  return stageRows(m.stages).map(({ stage, p50Us, p99Us, meanUs, share }) => ({ stage, p50Us, p99Us, meanUs, share }));
 }
 
 interface Collected {

@@ -2,13 +2,15 @@
 // with Host and Origin checked (a web page elsewhere must not read a developer's profiles, and DNS
 // rebinding must not get around the loopback bind). GET /ws?token=... streams protocol/ws.ts frames;
 // GET /api/runs and /api/runs/<id>/<file> serve stored runs read-only, from an allow-list of names.
+// GET / is the dashboard page (the panel bundle, under a nonce CSP); /assets/ holds only the bundle's
+// own files, named in an allow-list, so no other path on the machine can be read through here.
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { RunSummary } from "../../protocol/lsp";
-import type { FromClient, Reply, ToClient } from "../../protocol/ws";
+import type { FromClient, Reply, StreamMethod, StreamRequests, ToClient } from "../../protocol/ws";
 
 export interface StreamServer {
   port: number;
@@ -24,7 +26,17 @@ export interface StreamServerOptions {
   port?: number;
   hello: () => ToClient;
   listRuns: () => RunSummary[];
+  /** Requests a dashboard may make (start/stop a session, list routes); absent: they are refused. */
+  request?: <M extends StreamMethod>(method: M, params: StreamRequests[M]["params"]) => Promise<StreamRequests[M]["result"]>;
+  /** Folder of the built panel (panel.js, panel.css); absent: no dashboard page. */
+  assetsDir?: string | null;
 }
+
+/** The panel bundle's files; nothing else is served from assetsDir. */
+const ASSETS: Record<string, string> = {
+  "panel.js": "text/javascript; charset=utf-8",
+  "panel.css": "text/css; charset=utf-8",
+};
 
 /** Files of a run folder the API may serve; anything else is 404, whatever the path says. */
 const RUN_FILES: Record<string, string> = {
@@ -62,11 +74,55 @@ export async function startStreamServer(o: StreamServerOptions): Promise<StreamS
     res.end(text);
   };
 
+  const serveAsset = (res: http.ServerResponse, name: string) => {
+    const type = ASSETS[name];
+    const file = type && o.assetsDir ? path.join(o.assetsDir, name) : null;
+    if (!file || !existsSync(file)) return json(res, 404, { error: { code: "MS_ERR_NOT_FOUND", message: `no asset ${name}${o.assetsDir ? "" : " (the dashboard bundle was not found; run npm run build)"}` } });
+    const data = readFileSync(file);
+    res.writeHead(200, { "Content-Type": type, "Content-Length": data.length, ...SECURITY_HEADERS });
+    res.end(data);
+  };
+  const page = (res: http.ServerResponse) => {
+    if (!o.assetsDir) return json(res, 404, { error: { code: "MS_ERR_NO_DASHBOARD", message: "the dashboard bundle (dist/webview) was not found; run npm run build" } });
+    const nonce = randomBytes(16).toString("base64");
+    const csp = [
+      "default-src 'none'",
+      `script-src 'nonce-${nonce}'`,
+      "style-src 'self'",
+      "img-src 'self' data:",
+      "font-src 'self'",
+      `connect-src 'self' ws://127.0.0.1:${port} ws://localhost:${port}`,
+      "base-uri 'none'",
+      "form-action 'none'",
+      "frame-ancestors 'none'",
+    ].join("; ");
+    const html = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Moonscope</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="/assets/panel.css">
+</head>
+<body>
+<script nonce="${nonce}" src="/assets/panel.js"></script>
+</body>
+</html>
+`;
+    res.writeHead(200, { "Content-Type": "text/html; charset=utf-8", "Content-Length": Buffer.byteLength(html), ...SECURITY_HEADERS, "Content-Security-Policy": csp, "X-Frame-Options": "DENY" });
+    res.end(html);
+  };
+
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     if (!hostOk(req.headers.host)) return json(res, 403, { error: { code: "MS_ERR_FORBIDDEN", message: "wrong Host header; use http://127.0.0.1:PORT" } });
+    // The bundle holds no secret and the page that loads it had to show the token; its URL carries none.
+    const asset = /^\/assets\/([^/]+)$/.exec(url.pathname);
+    if (asset && req.method === "GET") return serveAsset(res, asset[1]);
     if (!tokenOk(url.searchParams.get("token"))) return json(res, 401, { error: { code: "MS_ERR_TOKEN", message: "missing or wrong token; use the URL the daemon printed" } });
     if (req.method !== "GET") return json(res, 405, { error: { code: "MS_ERR_METHOD", message: "read-only: GET only" } });
+    if (url.pathname === "/" || url.pathname === "/index.html") return page(res);
     if (url.pathname === "/api/runs") return json(res, 200, { runs: o.listRuns() });
     const m = /^\/api\/runs\/([^/]+)\/([^/]+)$/.exec(url.pathname);
     if (m) {
@@ -114,6 +170,15 @@ export async function startStreamServer(o: StreamServerOptions): Promise<StreamS
           return send(ws, { type: "pong", id: m.id });
         case "listRuns":
           return send(ws, { type: "runs", runs: o.listRuns() });
+        case "request": {
+          const id = m.id;
+          if (!o.request) return send(ws, { type: "reply", id, error: { code: "MS_ERR_READ_ONLY", message: "this stream is read-only" } });
+          o.request(m.method, m.params).then(
+            (result) => send(ws, { type: "reply", id, result }),
+            (e: unknown) => send(ws, { type: "reply", id, error: { code: (e as { code?: string }).code ?? "MS_ERR_REQUEST", message: (e as Error).message } }),
+          );
+          return;
+        }
         default: {
           const _exhaustive: never = m;
           void _exhaustive;

@@ -9,7 +9,7 @@ import path from "node:path";
 import WebSocket from "ws";
 import type { MessageConnection } from "vscode-jsonrpc/node";
 import * as P from "../../protocol/lsp";
-import type { ToClient } from "../../protocol/ws";
+import type { Reply, ToClient } from "../../protocol/ws";
 import { ROOT } from "../helpers/server";
 import { startLsp, type LspClient } from "../helpers/lsp";
 
@@ -77,6 +77,8 @@ describe("the daemon's stream (moonscope/streamInfo)", () => {
     const got: ToClient[] = [];
     ws.on("message", (d) => got.push(JSON.parse(String(d)) as ToClient));
     await new Promise<void>((r) => ws.once("open", () => r()));
+    const overLsp: ToClient[] = [];
+    const sub = conn.onNotification(P.streamMessage.method, (m: ToClient) => overLsp.push(m));
     const { run } = await conn.sendRequest<{ run: P.RunSummary }>(P.startProfile.method, { uri: appUri, route: "GET /hello", options: { durationMs: 2000, warmupMs: 0, connections: 4, workers: 1 } });
     while (!got.some((m) => m.type === "runDone")) await new Promise((r) => setImmediate(r));
     ws.close();
@@ -86,6 +88,15 @@ describe("the daemon's stream (moonscope/streamInfo)", () => {
     assert.ok(frames.length >= 4, `${frames.length} frames in 2 s`);
     assert.deepEqual(frames[frames.length - 1].stages.map((s) => s.stage), ["parse", "extract", "queue", "context", "handler", "serialize", "write"]);
     assert.ok(frames[frames.length - 1].rps > 0);
+    // Per worker too, so the panel can show imbalance.
+    const lastWorkers = frames[frames.length - 1].workers;
+    assert.equal(lastWorkers.length, 1);
+    assert.equal(lastWorkers[0].stages.length, 7);
+    assert.ok(lastWorkers[0].requests > 0 && lastWorkers[0].pid > 0);
+    // The editor's panel gets the same stream over the language server connection.
+    sub.dispose();
+    assert.ok(overLsp.filter((m) => m.type === "frame").length >= frames.length - 1, `${overLsp.length} stream notifications`);
+    assert.ok(overLsp.some((m) => m.type === "runDone"));
     const done = got.find((m): m is Extract<ToClient, { type: "runDone" }> => m.type === "runDone")!;
     assert.equal(done.run.id, run.id);
 
@@ -98,5 +109,63 @@ describe("the daemon's stream (moonscope/streamInfo)", () => {
     for (const bad of [`/api/runs/${run.id}/..%2F..%2F..%2Fetc%2Fpasswd`, `/api/runs/..%2F..%2F/run.json`, `/api/runs/${run.id}/app.lua`, "/../../etc/passwd"]) {
       assert.equal((await api(bad)).status, 404, bad);
     }
+  });
+
+  test("the dashboard page: token required, a nonce CSP, no inline script; only the panel's own assets are served", async () => {
+    const base = `http://127.0.0.1:${info.port}`;
+    assert.equal((await httpGet(`${base}/`)).status, 401);
+    const page = await new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>((resolve, reject) => {
+      http.get(`${base}/?token=${info.token}`, { agent: false }, (res) => {
+        let body = "";
+        res.on("data", (d) => (body += d));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      }).on("error", reject);
+    });
+    assert.equal(page.status, 200);
+    const csp = String(page.headers["content-security-policy"]);
+    const nonce = /script-src 'nonce-([^']+)'/.exec(csp)?.[1];
+    assert.ok(nonce, csp);
+    assert.match(csp, /default-src 'none'/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+    assert.equal(page.headers["x-frame-options"], "DENY");
+    const scripts = [...page.body.matchAll(/<script([^>]*)>([\s\S]*?)<\/script>/g)];
+    assert.equal(scripts.length, 1);
+    assert.match(scripts[0][1], new RegExp(`nonce="${nonce.replace(/[+/=]/g, (c) => `\\${c}`)}" src="/assets/panel.js"`));
+    assert.equal(scripts[0][2].trim(), "", "no inline script");
+    assert.doesNotMatch(page.body, /token/, "the token is not written into the page");
+    const js = await httpGet(`${base}/assets/panel.js`);
+    assert.equal(js.status, 200);
+    assert.ok(js.body.length > 10_000);
+    for (const bad of ["/assets/../package.json", "/assets/%2e%2e%2fpackage.json", "/assets/panel.js.map", "/assets/run.json", "/assets/..%2F..%2Fpackage.json"]) {
+      const r = await httpGet(`${base}${bad}?token=${info.token}`);
+      assert.ok(r.status === 404, `${bad}: ${r.status}`);
+    }
+  });
+
+  test("a dashboard can list routes, start a session and stop it over the socket; a second start is busy", async () => {
+    const ws = new WebSocket(info.wsUrl);
+    const got: (ToClient | Reply)[] = [];
+    ws.on("message", (d) => got.push(JSON.parse(String(d)) as ToClient | Reply));
+    await new Promise<void>((r) => ws.once("open", () => r()));
+    const ask = async (id: number, method: string, params: unknown) => {
+      ws.send(JSON.stringify({ type: "request", id, method, params }));
+      for (;;) {
+        const r = got.find((m): m is Extract<Reply, { type: "reply" }> => m.type === "reply" && m.id === id);
+        if (r) return r;
+        await new Promise((res) => setImmediate(res));
+      }
+    };
+    const routes = await ask(1, "listRoutes", {});
+    assert.deepEqual((routes.result as { routes: P.RouteEntry[] }).routes.map((r) => `${r.method} ${r.path}`), ["GET /hello"]);
+    const start = { uri: appUri, route: "GET /hello", options: { durationMs: 30_000, warmupMs: 0, connections: 2, workers: 1 } };
+    const started = await ask(2, "startProfile", start);
+    assert.ok((started.result as { sessionId: number }).sessionId > 0, JSON.stringify(started));
+    const busy = await ask(3, "startProfile", start);
+    assert.equal(busy.error?.code, "MS_ERR_BUSY");
+    while (!got.some((m) => m.type === "frame")) await new Promise((r) => setImmediate(r));
+    const stopped = await ask(4, "stopProfile", {});
+    assert.deepEqual(stopped.result, { stopped: true });
+    while (!got.some((m) => m.type === "state" && ["cancelled", "done"].includes(m.state.phase))) await new Promise((r) => setImmediate(r));
+    ws.close();
   });
 });

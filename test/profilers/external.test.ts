@@ -7,7 +7,7 @@ import path from "node:path";
 import { findFrames } from "../../profile/calltree";
 import { loadTree } from "../../profile/tree-store";
 import type { RunFile } from "../../profile/run";
-import { busyTree } from "../../daemon/report/compare";
+import { busyTree } from "../../profile/compare";
 import { ROOT, writeApp } from "../helpers/server";
 import { processesMentioning, runCli } from "../helpers/cli";
 

@@ -1,11 +1,11 @@
 // Comparing two runs of a route: per-stage and per-percentile deltas with a call on whether each
 // difference is larger than the noise, and the per-function deltas of the busy CPU time.
-import { bucketLow, bucketWidth, LogHistogram, type HistogramData } from "../../profile/histogram";
-import { diffTrees, type FrameDelta } from "../../profile/diff";
-import { diffFlamegraphSvg } from "../../profile/flamegraph-svg";
-import type { CallNode, CallTree } from "../../profile/calltree";
-import { loadTree } from "../../profile/tree-store";
-import { STAGE_NAMES, type RunFile, type StageName } from "../../profile/run";
+import { bucketLow, bucketWidth, LogHistogram, type HistogramData } from "./histogram";
+import { diffTrees, type FrameDelta } from "./diff";
+import { diffFlamegraphSvg } from "./flamegraph-svg";
+import type { CallNode, CallTree } from "./calltree";
+import { loadTree } from "./tree-store";
+import { STAGE_NAMES, type RunFile, type StageName } from "./run";
 
 export type Change = "slower" | "faster" | "within noise";
 

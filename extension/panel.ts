@@ -1,0 +1,162 @@
+// The Moonscope panel inside VS Code: a webview running the same bundle as the standalone dashboard
+// (dist/webview/panel.js). The extension is its host: it relays the daemon's live stream (the
+// moonscope/stream notification) and answers the panel's requests through the language client, so
+// the panel needs no socket of its own and works when VS Code runs remote.
+import * as path from "node:path";
+import { randomBytes } from "node:crypto";
+import * as vscode from "vscode";
+import * as P from "../protocol/lsp";
+import type { ExportFormat, FromPanel, PanelView, ToPanel } from "../protocol/panel";
+import { WS_PROTOCOL_VERSION, type ToClient } from "../protocol/ws";
+import { note, type Ctx } from "./ctx";
+import { resolveSource } from "./source-path";
+
+export interface PanelActions {
+  listRoutes(): Promise<P.RouteEntry[]>;
+  startProfile(target: { uri: string; route: string; options?: P.ProfileOptions }): void;
+  exportRun(id: string, format: ExportFormat): Promise<void>;
+}
+
+export class Panel implements vscode.Disposable {
+  private panel: vscode.WebviewPanel | null = null;
+  private ready = false;
+  /** Messages for a panel whose page has not loaded yet, in order. */
+  private queue: ToPanel[] = [];
+  private readonly subscriptions: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly ctx: Ctx,
+    private readonly actions: PanelActions,
+  ) {}
+
+  /** Subscribes to the daemon's stream (after the client started). */
+  attach(): void {
+    this.subscriptions.push(this.ctx.client.onNotification(note(P.streamMessage), (m: ToClient) => this.post({ type: "stream", message: m })));
+  }
+
+  get visible(): boolean {
+    return this.panel !== null;
+  }
+
+  /** Opens (or reveals) the panel, then shows view in it. */
+  show(view: PanelView = { kind: "live" }, preserveFocus = false): void {
+    if (!this.panel) this.create(preserveFocus);
+    else this.panel.reveal(undefined, preserveFocus);
+    this.post({ type: "show", view });
+  }
+
+  private create(preserveFocus: boolean): void {
+    const root = vscode.Uri.file(this.ctx.extension.asAbsolutePath(path.join("dist", "webview")));
+    const panel = vscode.window.createWebviewPanel("moonscope.panel", "Moonscope", { viewColumn: vscode.ViewColumn.Beside, preserveFocus }, {
+      enableScripts: true,
+      // Live charts keep their history while the tab is in the background.
+      retainContextWhenHidden: true,
+      localResourceRoots: [root],
+    });
+    this.panel = panel;
+    this.ready = false;
+    panel.webview.html = this.html(panel.webview, root);
+    panel.onDidDispose(() => {
+      this.panel = null;
+      this.ready = false;
+      this.queue = [];
+    });
+    panel.webview.onDidReceiveMessage((m: FromPanel) => void this.onMessage(m));
+  }
+
+  private html(webview: vscode.Webview, root: vscode.Uri): string {
+    const nonce = randomBytes(16).toString("base64");
+    const js = webview.asWebviewUri(vscode.Uri.joinPath(root, "panel.js"));
+    const css = webview.asWebviewUri(vscode.Uri.joinPath(root, "panel.css"));
+    const csp = [`default-src 'none'`, `script-src 'nonce-${nonce}'`, `style-src ${webview.cspSource}`, `img-src ${webview.cspSource} data:`, `font-src ${webview.cspSource}`].join("; ");
+    return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="${css}">
+<title>Moonscope</title>
+</head>
+<body>
+<script nonce="${nonce}" src="${js}"></script>
+</body>
+</html>`;
+  }
+
+  private post(m: ToPanel): void {
+    if (!this.panel) return;
+    if (!this.ready) {
+      // Frames are only worth their latest state; keep the queue short.
+      if (m.type === "stream" && m.message.type === "frame") this.queue = this.queue.filter((q) => !(q.type === "stream" && q.message.type === "frame"));
+      this.queue.push(m);
+      return;
+    }
+    void this.panel.webview.postMessage(m);
+  }
+
+  private async onMessage(m: FromPanel): Promise<void> {
+    switch (m.type) {
+      case "ready": {
+        this.ready = true;
+        const [sessions, runs] = await Promise.all([
+          this.ctx.request(P.getSessionState, {}).then((r) => r.sessions, () => []),
+          this.ctx.request(P.listRuns, {}).then((r) => r.runs, () => []),
+        ]);
+        void this.panel?.webview.postMessage({ type: "stream", message: { type: "hello", protocolVersion: WS_PROTOCOL_VERSION, daemon: "moonscope (VS Code)", sessions, runs } } satisfies ToPanel);
+        const q = this.queue;
+        this.queue = [];
+        for (const x of q) void this.panel?.webview.postMessage(x);
+        return;
+      }
+      case "request":
+        return this.answer(m.id, m.method, m.params);
+      case "openSource":
+        return openSource(m.file, m.line, m.appFile);
+      case "export":
+        return this.actions.exportRun(m.id, m.format);
+    }
+  }
+
+  private async answer(id: number, method: string, params: unknown): Promise<void> {
+    const reply = (r: { result?: unknown; error?: { code: string; message: string } }) => void this.panel?.webview.postMessage({ type: "reply", id, ...r } satisfies ToPanel);
+    try {
+      switch (method) {
+        case "listRuns":
+          return reply({ result: await this.ctx.request(P.listRuns, {}) });
+        case "getRun":
+          return reply({ result: await this.ctx.request(P.getRun, params as { id: string }) });
+        case "listRoutes":
+          return reply({ result: { routes: await this.actions.listRoutes() } });
+        case "startProfile": {
+          if (this.ctx.session) return reply({ error: { code: P.BUSY, message: `busy: ${this.ctx.session.route} is being profiled; wait for it or stop it` } });
+          this.actions.startProfile(params as P.StartProfileParams);
+          return reply({ result: { sessionId: 0 } });
+        }
+        case "stopProfile":
+          return reply({ result: await this.ctx.request(P.stopProfile, params as { sessionId?: number }) });
+        default:
+          return reply({ error: { code: "MS_ERR_BAD_MESSAGE", message: `unknown request ${method}` } });
+      }
+    } catch (e) {
+      const err = e as { message?: string; data?: { code?: string } };
+      reply({ error: { code: err.data?.code ?? "MS_ERR_REQUEST", message: err.message ?? String(e) } });
+    }
+  }
+
+  dispose(): void {
+    this.panel?.dispose();
+    for (const d of this.subscriptions) d.dispose();
+  }
+}
+
+async function openSource(file: string, line: number | undefined, appFile: string | undefined): Promise<void> {
+  const f = resolveSource(file, appFile);
+  if (!f) {
+    void vscode.window.showInformationMessage(`Moonscope: the source of ${file} is not on this machine (it may be Node's or Moonscope's own bundled code).`);
+    return;
+  }
+  const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(f));
+  const pos = new vscode.Position(Math.max(0, (line ?? 1) - 1), 0);
+  await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, selection: new vscode.Range(pos, pos) });
+}

@@ -1,0 +1,257 @@
+// The panel in headless Chromium, on the standalone dashboard of a real daemon (`moonscope
+// dashboard`) that profiles a real Lua app: frames arrive, the report fills, the flamegraph draws,
+// search highlights, click zooms, the hot-spot table sorts, export yields a valid SVG, both themes
+// render, and two runs compare. Screenshots go to test-artifacts/browser/.
+import { after, before, beforeEach, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { storeTree } from "../../profile/tree-store";
+import { nodeCount } from "../../profile/calltree";
+import { BIN, ROOT } from "../helpers/server";
+import { browserSkipReason, CHROMIUM } from "../helpers/browser";
+import { syntheticTree } from "../helpers/synthetic-tree";
+import { processesMentioning } from "../helpers/cli";
+
+const skip = browserSkipReason();
+if (skip) console.log(`# SKIP test/browser: ${skip}`);
+
+const SHOTS = path.join(ROOT, "test-artifacts", "browser");
+
+describe("the panel in Chromium (standalone dashboard)", { skip: skip ?? false }, () => {
+  let daemon: ChildProcess;
+  let browser: Browser;
+  let page: Page;
+  let url = "";
+  let workspace = "";
+  const pageErrors: string[] = [];
+  let current = "";
+  beforeEach((t) => (current = t.name));
+
+  const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  const count = async (sel: string) => page.locator(sel).count();
+  // Functions, not strings: a string predicate is eval'd in the page, which the page's CSP forbids.
+  const waitFor = (fn: (arg: number) => unknown, arg = 0, timeout = 60_000) => page.waitForFunction(fn, arg, { timeout, polling: 100 });
+  const tab = async (name: string) => {
+    await page.click(`[data-testid=tab-${name}]`);
+    await waitFor((i) => (document.querySelector("[data-testid=tabs]") as HTMLElement & { selectedIndex: number }).selectedIndex === i, ["overview", "flamegraph", "hotspots", "compare"].indexOf(name));
+  };
+  const profile = async (route: string, seconds: number) => {
+    const texts = await page.locator("[data-testid=route-select] vscode-option").allTextContents();
+    const i = texts.findIndex((t) => t.startsWith(route + " "));
+    assert.ok(i >= 0, `${route} among ${texts.join(", ")}`);
+    await page.evaluate((v) => ((document.querySelector("[data-testid=route-select]") as HTMLElement & { value: string }).value = v), String(i));
+    await page.fill("[data-testid=duration]", String(seconds));
+    await page.click("[data-testid=profile-start]");
+  };
+
+  before(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    workspace = mkdtempSync(path.join(tmpdir(), "moonscope-browser-"));
+    copyFileSync(path.join(ROOT, "examples/slow/app.lua"), path.join(workspace, "app.lua"));
+    daemon = spawn(process.execPath, [BIN, "dashboard", "--workspace", workspace], { stdio: ["ignore", "pipe", "pipe"] });
+    url = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      daemon.stdout!.on("data", (d) => {
+        out += d;
+        const m = /Dashboard: (\S+)/.exec(out);
+        if (m) resolve(m[1]);
+      });
+      daemon.once("exit", (code) => reject(new Error(`moonscope dashboard exited with ${code}`)));
+    });
+    const { chromium } = await import("playwright-core");
+    browser = await chromium.launch({ executablePath: CHROMIUM!, args: ["--no-sandbox", "--disable-gpu"] });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    page = await context.newPage();
+    page.on("pageerror", (e) => pageErrors.push(`${current}: ${e.message}`));
+    page.on("console", (m) => {
+      if (m.type() === "error") pageErrors.push(`${current}: ${m.text()}`);
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    if (daemon && daemon.exitCode === null) {
+      const exited = new Promise((r) => daemon.once("exit", r));
+      daemon.kill("SIGINT");
+      await exited;
+    }
+    // The dashboard stops the app it profiled before it exits.
+    assert.deepEqual(processesMentioning(path.join(workspace, "app.lua")), []);
+  });
+
+  test("the page loads with the workspace's routes and an empty state that says what to do", async () => {
+    await page.goto(url + "&theme=dark");
+    await page.locator("[data-testid=route-select] vscode-option").first().waitFor({ state: "attached" });
+    const routes = await page.locator("[data-testid=route-select] vscode-option").allTextContents();
+    assert.deepEqual(routes.map((r) => r.split(" — ")[0]), ["GET /crunch", "GET /fast"]);
+    assert.match(await page.textContent("[data-testid=empty]") ?? "", /No run yet.*Profile/s);
+    await shot("01-empty-dark");
+  });
+
+  test("live frames arrive while the route is measured: charts, stage table and per-worker rows", async () => {
+    await profile("GET /crunch", 4);
+    await waitFor(() => Number((document.querySelector('[data-testid=frame-count]') as HTMLElement).textContent) >= 4);
+    assert.equal(await count("[data-testid=stage-table] tbody tr"), 7);
+    assert.ok(Number(await page.getAttribute("[data-testid=chart-rps]", "data-points")) >= 3);
+    assert.match(await page.textContent("[data-testid=status]") ?? "", /measuring GET \/crunch/);
+    assert.equal(await count("[data-testid=workers-table] tbody tr"), 2);
+    await shot("02-live");
+  });
+
+  test("the finished run: verdict, stage table with the handler on top, flamegraph drawn", async () => {
+    await waitFor(() => (document.querySelector('[data-testid=status]') as HTMLElement).dataset.phase === 'run');
+    assert.match(await page.textContent("[data-testid=verdict]") ?? "", /bottleneck is the Lua handler/);
+    const handlerShare = await page.textContent("[data-testid=stage-table] tr[data-stage=handler] td:nth-of-type(4)");
+    assert.ok(parseFloat(handlerShare ?? "0") > 50, `handler share ${handlerShare}`);
+    await shot("03-run");
+    await tab("flamegraph");
+    await waitFor(() => Number((document.querySelector('[data-testid=flamegraph]') as HTMLElement).dataset.nodes) > 10);
+    await shot("04-flamegraph");
+  });
+
+  test("search highlights the matching frames and reports their share", async () => {
+    const before = await highlightPixels(page);
+    await page.fill("[data-testid=flame-search]", "fib");
+    await waitFor(() => /match · [\d.]+% of samples/.test((document.querySelector('[data-testid=flame-matches]') as HTMLElement).textContent));
+    const share = Number(await page.getAttribute("[data-testid=flame-matches]", "data-share"));
+    assert.ok(share > 0.3 && share <= 1, `fib's share ${share}`);
+    const after = await highlightPixels(page);
+    assert.ok(after > before + 1000, `highlighted pixels ${before} → ${after}`);
+    await shot("05-search");
+    await page.fill("[data-testid=flame-search]", "/no_such_fn$/");
+    await waitFor(() => (document.querySelector('[data-testid=flame-matches]') as HTMLElement).textContent === 'no match');
+    await page.fill("[data-testid=flame-search]", "");
+  });
+
+  test("click zooms into a frame; the breadcrumb zooms back out; the keyboard works too", async () => {
+    const canvas = page.locator("[data-testid=flamegraph]");
+    // Row 1 (18 px rows, root at the top) starts with the widest stage root: [handler] here.
+    await canvas.click({ position: { x: 5, y: 27 } });
+    await waitFor(() => (document.querySelector('[data-testid=flamegraph]') as HTMLElement).dataset.zoom === '[handler]');
+    assert.equal(await count("[data-testid=flame-crumbs] button"), 2);
+    await shot("06-zoomed");
+    await page.click("[data-testid=flame-crumbs] button >> text=all");
+    await waitFor(() => (document.querySelector('[data-testid=flamegraph]') as HTMLElement).dataset.zoom === '');
+    await canvas.focus();
+    await page.keyboard.press("ArrowDown");
+    await page.keyboard.press("Enter");
+    await waitFor(() => (document.querySelector('[data-testid=flamegraph]') as HTMLElement).dataset.zoom !== '');
+    await page.keyboard.press("Escape");
+    await waitFor(() => (document.querySelector('[data-testid=flamegraph]') as HTMLElement).dataset.zoom === '');
+  });
+
+  test("the hot-spot table sorts by self and by total, either way", async () => {
+    await tab("hotspots");
+    const col = async (n: number) => page.$$eval(`[data-testid=hotspots] tbody tr td:nth-child(${n})`, (tds) => tds.map((td) => Number((td as HTMLElement).dataset.value)));
+    const sortedDesc = (xs: number[]) => xs.every((x, i) => i === 0 || xs[i - 1] >= x);
+    const sortedAsc = (xs: number[]) => xs.every((x, i) => i === 0 || xs[i - 1] <= x);
+    assert.equal(await page.getAttribute("[data-testid=hotspots]", "data-sort"), "self-desc");
+    const self = await col(3);
+    assert.ok(self.length > 3 && sortedDesc(self));
+    assert.match(await page.textContent("[data-testid=hotspots] tbody tr:first-child td:first-child") ?? "", /fib|churn_numbers/);
+    await page.click("[data-testid=hotspots] button[data-sort=total]");
+    assert.equal(await page.getAttribute("[data-testid=hotspots]", "data-sort"), "total-desc");
+    assert.ok(sortedDesc(await col(5)));
+    await page.click("[data-testid=hotspots] button[data-sort=total]");
+    assert.equal(await page.getAttribute("[data-testid=hotspots]", "data-sort"), "total-asc");
+    assert.ok(sortedAsc(await col(5)));
+    assert.equal(await page.getAttribute("[data-testid=hotspots] thead th:nth-child(5)", "aria-sort"), "ascending");
+    await shot("07-hotspots");
+  });
+
+  test("Export SVG downloads a well-formed SVG flamegraph", async () => {
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click("[data-testid=export-svg]")]);
+    const file = await download.path();
+    const svg = readFileSync(file, "utf8");
+    assert.match(svg, /^(<\?xml[^>]*>\s*)?<svg[\s>]/);
+    // Parsed in a blank page: the SVG's own script would trip the dashboard's CSP.
+    const blank = await page.context().newPage();
+    const check = await blank.evaluate((text) => {
+      const doc = new DOMParser().parseFromString(text, "image/svg+xml");
+      return { error: doc.querySelector("parsererror")?.textContent ?? null, root: doc.documentElement.nodeName, rects: doc.querySelectorAll("rect").length };
+    }, svg);
+    await blank.close();
+    assert.equal(check.error, null);
+    assert.equal(check.root, "svg");
+    assert.ok(check.rects > 10);
+  });
+
+  test("light and dark themes both render, with their own colours", async () => {
+    await tab("flamegraph");
+    const bg = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const dark = await bg();
+    await shot("08-theme-dark");
+    await page.click("[data-testid=theme-toggle]");
+    await waitFor(() => document.body.classList.contains('vscode-light'));
+    const light = await bg();
+    assert.notEqual(dark, light);
+    assert.equal(light, "rgb(255, 255, 255)");
+    await waitFor(() => Number((document.querySelector('[data-testid=flamegraph]') as HTMLElement).dataset.nodes) > 10);
+    await shot("09-theme-light");
+  });
+
+  test("two runs compare: stage and percentile deltas with a noise verdict, and a differential flamegraph", async () => {
+    await tab("overview");
+    await profile("GET /crunch", 2);
+    await waitFor(() => (document.querySelector('[data-testid=status]') as HTMLElement).dataset.phase === 'measuring');
+    await waitFor(() => (document.querySelector('[data-testid=status]') as HTMLElement).dataset.phase === 'run' && document.querySelectorAll('[data-testid=run-select] vscode-option').length === 2);
+    await tab("compare");
+    const ids = await page.$$eval("[data-testid=run-select] vscode-option", (os) => os.map((o) => o.getAttribute("value")));
+    await page.evaluate(([a, b]) => {
+      (document.querySelector("[data-testid=compare-before]") as HTMLElement & { value: string }).value = a!;
+      (document.querySelector("[data-testid=compare-after]") as HTMLElement & { value: string }).value = b!;
+    }, [ids[1], ids[0]]);
+    await page.click("[data-testid=compare-go]");
+    await page.locator("[data-testid=compare-stages] tbody tr").first().waitFor();
+    assert.equal(await count("[data-testid=compare-stages] tbody tr"), 7);
+    const verdicts = await page.$$eval("[data-testid=compare-stages] tbody tr", (trs) => trs.map((t) => t.getAttribute("data-change")));
+    assert.ok(verdicts.every((v) => v === "slower" || v === "faster" || v === "within noise"), verdicts.join());
+    assert.equal(await count("[data-testid=compare-client] tbody tr"), 5);
+    await waitFor(() => Number((document.querySelectorAll('[data-testid=flamegraph]')[1] as HTMLElement).dataset.nodes) > 10);
+    await shot("10-compare");
+  });
+
+  test("a 100k-node profile opens and draws; the draw time is reported", async () => {
+    const runsDir = path.join(workspace, ".moonscope", "runs");
+    const real = readdirSync(runsDir).sort()[0];
+    const base = JSON.parse(readFileSync(path.join(runsDir, real, "run.json"), "utf8"));
+    const tree = syntheticTree(100_000);
+    const id = "2000-01-01T00-00-00-GET-synthetic";
+    mkdirSync(path.join(runsDir, id), { recursive: true });
+    writeFileSync(path.join(runsDir, id, "run.json"), JSON.stringify({ ...base, id, profile: { ...base.profile, merged: storeTree(tree), perWorker: [] } }));
+    await page.reload();
+    await page.locator(`[data-testid=run-select] vscode-option[value="${id}"]`).waitFor({ state: "attached" });
+    await page.evaluate((v) => {
+      const s = document.querySelector("[data-testid=run-select]") as HTMLElement & { value: string };
+      s.value = v;
+      s.dispatchEvent(new Event("change"));
+    }, id);
+    await tab("flamegraph");
+    await waitFor(() => Number((document.querySelector('[data-testid=flamegraph]') as HTMLElement).dataset.nodes) > 100);
+    const ms = Number(await page.getAttribute("[data-testid=flamegraph]", "data-draw-ms"));
+    console.log(`# 100k-node tree (${nodeCount(tree)} nodes): last draw ${ms} ms (npm run bench measures it properly)`);
+    await shot("11-large-tree");
+    assert.deepEqual(pageErrors, []);
+  });
+});
+
+/** Canvas pixels in the search highlight colour. */
+function highlightPixels(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const c = document.querySelector("[data-testid=flamegraph]") as HTMLCanvasElement;
+    const probe = document.createElement("span");
+    probe.style.color = "var(--ms-highlight)";
+    document.body.appendChild(probe);
+    const m = /(\d+), (\d+), (\d+)/.exec(getComputedStyle(probe).color)!;
+    probe.remove();
+    const [r, g, b] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    const data = c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < data.length; i += 4) if (Math.abs(data[i] - r) < 3 && Math.abs(data[i + 1] - g) < 3 && Math.abs(data[i + 2] - b) < 3) n++;
+    return n;
+  });
+}

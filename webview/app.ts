@@ -1,0 +1,469 @@
+// The panel: live throughput and latency, the stage breakdown, workers, the flamegraph, hot spots and
+// the compare view, over whatever Host it runs in (VS Code or the standalone dashboard).
+import type { CallTree } from "../profile/calltree";
+import { busyTree } from "../profile/compare";
+import type { Frame } from "../profile/frames";
+import { checkRun, type RunFile } from "../profile/run";
+import { loadTree } from "../profile/tree-store";
+import type { RouteEntry, RunSummary, SessionState } from "../protocol/lsp";
+import type { ExportFormat, PanelView, ToPanel } from "../protocol/panel";
+import type { ToClient, WorkerFrameRow } from "../protocol/ws";
+import { LiveChart } from "./chart";
+import { onThemeChange } from "./colors";
+import { CompareView } from "./compare";
+import { h, fill } from "./dom";
+import { FlameGraph } from "./flamegraph";
+import { bytes, duration, rate, share } from "./format";
+import type { Host } from "./host";
+import { HotSpotTable } from "./hotspots";
+import { StagesView } from "./stages";
+
+type LiveFrame = Extract<ToClient, { type: "frame" }>;
+const TABS = ["overview", "flamegraph", "hotspots", "compare"] as const;
+type Tab = (typeof TABS)[number];
+
+interface SelectEl extends HTMLElement {
+  value: string;
+}
+interface TabsEl extends HTMLElement {
+  selectedIndex: number;
+}
+
+export class App {
+  readonly el: HTMLElement;
+  private runs: RunSummary[] = [];
+  private session: SessionState | null = null;
+  private frameCount = 0;
+  private lastFrame: LiveFrame | null = null;
+  private run: RunFile | null = null;
+  private worker = "merged";
+  private view: PanelView = { kind: "live" };
+
+  private readonly status = h("div", { className: "ms-status", role: "status", "aria-live": "polite", "data-testid": "status" });
+  private readonly frameCountEl = h("span", { className: "ms-muted", "data-testid": "frame-count" }, "0");
+  private readonly notice = h("div", { className: "ms-notice", role: "alert", hidden: true, "data-testid": "notice" });
+  private readonly runSelect = h("vscode-single-select", { "aria-label": "Run", "data-testid": "run-select" }) as SelectEl;
+  private readonly workerSelect = h("vscode-single-select", { "aria-label": "Workers", "data-testid": "worker-select" }) as SelectEl;
+  private readonly exportButtons: HTMLElement[];
+  private readonly tabs: TabsEl;
+  private readonly summary = h("div", { className: "ms-cards", "data-testid": "summary" });
+  private readonly verdict = h("p", { className: "ms-verdict", "data-testid": "verdict" });
+  private readonly warnings = h("ul", { className: "ms-warnings", "data-testid": "warnings" });
+  private readonly workersTable = h("div", { "data-testid": "workers" });
+  private readonly stages = new StagesView();
+  private readonly rpsChart = new LiveChart("Throughput", [{ name: "req/s", format: (v) => rate(v) }], "chart-rps");
+  private readonly latencyChart = new LiveChart("Server latency", [{ name: "p50", format: duration }, { name: "p99", format: duration }], "chart-latency");
+  private readonly flame: FlameGraph;
+  private readonly hotspots: HotSpotTable;
+  private readonly compare: CompareView;
+  private readonly beforeSelect = h("vscode-single-select", { "aria-label": "First run (before)", "data-testid": "compare-before" }) as SelectEl;
+  private readonly afterSelect = h("vscode-single-select", { "aria-label": "Second run (after)", "data-testid": "compare-after" }) as SelectEl;
+  private readonly compareBody = h("div", {});
+  private routes: RouteEntry[] = [];
+  private readonly routeSelect = h("vscode-single-select", { "aria-label": "Route to profile", "data-testid": "route-select" }) as SelectEl;
+  private readonly durationInput = h("input", { type: "number", min: 1, max: 600, value: 10, className: "ms-input ms-narrow", "aria-label": "Seconds to measure", "data-testid": "duration" }) as HTMLInputElement;
+  private readonly startButton = h("vscode-button", { "data-testid": "profile-start" }, "Profile");
+  private readonly stopButton = h("vscode-button", { secondary: true, disabled: true, "data-testid": "profile-stop" }, "Stop");
+
+  constructor(private readonly host: Host) {
+    const open = (f: Frame) => this.host.openSource(f, this.run?.app.file);
+    this.flame = new FlameGraph({ label: "Flamegraph of the selected run: stages at the top, callees below", onOpenSource: open });
+    this.hotspots = new HotSpotTable(open);
+    this.compare = new CompareView(open);
+    this.exportButtons = (["svg", "cpuprofile", "speedscope", "folded"] as ExportFormat[]).map((f) => {
+      const b = h("vscode-button", { secondary: true, disabled: true, "data-testid": `export-${f}`, title: `Export the selected run's profile as ${f}` }, f === "svg" ? "Export SVG" : f);
+      b.addEventListener("click", () => this.run && !b.hasAttribute("disabled") && this.host.exportRun(this.run.id, f));
+      return b;
+    });
+    this.runSelect.addEventListener("change", () => {
+      if (this.runSelect.value) void this.showRun(this.runSelect.value);
+    });
+    this.workerSelect.addEventListener("change", () => {
+      this.worker = this.workerSelect.value || "merged";
+      this.renderRun();
+      if (this.lastFrame) this.renderFrame(this.lastFrame);
+    });
+    const compareButton = h("vscode-button", { "data-testid": "compare-go" }, "Compare");
+    compareButton.addEventListener("click", () => {
+      if (this.beforeSelect.value && this.afterSelect.value) void this.showCompare(this.beforeSelect.value, this.afterSelect.value);
+    });
+
+    this.startButton.addEventListener("click", () => void this.startProfile());
+    this.stopButton.addEventListener("click", () => {
+      this.host.request("stopProfile", {}).catch((e: Error) => this.showNotice("error", e.message));
+    });
+
+    const tabHeader = (t: Tab, label: string) => h("vscode-tab-header", { slot: "header", "data-testid": `tab-${t}` }, label);
+    this.tabs = h(
+      "vscode-tabs",
+      { panel: true, "data-testid": "tabs" },
+      tabHeader("overview", "Overview"),
+      h(
+        "vscode-tab-panel",
+        {},
+        h("div", { className: "ms-overview" }, this.summary, this.verdict, h("div", { className: "ms-charts" }, this.rpsChart.el, this.latencyChart.el), this.stages.el, this.workersTable, this.warnings),
+      ),
+      tabHeader("flamegraph", "Flamegraph"),
+      h("vscode-tab-panel", {}, this.flame.el),
+      tabHeader("hotspots", "Hot spots"),
+      h("vscode-tab-panel", {}, this.hotspots.el),
+      tabHeader("compare", "Compare"),
+      h("vscode-tab-panel", {}, h("div", { className: "ms-row" }, h("label", {}, "Before "), this.beforeSelect, h("label", {}, " After "), this.afterSelect, compareButton), this.compareBody),
+    ) as TabsEl;
+    this.tabs.addEventListener("vsc-tabs-select", () => {
+      // A canvas laid out while its tab was hidden has no width: draw again once visible.
+      requestAnimationFrame(() => {
+        this.flame.draw();
+        this.rpsChart.draw();
+        this.latencyChart.draw();
+      });
+    });
+
+    this.el = h(
+      "main",
+      { className: "ms-app" },
+      h(
+        "header",
+        { className: "ms-header" },
+        h("h1", {}, "Moonscope"),
+        this.status,
+        h("span", { className: "ms-muted ms-frames", title: "live frames received" }, "frames ", this.frameCountEl),
+      ),
+      this.notice,
+      h("div", { className: "ms-toolbar", "data-testid": "profile-bar" }, h("label", {}, "Route "), this.routeSelect, h("label", {}, " Seconds "), this.durationInput, this.startButton, this.stopButton),
+      h("div", { className: "ms-toolbar" }, h("label", {}, "Run "), this.runSelect, h("label", {}, " Workers "), this.workerSelect, ...this.exportButtons),
+      this.tabs,
+    );
+    this.renderEmpty();
+    onThemeChange(() => {
+      this.flame.draw();
+      this.rpsChart.draw();
+      this.latencyChart.draw();
+    });
+  }
+
+  addHeaderControl(el: HTMLElement): void {
+    this.el.querySelector(".ms-header")?.appendChild(el);
+  }
+
+  start(): void {
+    const saved = this.host.savedView();
+    this.host.connect((m) => this.onMessage(m));
+    void this.refreshRuns().then(() => {
+      if (saved) void this.show(saved);
+    });
+    void this.refreshRoutes();
+  }
+
+  private async refreshRoutes(): Promise<void> {
+    try {
+      this.routes = (await this.host.request("listRoutes", {})).routes;
+    } catch (e) {
+      this.routes = [];
+      this.showNotice("error", `Could not list the workspace's routes: ${(e as Error).message}`);
+    }
+    const label = (r: RouteEntry) => `${r.method} ${r.path} — ${r.file.split(/[\\/]/).slice(-2).join("/")}:${r.line + 1}`;
+    fill(this.routeSelect, ...this.routes.map((r, i) => h("vscode-option", { value: String(i) }, label(r))));
+    if (this.routes.length === 0) fill(this.routeSelect, h("vscode-option", { value: "" }, "no Lua route handlers found"));
+  }
+
+  private async startProfile(): Promise<void> {
+    const r = this.routes[Number(this.routeSelect.value)];
+    if (!r) return this.showNotice("info", "Pick a route first. Routes are the handlers of the workspace's Lua files, like function api.hello.get(ctx).");
+    const seconds = Math.max(1, Math.min(600, Number(this.durationInput.value) || 10));
+    try {
+      await this.host.request("startProfile", { uri: r.uri, route: `${r.method} ${r.path}`, options: { durationMs: seconds * 1000, warmupMs: Math.min(2000, seconds * 500) } });
+    } catch (e) {
+      this.showNotice("error", `${(e as { code?: string }).code ?? "MS_ERR_SESSION"}: ${(e as Error).message}`);
+    }
+  }
+
+  private onMessage(m: ToPanel): void {
+    switch (m.type) {
+      case "stream":
+        return this.onStream(m.message);
+      case "show":
+        void this.show(m.view);
+        return;
+      case "notice":
+        return this.showNotice(m.level, m.message);
+      case "reply":
+        return;
+    }
+  }
+
+  private onStream(m: ToClient): void {
+    switch (m.type) {
+      case "hello":
+        this.runs = m.runs;
+        this.renderRunOptions();
+        if (m.sessions[0]) this.onState(m.sessions[0]);
+        else if (!this.run && this.runs.find((r) => !r.error) && this.view.kind === "live") void this.showRun(this.runs.find((r) => !r.error)!.id, false);
+        return;
+      case "state":
+        return this.onState(m.state);
+      case "frame":
+        this.frameCount++;
+        this.frameCountEl.textContent = String(this.frameCount);
+        this.lastFrame = m;
+        this.rpsChart.push(m.elapsedMs / 1000, [m.rps]);
+        this.latencyChart.push(m.elapsedMs / 1000, [m.serverP50Us, m.serverP99Us]);
+        this.renderFrame(m);
+        return;
+      case "runDone":
+        void this.refreshRuns().then(() => this.showRun(m.run.id, false));
+        return;
+      case "error":
+        return this.showNotice("error", `${m.code}: ${m.message}`);
+    }
+  }
+
+  private onState(s: SessionState): void {
+    const active = !["done", "failed", "cancelled"].includes(s.phase);
+    if (s.phase === "starting" && this.session?.sessionId !== s.sessionId) {
+      this.frameCount = 0;
+      this.frameCountEl.textContent = "0";
+      this.lastFrame = null;
+      this.rpsChart.clear();
+      this.latencyChart.clear();
+      this.hideNotice();
+    }
+    this.session = active ? s : null;
+    if (active) {
+      this.startButton.setAttribute("disabled", "");
+      this.stopButton.removeAttribute("disabled");
+    } else {
+      this.startButton.removeAttribute("disabled");
+      this.stopButton.setAttribute("disabled", "");
+    }
+    if (active) {
+      const left = s.durationMs && s.elapsedMs !== undefined ? ` · ${Math.max(0, (s.durationMs - s.elapsedMs) / 1000).toFixed(0)} s left` : "";
+      this.status.textContent = `${s.phase} ${s.route}${left}${s.message && s.phase !== "measuring" ? ` — ${s.message}` : ""}`;
+      this.status.dataset.phase = s.phase;
+      this.view = { kind: "live" };
+      this.selectTab("overview");
+    } else if (s.phase === "failed") {
+      this.status.textContent = `${s.route}: failed`;
+      this.status.dataset.phase = s.phase;
+      this.showNotice("error", `${s.error?.code ?? "MS_ERR_SESSION"}: ${s.error?.message ?? s.message}`);
+    } else if (s.phase === "cancelled") {
+      this.status.textContent = `${s.route}: cancelled`;
+      this.status.dataset.phase = s.phase;
+    }
+  }
+
+  private async show(v: PanelView): Promise<void> {
+    if (v.kind === "run") await this.showRun(v.id);
+    else if (v.kind === "compare") await this.showCompare(v.before, v.after);
+    else this.selectTab("overview");
+  }
+
+  private async refreshRuns(): Promise<void> {
+    try {
+      this.runs = (await this.host.request("listRuns", {})).runs;
+      this.renderRunOptions();
+    } catch (e) {
+      this.showNotice("error", `Could not list runs: ${(e as Error).message}`);
+    }
+  }
+
+  private async loadRun(id: string): Promise<RunFile> {
+    const { run } = await this.host.request("getRun", { id });
+    return checkRun(run, `run ${id}`);
+  }
+
+  private async showRun(id: string, switchTab = true): Promise<void> {
+    try {
+      this.run = await this.loadRun(id);
+    } catch (e) {
+      this.showNotice("error", `Could not open run ${id}: ${(e as Error).message}`);
+      return;
+    }
+    this.hideNotice();
+    this.view = { kind: "run", id };
+    this.host.saveView(this.view);
+    this.runSelect.value = id;
+    if (!this.session) {
+      this.status.textContent = `${this.run.route.method} ${this.run.route.path} · ${new Date(this.run.createdAt).toLocaleString()}`;
+      this.status.dataset.phase = "run";
+    }
+    this.renderWorkerOptions();
+    this.renderRun();
+    if (switchTab && this.currentTab() === "compare") this.selectTab("overview");
+  }
+
+  private async showCompare(before: string, after: string): Promise<void> {
+    try {
+      const [a, b] = await Promise.all([this.loadRun(before), this.loadRun(after)]);
+      this.compare.show(a, b);
+      fill(this.compareBody, this.compare.el);
+      this.beforeSelect.value = before;
+      this.afterSelect.value = after;
+      this.view = { kind: "compare", before, after };
+      this.host.saveView(this.view);
+      this.hideNotice();
+      this.selectTab("compare");
+    } catch (e) {
+      this.showNotice("error", `Could not compare ${before} and ${after}: ${(e as Error).message}`);
+    }
+  }
+
+  private currentTab(): Tab {
+    return TABS[this.tabs.selectedIndex] ?? "overview";
+  }
+
+  private selectTab(t: Tab): void {
+    this.tabs.selectedIndex = TABS.indexOf(t);
+    requestAnimationFrame(() => this.flame.draw());
+  }
+
+  private renderEmpty(): void {
+    this.status.textContent = "Idle";
+    fill(
+      this.summary,
+      h(
+        "div",
+        { className: "ms-empty", "data-testid": "empty" },
+        h("p", {}, "No run yet."),
+        h("p", { className: "ms-muted" }, "In VS Code: open a Lua route file and click ▶ Profile over a handler, or run “Moonscope: Profile Route”. From a terminal: npx moonscope profile app.lua \"GET /hello\"."),
+      ),
+    );
+    this.stages.update([], "Stages: nothing measured yet");
+    this.flame.setTree(null, "No profile yet: profile a route to see where its CPU time goes.");
+    this.hotspots.setTree(null);
+    fill(this.compareBody, h("p", { className: "ms-muted" }, "Pick two runs of a route and press Compare: stage and percentile changes, judged against run-to-run noise, and a differential flamegraph."));
+  }
+
+  private renderRunOptions(): void {
+    const ok = this.runs.filter((r) => !r.error);
+    const label = (r: RunSummary) => `${r.route} · ${new Date(r.createdAt).toLocaleString()} · ${rate(r.rps)} req/s`;
+    const options = (sel: SelectEl, current: string | undefined) => {
+      fill(sel, ...ok.map((r) => h("vscode-option", { value: r.id, selected: r.id === current }, label(r))));
+      if (current) sel.value = current;
+    };
+    options(this.runSelect, this.run?.id);
+    options(this.beforeSelect, this.beforeSelect.value || ok[1]?.id);
+    options(this.afterSelect, this.afterSelect.value || ok[0]?.id);
+    const broken = this.runs.filter((r) => r.error);
+    if (broken.length) this.showNotice("info", `${broken.length} run folder${broken.length > 1 ? "s" : ""} could not be read and ${broken.length > 1 ? "are" : "is"} left out: ${broken.map((r) => `${r.id} (${r.error})`).join("; ")}`);
+  }
+
+  private renderWorkerOptions(): void {
+    const ids = new Set<number>();
+    for (const w of this.run?.workers ?? []) ids.add(w.worker);
+    for (const w of this.lastFrame?.workers ?? []) ids.add(w.worker);
+    const current = this.worker;
+    fill(this.workerSelect, h("vscode-option", { value: "merged", selected: current === "merged" }, "All workers (merged)"), ...[...ids].sort((a, b) => a - b).map((id) => h("vscode-option", { value: `w${id}`, selected: current === `w${id}` }, `Worker ${id}`)));
+    this.workerSelect.value = current;
+  }
+
+  private selectedWorker(): number | null {
+    return this.worker === "merged" ? null : Number(this.worker.slice(1));
+  }
+
+  private renderFrame(m: LiveFrame): void {
+    if (this.workerSelect.childElementCount !== m.workers.length + 1) this.renderWorkerOptions();
+    const left = Math.max(0, (m.durationMs - m.elapsedMs) / 1000);
+    this.status.textContent = `measuring ${m.route} · ${(m.elapsedMs / 1000).toFixed(1)} of ${(m.durationMs / 1000).toFixed(0)} s · ${left.toFixed(0)} s left`;
+    this.status.dataset.phase = "measuring";
+    const w = this.selectedWorker();
+    const row = w === null ? null : m.workers.find((x) => x.worker === w);
+    this.stages.update(row ? row.stages : m.stages, row ? `Stages, worker ${w} (live)` : `Stages, all workers (live, ${m.requests} requests)`);
+    fill(
+      this.summary,
+      card("Throughput", `${rate(m.rps)} req/s`, "live"),
+      card("Server p50", duration(m.serverP50Us), "live"),
+      card("Server p99", duration(m.serverP99Us), "live"),
+      card("Requests", String(m.requests), `${(m.elapsedMs / 1000).toFixed(1)} s`),
+    );
+    this.verdict.textContent = "";
+    this.renderLiveWorkers(m.workers);
+  }
+
+  private renderLiveWorkers(ws: WorkerFrameRow[]): void {
+    if (ws.length === 0) return fill(this.workersTable);
+    const rps = ws.map((w) => w.rps);
+    const max = Math.max(...rps);
+    const min = Math.min(...rps);
+    const imbalance = max > 0 && ws.length > 1 ? (max - min) / max : 0;
+    fill(
+      this.workersTable,
+      table(
+        "Workers (live)",
+        ["Worker", "PID", "req/s", "Requests", "p99", "CPU"],
+        ws.map((w) => [String(w.worker), String(w.pid), rate(w.rps), String(w.requests), duration(w.serverP99Us), `${w.cpuPercent.toFixed(0)}%`]),
+        "workers-table",
+      ),
+      imbalance > 0.2 ? h("p", { className: "ms-note", "data-testid": "imbalance" }, `Imbalance: the busiest worker serves ${share(imbalance)} more requests per second than the least busy one.`) : null,
+    );
+  }
+
+  private treeOf(run: RunFile): CallTree | null {
+    const w = this.selectedWorker();
+    const stored = w === null ? run.profile.merged : (run.profile.perWorker.find((x) => x.worker === w)?.tree ?? null);
+    return stored ? loadTree(stored) : null;
+  }
+
+  private renderRun(): void {
+    const r = this.run;
+    if (!r) return;
+    for (const b of this.exportButtons) {
+      if (r.profile.merged) b.removeAttribute("disabled");
+      else b.setAttribute("disabled", "");
+    }
+    if (this.session) return; // the live view owns the overview while a session runs
+    const c = r.client;
+    fill(
+      this.summary,
+      card("Throughput", `${rate(c.rps)} req/s`, `${c.generator}, ${r.options.connections} connections${r.options.rate ? `, ${r.options.rate} req/s fixed` : ""}`),
+      card("Client p50", duration(c.latencyUs.p50), `p90 ${duration(c.latencyUs.p90)}`),
+      card("Client p99", duration(c.latencyUs.p99), `p99.9 ${duration(c.latencyUs.p999)}`),
+      card("Errors", String(c.errors + c.non2xx), `${c.non2xx} non-2xx`),
+      card("Server p50 / p99", `${duration(r.server.latencyUs.p50)} / ${duration(r.server.latencyUs.p99)}`, `${r.server.requests} requests`),
+    );
+    this.verdict.textContent = r.verdict.message;
+    const w = this.selectedWorker();
+    this.stages.update(r.server.stages, w === null ? `Stages, all workers (${r.server.requests} requests)` : "Stages, all workers (the run stores stage timings merged; the flamegraph and hot spots show the selected worker)");
+    fill(
+      this.workersTable,
+      table(
+        "Workers",
+        ["Worker", "PID", "Requests", "CPU", "RSS", "Lua heap", "Event-loop p99"],
+        r.workers.map((x) => [String(x.worker), String(x.pid), String(x.requests), `${x.cpuPercent.toFixed(0)}%`, bytes(x.rssBytes), bytes(x.luaHeapBytes), duration(x.eventLoopDelayP99Us)]),
+        "workers-table",
+      ),
+    );
+    fill(
+      this.warnings,
+      ...r.budgets.filter((b) => !b.ok).map((b) => h("li", { className: "ms-worse" }, `Budget missed: ${b.message}`)),
+      ...r.warnings.map((x) => h("li", {}, x)),
+    );
+    const tree = this.treeOf(r);
+    this.flame.setTree(tree, r.profile.mode === "none" ? "This run has no CPU profile (mode none). Profile again with mode sample." : "No samples in this run.");
+    this.hotspots.setTree(tree ? busyTree(tree) : null);
+  }
+
+  private showNotice(level: "info" | "error", message: string): void {
+    this.notice.textContent = message;
+    this.notice.dataset.level = level;
+    this.notice.hidden = false;
+  }
+
+  private hideNotice(): void {
+    this.notice.hidden = true;
+  }
+}
+
+function card(title: string, value: string, sub: string): HTMLElement {
+  return h("div", { className: "ms-card" }, h("div", { className: "ms-muted" }, title), h("div", { className: "ms-card-value" }, value), h("div", { className: "ms-muted" }, sub));
+}
+
+function table(caption: string, head: string[], rows: string[][], testid: string): HTMLElement {
+  return h(
+    "table",
+    { className: "ms-table", "data-testid": testid },
+    h("caption", {}, caption),
+    h("thead", {}, h("tr", {}, ...head.map((t) => h("th", { scope: "col" }, t)))),
+    h("tbody", {}, ...rows.map((r) => h("tr", {}, ...r.map((c) => h("td", {}, c))))),
+  );
+}
