@@ -210,3 +210,38 @@ export function buildTrees(profiles: WorkerProfile[], opts: BuildOptions = {}): 
   const workers = profiles.map((p) => buildWorkerTree(p, opts));
   return { workers, merged: mergeTrees(workers.map((w) => w.tree)) };
 }
+
+/**
+ * Worker trees built chunk by chunk while a session measures (the profilers hand in what they have
+ * every couple of seconds), so the panel can show the flamegraph as it grows. Each chunk splits its
+ * own Lua VM time over its own Lua samples, which keeps the split local in time.
+ */
+export class TreeAccumulator {
+  private readonly workers = new Map<number, { worker: number; pid: number; builder: CallTreeBuilder; luaVmUs: number; luaSamples: number }>();
+  constructor(private readonly opts: BuildOptions = {}) {}
+
+  add(profiles: WorkerProfile[]): void {
+    for (const p of profiles) {
+      if (p.cpuprofile === null && !(p.lua !== null && p.lua.samples > 0)) continue;
+      const t = buildWorkerTree(p, this.opts);
+      let w = this.workers.get(p.pid);
+      if (!w) this.workers.set(p.pid, (w = { worker: p.worker, pid: p.pid, builder: new CallTreeBuilder(), luaVmUs: 0, luaSamples: 0 }));
+      w.builder.addTree(t.tree);
+      w.luaVmUs += t.luaVmUs;
+      w.luaSamples += t.luaSamples;
+    }
+  }
+
+  get empty(): boolean {
+    return this.workers.size === 0;
+  }
+
+  /** Every worker's tree so far and their merge; null before any profile came in. */
+  result(): { workers: WorkerTree[]; merged: CallTree } | null {
+    if (this.workers.size === 0) return null;
+    const workers = [...this.workers.values()]
+      .sort((a, b) => a.worker - b.worker || a.pid - b.pid)
+      .map((w) => ({ worker: w.worker, pid: w.pid, tree: w.builder.build(), luaVmUs: w.luaVmUs, luaSamples: w.luaSamples }));
+    return { workers, merged: mergeTrees(workers.map((w) => w.tree)) };
+  }
+}

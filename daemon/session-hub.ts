@@ -89,6 +89,7 @@ export class SessionHub {
         budgets: opts.budgets ? parseBudgets(opts.budgets) : [],
         workspace: this.o.workspace(),
         signal: r.controller.signal,
+        onTree: (tree, elapsedMs) => this.o.onMessage({ type: "tree", sessionId: id, route: params.route, elapsedMs, tree }),
         onProgress: (p: Progress) => {
           publish({ phase: p.phase, message: p.message || r.state.message, elapsedMs: p.elapsedMs, durationMs: p.durationMs, rps: p.rps, serverP99Us: p.serverP99Us });
           if (p.phase === "measuring" && p.stages && p.rps !== undefined) {

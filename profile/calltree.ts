@@ -159,6 +159,30 @@ export function scaleTree(t: CallTree, factor: number): CallTree {
   return { root, total: t.total * factor };
 }
 
+/**
+ * A copy without the nodes whose total is below minFraction of the tree's total (their time stays
+ * in the parent's self, so every total is unchanged): a small tree for live updates over the wire.
+ */
+export function pruneTree(t: CallTree, minFraction: number): CallTree {
+  const min = t.total * minFraction;
+  const copy = (n: CallNode): CallNode => ({ frame: n.frame, self: n.self, total: n.total, children: [] });
+  const root = copy(t.root);
+  const work: [CallNode, CallNode][] = [[t.root, root]];
+  while (work.length) {
+    const [src, dst] = work.pop()!;
+    for (const c of src.children) {
+      if (c.total < min) {
+        dst.self += c.total;
+        continue;
+      }
+      const d = copy(c);
+      dst.children.push(d);
+      work.push([c, d]);
+    }
+  }
+  return { root, total: t.total };
+}
+
 /** Visits every node except the synthetic root, pre-order, with the labels of the path to it. */
 function walkPaths(t: CallTree, visit: (n: CallNode, path: string) => void): void {
   const work: [CallNode, string][] = [];

@@ -25,11 +25,20 @@ export interface WorkerFrameRow {
   stages: StageFrameRow[];
 }
 
+/** A call tree on the wire: profile/run.ts StoredTree's shape (frames table, pre-order nodes [frame, self µs, parent]). */
+export interface WireTree {
+  frames: { name: string; file?: string; line?: number; kind: string }[];
+  nodes: [number, number, number][];
+  total: number;
+}
+
 /** daemon → client */
 export type ToClient =
   | { type: "hello"; protocolVersion: number; daemon: string; sessions: SessionState[]; runs: RunSummary[] }
   /** About 4 times a second while a session measures. */
   | { type: "frame"; sessionId: number; route: string; elapsedMs: number; durationMs: number; requests: number; rps: number; serverP50Us: number; serverP99Us: number; stages: StageFrameRow[]; workers: WorkerFrameRow[] }
+  /** The merged flamegraph so far, about every 2 s while a session measures (nodes under 0.1% folded into their parent). */
+  | { type: "tree"; sessionId: number; route: string; elapsedMs: number; tree: WireTree }
   | { type: "state"; state: SessionState }
   | { type: "runDone"; sessionId: number; run: RunSummary }
   | { type: "error"; code: string; message: string };

@@ -77,7 +77,8 @@ export type ToWorker =
   | { type: "stats"; id: number; reset?: boolean }
   | { type: "merged-stats"; id: number; json: string }
   | ({ type: "profile-start"; id: number } & ProfileStartOptions)
-  | { type: "profile-stop"; id: number }
+  /** rotate: hand in what was sampled so far and keep sampling (the live flamegraph). */
+  | { type: "profile-stop"; id: number; rotate?: boolean }
   | { type: "shutdown"; graceMs: number };
 
 // master -> parent
@@ -94,5 +95,5 @@ export type FromMaster =
 export type ToMaster =
   | { type: "stats"; id: number; reset?: boolean }
   | ({ type: "profile-start"; id: number } & ProfileStartOptions)
-  | { type: "profile-stop"; id: number }
+  | { type: "profile-stop"; id: number; rotate?: boolean }
   | { type: "shutdown" };

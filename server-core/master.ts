@@ -249,8 +249,8 @@ export class Master {
   }
 
   /** Stops profiling everywhere and gathers each worker's profile. */
-  async stopProfiles(): Promise<{ profiles: WorkerProfile[]; missing: number[] }> {
-    const r = await this.ask((id) => ({ type: "profile-stop", id }), 30_000);
+  async stopProfiles(rotate = false): Promise<{ profiles: WorkerProfile[]; missing: number[] }> {
+    const r = await this.ask((id) => ({ type: "profile-stop", id, rotate }), 30_000);
     const profiles = [...r.got.values()].map((m) => (m as { profile: WorkerProfile }).profile).sort((a, b) => a.worker - b.worker);
     return { profiles, missing: r.missing };
   }
@@ -267,7 +267,7 @@ export class Master {
           void this.startProfiles(m).then((r) => this.toParent({ type: "profile-started", id: m.id, ...r }));
           break;
         case "profile-stop":
-          void this.stopProfiles().then((r) => this.toParent({ type: "profiles", id: m.id, ...r }));
+          void this.stopProfiles(!!m.rotate).then((r) => this.toParent({ type: "profiles", id: m.id, ...r }));
           break;
         case "shutdown":
           void this.stop().then(onStopped);

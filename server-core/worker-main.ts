@@ -34,7 +34,7 @@ async function main(): Promise<void> {
         (e: Error) => send({ type: "profile-started", id: m.id, error: e.message }),
       );
     } else if (m.type === "profile-stop") {
-      worker.stopProfile().then(
+      (m.rotate ? worker.rotateProfile() : worker.stopProfile()).then(
         (r) => send({ type: "profile", id: m.id, profile: { worker: opts.worker, pid: process.pid, cpuprofile: r.cpuprofile, lua: r.lua } }),
         (e: Error) => send({ type: "profile", id: m.id, profile: { worker: opts.worker, pid: process.pid, cpuprofile: null, lua: null, error: e.message } }),
       );

@@ -176,6 +176,21 @@ export class ServerWorker {
     return { cpuprofile: res.profile, lua };
   }
 
+  /**
+   * What both profilers saw since the last call, and they go on sampling: the V8 profiler is stopped
+   * and started again on the same session (a gap of well under a millisecond), the Lua sampler hands
+   * over its counts.
+   */
+  async rotateProfile(): Promise<{ cpuprofile: unknown; lua: LuaProfileData | null }> {
+    const session = this.cpuSession;
+    const lua = this.takeLuaSamples();
+    if (!session) return { cpuprofile: null, lua };
+    const post = (method: string) => new Promise<unknown>((resolve, reject) => session.post(method, (err, r) => (err ? reject(err) : resolve(r))));
+    const res = (await post("Profiler.stop")) as { profile: unknown };
+    await post("Profiler.start");
+    return { cpuprofile: res.profile, lua };
+  }
+
   /** The Lua sampler alone (the 0x and clinic modes bring their own CPU profiler). */
   async startLuaSampler(everyMs: number): Promise<void> {
     if (!this.watchdog) this.watchdog = await startWatchdog(0, this.watchdogHooks());

@@ -3,7 +3,7 @@
 import type { CallTree } from "../profile/calltree";
 import { busyTree } from "../profile/compare";
 import type { Frame } from "../profile/frames";
-import { checkRun, type RunFile } from "../profile/run";
+import { checkRun, type RunFile, type StoredTree } from "../profile/run";
 import { loadTree } from "../profile/tree-store";
 import type { RouteEntry, RunSummary, SessionState } from "../protocol/lsp";
 import type { ExportFormat, PanelView, ToPanel } from "../protocol/panel";
@@ -210,6 +210,13 @@ export class App {
         this.latencyChart.push(m.elapsedMs / 1000, [m.serverP50Us, m.serverP99Us]);
         this.renderFrame(m);
         return;
+      case "tree":
+        if (this.session) {
+          const t = loadTree(m.tree as StoredTree);
+          this.flame.setTree(t, "No samples yet.");
+          this.hotspots.setTree(busyTree(t));
+        }
+        return;
       case "runDone":
         void this.refreshRuns().then(() => this.showRun(m.run.id, false));
         return;
@@ -227,6 +234,8 @@ export class App {
       this.rpsChart.clear();
       this.latencyChart.clear();
       this.hideNotice();
+      this.flame.setTree(null, "The flamegraph appears about 2 s into the measurement and grows as samples come in.");
+      this.hotspots.setTree(null);
     }
     this.session = active ? s : null;
     if (active) {

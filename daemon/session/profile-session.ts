@@ -3,14 +3,14 @@
 // sessions through here.
 import path from "node:path";
 import { toCpuProfile } from "../../profile/cpuprofile";
-import { toFolded, type CallTree } from "../../profile/calltree";
+import { pruneTree, toFolded, type CallTree } from "../../profile/calltree";
 import { toSpeedscope } from "../../profile/speedscope";
 import { flamegraphSvg } from "../../profile/flamegraph-svg";
 import { storeTree } from "../../profile/tree-store";
-import { RUN_SCHEMA, RUN_VERSION, type RunFile } from "../../profile/run";
+import { RUN_SCHEMA, RUN_VERSION, type RunFile, type StoredTree } from "../../profile/run";
 import type { RouteInfo, StatsSnapshot, WorkerProfile } from "../../server-core/ipc";
 import { chooseGenerator, runLoad, type LoadGeneratorName, type LoadResult } from "../load";
-import { buildTrees } from "../profile-build";
+import { TreeAccumulator } from "../profile-build";
 import { checkBudgets, hotSpotRows, mergeRoute, stageRows, verdict, workerRows, type Budget } from "../report/analyze";
 import { ensureDir, RUNS_DIR, runDirName, writeFileAtomic } from "../runs/store";
 import { SessionError } from "./errors";
@@ -41,6 +41,8 @@ export interface ProfileSessionOptions {
   cliPath?: string;
   signal?: AbortSignal;
   onProgress?: (p: Progress) => void;
+  /** The merged flamegraph so far, every couple of seconds while measuring (mode sample). */
+  onTree?: (tree: StoredTree, elapsedMs: number) => void;
   onLog?: (line: string) => void;
 }
 
@@ -112,6 +114,8 @@ export async function runProfileSession(o: ProfileSessionOptions): Promise<Sessi
     // Cancelled during warm-up: nothing was measured, so there is no run to keep.
     abortIfAsked(o.signal);
     const first = await server.stats(true);
+    const trees = new TreeAccumulator({ luaIntervalUs: luaIntervalMs * 1000 });
+    let rotation: { stop(): Promise<void> } | null = null;
     if (o.mode === "sample" && server instanceof ServerProcess) {
       const started = await server.startProfiling({ cpuIntervalUs, luaIntervalMs });
       for (const e of started.errors) warnings.push(`profiler: ${e}`);
@@ -123,11 +127,14 @@ export async function runProfileSession(o: ProfileSessionOptions): Promise<Sessi
       if (firstSnapshotMs === null && p.requests !== undefined) firstSnapshotMs = performance.now() - t0;
       progress(p);
     });
+    if (o.mode === "sample" && server instanceof ServerProcess && o.onTree) rotation = startRotation(server, trees, t0, o.onTree);
     let load: LoadResult;
     try {
       load = await runLoad(generator, { ...loadBase, durationMs: o.durationMs }, o.signal);
     } finally {
       live.stop();
+      // A rotation still in flight must hand in its chunk before the final stop.
+      await rotation?.stop();
     }
     const windowMs = performance.now() - t0;
     for (const w of load.warnings ?? []) warnings.push(w);
@@ -161,13 +168,14 @@ export async function runProfileSession(o: ProfileSessionOptions): Promise<Sessi
     } else if (o.mode === "sample" && server instanceof ServerProcess) {
       profiles = await server.stopProfiling();
     }
+    trees.add(profiles.profiles);
     for (const w of profiles.missing) warnings.push(`worker ${w} did not hand in its profile`);
     for (const p of profiles.profiles) if (p.error) warnings.push(`worker ${p.worker}: ${p.error}`);
     if (last.restarts > first.restarts) warnings.push(`${last.restarts - first.restarts} worker restart(s) during the run; see the server log`);
     await server.stop();
 
     progress({ phase: "writing", message: "writing the run" });
-    return writeRun({ ...o, workers }, { spec, route, routes: server.routes, routeKey, generator, load, first, last, windowMs, profiles: profiles.profiles, warnings, cpuIntervalUs, luaIntervalMs, firstSnapshotMs, dir, createdAt, external: externalInfo });
+    return writeRun({ ...o, workers }, { spec, route, routes: server.routes, routeKey, generator, load, first, last, windowMs, trees: trees.result(), warnings, cpuIntervalUs, luaIntervalMs, firstSnapshotMs, dir, createdAt, external: externalInfo });
   } finally {
     if (server.alive) await server.stop(2000);
   }
@@ -237,6 +245,37 @@ function startLive(server: { alive: boolean; stats(reset?: boolean): Promise<Sta
   };
 }
 
+/** Every ROTATE_MS, the profilers hand in their chunk; the merged tree so far goes to onTree, pruned for the wire. */
+const ROTATE_MS = 2000;
+function startRotation(server: ServerProcess, trees: TreeAccumulator, t0: number, onTree: (t: StoredTree, elapsedMs: number) => void): { stop(): Promise<void> } {
+  let stopped = false;
+  let inFlight: Promise<void> = Promise.resolve();
+  const tick = () => {
+    if (stopped || !server.alive) return;
+    inFlight = server.rotateProfiling().then(
+      (r) => {
+        trees.add(r.profiles);
+        const res = trees.result();
+        if (res && res.merged.total > 0) onTree(storeTree(pruneTree(res.merged, 0.001)), performance.now() - t0);
+      },
+      () => {
+        /* the final stop reports profiler errors; a missed live chunk is not one */
+      },
+    );
+    void inFlight.then(() => {
+      if (!stopped) timer = setTimeout(tick, ROTATE_MS);
+    });
+  };
+  let timer = setTimeout(tick, ROTATE_MS);
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await inFlight;
+    },
+  };
+}
+
 function frameStages(m: ReturnType<typeof mergeRoute>): StageFrameRow[] {
   return stageRows(m.stages).map(({ stage, p50Us, p99Us, meanUs, share }) => ({ stage, p50Us, p99Us, meanUs, share }));
 }
@@ -251,7 +290,8 @@ interface Collected {
   first: StatsSnapshot;
   last: StatsSnapshot;
   windowMs: number;
-  profiles: import("../../server-core/ipc").WorkerProfile[];
+  /** Worker trees built from the profilers' chunks; null without a profile. */
+  trees: ReturnType<TreeAccumulator["result"]>;
   warnings: string[];
   cpuIntervalUs: number;
   luaIntervalMs: number;
@@ -272,8 +312,7 @@ function writeRun(o: ProfileSessionOptions, c: Collected): SessionResult {
   const serverMeanUs = merged.total.mean() / 1000;
 
   const chunk = path.basename(o.appFile);
-  const withCpu = c.profiles.filter((p) => p.cpuprofile !== null || (p.lua !== null && p.lua.samples > 0));
-  const trees = withCpu.length ? buildTrees(withCpu, { luaFile: (f) => (f === chunk ? chunk : f), luaIntervalUs: c.luaIntervalMs * 1000 }) : null;
+  const trees = c.trees;
   const mergedTree = trees?.merged ?? null;
   const luaSamples = trees ? trees.workers.reduce((a, w) => a + w.luaSamples, 0) : 0;
   if (trees && mergedTree && mergedTree.total === 0) c.warnings.push("the CPU profiler recorded no samples");

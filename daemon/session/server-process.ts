@@ -129,6 +129,12 @@ export class ServerProcess {
     return { workers: m.workers, errors: m.errors };
   }
 
+  /** What the profilers saw since the last rotation; they keep running. */
+  async rotateProfiling(): Promise<{ profiles: WorkerProfile[]; missing: number[] }> {
+    const m = await this.request({ type: "profile-stop", id: ++this.seq, rotate: true }, "profiles", 30_000);
+    return { profiles: m.profiles, missing: m.missing };
+  }
+
   async stopProfiling(): Promise<{ profiles: WorkerProfile[]; missing: number[] }> {
     const m = await this.request({ type: "profile-stop", id: ++this.seq }, "profiles", 60_000);
     return { profiles: m.profiles, missing: m.missing };

@@ -93,13 +93,19 @@ describe("the panel in Chromium (standalone dashboard)", { skip: skip ?? false }
   });
 
   test("live frames arrive while the route is measured: charts, stage table and per-worker rows", async () => {
-    await profile("GET /crunch", 4);
+    await profile("GET /crunch", 5);
     await waitFor(() => Number((document.querySelector('[data-testid=frame-count]') as HTMLElement).textContent) >= 4);
     assert.equal(await count("[data-testid=stage-table] tbody tr"), 7);
     assert.ok(Number(await page.getAttribute("[data-testid=chart-rps]", "data-points")) >= 3);
     assert.match(await page.textContent("[data-testid=status]") ?? "", /measuring GET \/crunch/);
     assert.equal(await count("[data-testid=workers-table] tbody tr"), 2);
     await shot("02-live");
+    // The flamegraph grows while the load runs (the profilers hand in a chunk every 2 s).
+    await tab("flamegraph");
+    await waitFor(() => Number((document.querySelector('[data-testid=flamegraph]') as HTMLElement).dataset.nodes) > 10);
+    assert.equal(await page.getAttribute("[data-testid=status]", "data-phase"), "measuring");
+    await shot("02b-live-flamegraph");
+    await tab("overview");
   });
 
   test("the finished run: verdict, stage table with the handler on top, flamegraph drawn", async () => {

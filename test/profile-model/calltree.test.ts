@@ -9,6 +9,7 @@ import {
   maxDepth,
   mergeTrees,
   nodeCount,
+  pruneTree,
   scaleTree,
   toFolded,
 } from "../../profile/calltree";
@@ -194,4 +195,21 @@ test("very deep stacks (deep Lua recursion) do not overflow the JS stack", () =>
   assert.equal(spots[0].self, 10);
   assert.equal(spots[0].total, 10);
   assert.equal(toFolded(mergeTrees([t, scaleTree(t, 2)])).split("\n").length, 3);
+});
+
+test("pruneTree drops nodes under the threshold into their parent's self; totals stay", () => {
+  const b = new CallTreeBuilder();
+  b.add([handler, churn, fib], 900);
+  b.add([handler, churn, rep], 5);
+  b.add([handler, churn], 50);
+  b.add([parse], 4);
+  const t = b.build();
+  const p = pruneTree(t, 0.01); // 9.59 µs of 959
+  assert.equal(
+    outline(p),
+    ["(root) 4/959", "  [handler] 0/955", "    churn_numbers (app.lua:9) 55/955", "      fib (app.lua:4) 900/900"].join("\n"),
+  );
+  assert.equal(p.total, t.total);
+  assert.equal(nodeCount(t), 6);
+  assert.equal(outline(pruneTree(t, 0)), outline(t));
 });
