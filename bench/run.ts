@@ -1,4 +1,4 @@
-// `npm run bench [-- --only=serve,profile,svg --rounds=3 --seconds=5 --connections=50 --workers=2 --load=wrk]`
+// `npm run bench [-- --only=serve,profile,external,svg,panel --rounds=3 --seconds=5 --connections=50 --workers=2 --load=wrk]`
 // Runs the benchmarks one after another (never two at once: the machine has 2 cores) and writes
 // bench/results/bench-<time>.json. Only ratios within one run mean anything.
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -6,10 +6,11 @@ import path from "node:path";
 import { serveBench } from "./serve-bench";
 import { externalBench, profileBench } from "./profile-bench";
 import { svgBench } from "./svg-bench";
+import { panelBench } from "./panel-bench";
 import { ROOT } from "./targets";
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, "").split("=") as [string, string]));
-const only = new Set((args.get("only") ?? "serve,profile,external,svg").split(","));
+const only = new Set((args.get("only") ?? "serve,profile,external,svg,panel").split(","));
 const num = (k: string, d: number) => Number(args.get(k) ?? d);
 const load = args.get("load") as "wrk" | "autocannon" | undefined;
 
@@ -19,6 +20,7 @@ async function main(): Promise<void> {
   if (only.has("profile")) Object.assign(out, await profileBench({ rounds: num("rounds", 3), seconds: num("seconds", 5), workers: num("workers", 2), connections: num("connections", 50), load }));
   if (only.has("external")) Object.assign(out, await externalBench({ rounds: 1, seconds: num("seconds", 5), workers: 1, connections: num("connections", 50), load }));
   if (only.has("svg")) Object.assign(out, svgBench());
+  if (only.has("panel")) Object.assign(out, await panelBench({ liveSeconds: num("live-seconds", 60), nodes: num("nodes", 100_000) }));
   const dir = path.join(ROOT, "bench", "results");
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);

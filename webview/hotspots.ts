@@ -13,6 +13,9 @@ export class HotSpotTable {
   private readonly body: HTMLElement;
   private readonly heads: Record<SortKey, HTMLElement>;
   private rows: HotSpot[] = [];
+  private tree: CallTree | null = null;
+  private stale = false;
+  private shown = false;
   private sort: { key: SortKey; desc: boolean } = { key: "self", desc: true };
 
   constructor(
@@ -38,7 +41,21 @@ export class HotSpotTable {
     );
   }
 
+  /** The table is computed when it is shown: aggregating a 100k-node tree costs ~100 ms that a hidden tab need not pay. */
   setTree(t: CallTree | null): void {
+    this.tree = t;
+    this.stale = true;
+    if (this.shown) this.refresh();
+  }
+
+  setShown(shown: boolean): void {
+    this.shown = shown;
+    if (shown && this.stale) this.refresh();
+  }
+
+  private refresh(): void {
+    const t = this.tree;
+    this.stale = false;
     this.rows = t ? hotSpots(t, Number.MAX_SAFE_INTEGER).filter((r) => r.frame.kind !== "idle" && r.frame.kind !== "stage" && r.frame.kind !== "program") : [];
     this.render();
   }

@@ -13,7 +13,7 @@ import { storeTree } from "../../profile/tree-store";
 import { nodeCount } from "../../profile/calltree";
 import { BIN, ROOT } from "../helpers/server";
 import { browserSkipReason, CHROMIUM } from "../helpers/browser";
-import { syntheticTree } from "../helpers/synthetic-tree";
+import { bigTree } from "../../bench/svg-bench";
 import { processesMentioning } from "../helpers/cli";
 
 const skip = browserSkipReason();
@@ -225,7 +225,7 @@ describe("the panel in Chromium (standalone dashboard)", { skip: skip ?? false }
     const runsDir = path.join(workspace, ".moonscope", "runs");
     const real = readdirSync(runsDir).sort()[0];
     const base = JSON.parse(readFileSync(path.join(runsDir, real, "run.json"), "utf8"));
-    const tree = syntheticTree(100_000);
+    const tree = bigTree(100_000);
     const id = "2000-01-01T00-00-00-GET-synthetic";
     mkdirSync(path.join(runsDir, id), { recursive: true });
     writeFileSync(path.join(runsDir, id, "run.json"), JSON.stringify({ ...base, id, profile: { ...base.profile, merged: storeTree(tree), perWorker: [] } }));
