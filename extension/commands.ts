@@ -5,6 +5,7 @@ import * as P from "../protocol/lsp";
 import type { ExportFormat } from "../protocol/panel";
 import type { Ctx } from "./ctx";
 import { Panel } from "./panel";
+import { EXPORT_FILES, exportFileName, inWorkspace, progressMessage, runMessage } from "./texts";
 
 type Cmd = (...args: unknown[]) => unknown;
 
@@ -47,20 +48,15 @@ async function pickRun(ctx: Ctx, placeHolder: string): Promise<P.RunSummary | un
   return pick?.r;
 }
 
-const EXTENSIONS: Record<ExportFormat, { ext: string; label: string }> = {
-  svg: { ext: "svg", label: "SVG image" },
-  cpuprofile: { ext: "cpuprofile", label: "V8 CPU profile" },
-  speedscope: { ext: "speedscope.json", label: "speedscope" },
-  folded: { ext: "folded", label: "Folded stacks" },
-};
-
 /** Writes a run's profile: into moonscope.exportFolder when set, else where the save dialog says. */
 async function exportRun(ctx: Ctx, id: string, format: ExportFormat): Promise<void> {
   const folder = vscode.workspace.getConfiguration("moonscope").get<string>("exportFolder", "");
-  const { ext, label } = EXTENSIONS[format];
-  const name = `${id}.${ext}`;
+  const { ext, label } = EXPORT_FILES[format];
+  const name = exportFileName(id, format);
+  const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
   let file: string | undefined;
-  if (folder) file = path.isAbsolute(folder) ? path.join(folder, name) : path.join(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? "", folder, name);
+  const dir = folder ? inWorkspace(folder, root) : null;
+  if (dir) file = path.join(dir, name);
   else file = (await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(name), filters: { [label]: [ext.split(".").pop()!] } }))?.fsPath;
   if (!file) return;
   try {
@@ -88,25 +84,19 @@ export function commands(ctx: Ctx): { commands: Record<string, Cmd>; panel: Pane
         return;
       }
       // Handlers may live in modules of one app: moonscope.appEntry names the file the server loads.
-      const entry = vscode.workspace.getConfiguration("moonscope").get<string>("appEntry", "").trim();
-      if (entry) {
-        const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? "";
-        target.uri = vscode.Uri.file(path.isAbsolute(entry) ? entry : path.join(root, entry)).toString();
-      }
+      const entrySetting = vscode.workspace.getConfiguration("moonscope").get<string>("appEntry", "").trim();
+      const entry = entrySetting ? inWorkspace(entrySetting, vscode.workspace.workspaceFolders?.[0]?.uri.fsPath) : null;
+      if (entry) target.uri = vscode.Uri.file(entry).toString();
       panel.show({ kind: "live" }, true);
       await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `Moonscope: profiling ${target.route}`, cancellable: true },
         async (progress, token) => {
           token.onCancellationRequested(() => void ctx.request(P.stopProfile, {}));
-          const sub = ctx.onSessionState((s) => {
-            const left = s.durationMs && s.elapsedMs !== undefined ? ` (${Math.max(0, Math.round((s.durationMs - s.elapsedMs) / 1000))} s left)` : "";
-            progress.report({ message: `${s.phase}${left}${s.rps ? ` · ${(s.rps / 1000).toFixed(1)}k req/s` : ""}` });
-          });
+          const sub = ctx.onSessionState((s) => progress.report({ message: progressMessage(s) }));
           try {
             const { run } = await ctx.request(P.startProfile, { uri: target.uri, route: target.route, options: { ...ctx.profileOptions(), ...given?.options } });
             ctx.output.appendLine(`${run.route}: ${run.verdict} (${run.dir})`);
-            const missed = run.budgetsMissed.length ? ` Budget missed: ${run.budgetsMissed.join("; ")}` : "";
-            void vscode.window.showInformationMessage(`${run.route}: ${(run.rps / 1000).toFixed(1)}k req/s, p99 ${(run.p99Us / 1000).toFixed(2)} ms. ${run.verdict}.${missed}`, "Show in Panel").then((a) => {
+            void vscode.window.showInformationMessage(runMessage(run), "Show in Panel").then((a) => {
               if (a) panel.show({ kind: "run", id: run.id });
             });
           } catch (e) {

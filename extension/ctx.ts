@@ -5,6 +5,7 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 import { LanguageClient, RequestType, NotificationType, State, TransportKind, type LanguageClientOptions, type ServerOptions } from "vscode-languageclient/node";
 import * as P from "../protocol/lsp";
+import { statusText } from "./texts";
 
 /** protocol/lsp.ts declarations as vscode-jsonrpc types, made once. */
 export function req<Params, Result>(d: P.RequestDecl<Params, Result>): RequestType<Params, Result, void> {
@@ -28,7 +29,7 @@ export class Ctx implements vscode.Disposable {
     this.output = vscode.window.createOutputChannel("Moonscope");
     this.status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 50);
     this.status.command = "moonscope.showOutput";
-    this.setIdle();
+    this.setStatus();
     this.status.show();
     // The daemon is the `moonscope lsp` command of the bundled CLI, on stdio.
     const cli = extension.asAbsolutePath(path.join("dist", "cli", "moonscope.js"));
@@ -53,7 +54,7 @@ export class Ctx implements vscode.Disposable {
             if (a) this.output.show();
           });
           this.session = null;
-          this.setIdle();
+          this.setStatus();
         }
       }),
     );
@@ -82,17 +83,13 @@ export class Ctx implements vscode.Disposable {
   private onSession(s: P.SessionState): void {
     this.session = s.phase === "done" || s.phase === "failed" || s.phase === "cancelled" ? null : s;
     if (s.run) this.lastRun = s.run;
-    if (this.session) {
-      const left = s.durationMs && s.elapsedMs !== undefined ? `, ${Math.max(0, Math.round((s.durationMs - s.elapsedMs) / 1000))} s left` : "";
-      this.status.text = `$(pulse) profiling ${s.route}${left}`;
-      this.status.tooltip = s.message;
-    } else this.setIdle();
+    this.setStatus();
   }
 
-  private setIdle(): void {
-    const r = this.lastRun;
-    this.status.text = r ? `$(flame) ${r.route}: ${(r.rps / 1000).toFixed(1)}k req/s, p99 ${(r.p99Us / 1000).toFixed(2)} ms` : "$(flame) Moonscope";
-    this.status.tooltip = r ? `${r.verdict}\n(${r.id})` : "Moonscope: profile a Lua route from its code lens";
+  private setStatus(): void {
+    const { text, tooltip } = statusText(this.session, this.lastRun);
+    this.status.text = text;
+    this.status.tooltip = tooltip;
   }
 
   /** Settings (moonscope.*) as profile options. */

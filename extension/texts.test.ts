@@ -1,0 +1,33 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import path from "node:path";
+import type { RunSummary, SessionState } from "../protocol/lsp";
+import { exportFileName, inWorkspace, progressMessage, runMessage, secondsLeft, statusText } from "./texts";
+
+const session: SessionState = { sessionId: 1, route: "GET /hello", appFile: "/w/app.lua", phase: "measuring", message: "measuring GET /hello", elapsedMs: 6400, durationMs: 10_000, rps: 24_812 };
+const run: RunSummary = {
+  id: "2026-11-24T02-00-00-GET-hello", dir: "/w/.moonscope/runs/x", createdAt: "", appFile: "/w/app.lua", route: "GET /hello",
+  rps: 24_812, p50Us: 410, p99Us: 1900, topStage: "handler", topStageShare: 0.61, verdict: "the bottleneck is the Lua handler", budgetsMissed: [],
+};
+
+test("the status bar: the running session with its time left, else the last result, else idle", () => {
+  assert.deepEqual(statusText(session, run), { text: "$(pulse) profiling GET /hello, 4 s left", tooltip: "measuring GET /hello" });
+  assert.equal(statusText({ ...session, phase: "starting", elapsedMs: undefined }, null).text, "$(pulse) profiling GET /hello");
+  assert.equal(statusText(null, run).text, "$(flame) GET /hello: 24.8k req/s, p99 1.90 ms");
+  assert.equal(statusText(null, null).text, "$(flame) Moonscope");
+});
+
+test("progress and result messages", () => {
+  assert.equal(progressMessage(session), "measuring (4 s left) · 24.8k req/s");
+  assert.equal(secondsLeft({ durationMs: 10_000, elapsedMs: 12_000 }), 0);
+  assert.equal(runMessage(run), "GET /hello: 24.8k req/s, p99 1.90 ms. the bottleneck is the Lua handler.");
+  assert.match(runMessage({ ...run, budgetsMissed: ["p99 latency 1.90 ms exceeds the budget of 1.00 ms"] }), /\. Budget missed: p99 latency 1\.90 ms exceeds/);
+});
+
+test("setting paths resolve under the workspace; export names carry the format's extension", () => {
+  assert.equal(inWorkspace("exports", "/w"), path.join("/w", "exports"));
+  assert.equal(inWorkspace("/tmp/out", "/w"), "/tmp/out");
+  assert.equal(inWorkspace("exports", undefined), null);
+  assert.equal(exportFileName("r1", "svg"), "r1.svg");
+  assert.equal(exportFileName("r1", "speedscope"), "r1.speedscope.json");
+});

@@ -1,0 +1,51 @@
+// What the extension says and where it writes, as plain functions of the session and the settings:
+// testable in Node without VS Code.
+import * as path from "node:path";
+import type { ExportFormat } from "../protocol/panel";
+import type { RunSummary, SessionState } from "../protocol/lsp";
+
+export function secondsLeft(s: Pick<SessionState, "durationMs" | "elapsedMs">): number | null {
+  return s.durationMs && s.elapsedMs !== undefined ? Math.max(0, Math.round((s.durationMs - s.elapsedMs) / 1000)) : null;
+}
+
+const kreq = (rps: number) => `${(rps / 1000).toFixed(1)}k req/s`;
+const ms = (us: number) => `${(us / 1000).toFixed(2)} ms`;
+
+/** The status bar item: the running session, else the last result, else idle. */
+export function statusText(session: SessionState | null, last: RunSummary | null): { text: string; tooltip: string } {
+  if (session) {
+    const left = secondsLeft(session);
+    return { text: `$(pulse) profiling ${session.route}${left !== null ? `, ${left} s left` : ""}`, tooltip: session.message };
+  }
+  if (last) return { text: `$(flame) ${last.route}: ${kreq(last.rps)}, p99 ${ms(last.p99Us)}`, tooltip: `${last.verdict}\n(${last.id})` };
+  return { text: "$(flame) Moonscope", tooltip: "Moonscope: profile a Lua route from its code lens" };
+}
+
+/** The progress notification's line while a session runs. */
+export function progressMessage(s: SessionState): string {
+  const left = secondsLeft(s);
+  return `${s.phase}${left !== null ? ` (${left} s left)` : ""}${s.rps ? ` · ${kreq(s.rps)}` : ""}`;
+}
+
+/** The message when a run is written. */
+export function runMessage(run: RunSummary): string {
+  const missed = run.budgetsMissed.length ? ` Budget missed: ${run.budgetsMissed.join("; ")}` : "";
+  return `${run.route}: ${kreq(run.rps)}, p99 ${ms(run.p99Us)}. ${run.verdict}.${missed}`;
+}
+
+/** A setting's path (exportFolder, appEntry): absolute as given, else under the workspace folder. */
+export function inWorkspace(p: string, root: string | undefined): string | null {
+  if (path.isAbsolute(p)) return p;
+  return root ? path.join(root, p) : null;
+}
+
+export const EXPORT_FILES: Record<ExportFormat, { ext: string; label: string }> = {
+  svg: { ext: "svg", label: "SVG image" },
+  cpuprofile: { ext: "cpuprofile", label: "V8 CPU profile" },
+  speedscope: { ext: "speedscope.json", label: "speedscope" },
+  folded: { ext: "folded", label: "Folded stacks" },
+};
+
+export function exportFileName(id: string, format: ExportFormat): string {
+  return `${id}.${EXPORT_FILES[format].ext}`;
+}
