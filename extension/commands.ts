@@ -88,6 +88,7 @@ export function commands(ctx: Ctx): { commands: Record<string, Cmd>; panel: Pane
       const entry = entrySetting ? inWorkspace(entrySetting, vscode.workspace.workspaceFolders?.[0]?.uri.fsPath) : null;
       if (entry) target.uri = vscode.Uri.file(entry).toString();
       panel.show({ kind: "live" }, true);
+      await panel.whenReady(10_000);
       await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `Moonscope: profiling ${target.route}`, cancellable: true },
         async (progress, token) => {

@@ -20,6 +20,7 @@ export interface PanelActions {
 export class Panel implements vscode.Disposable {
   private panel: vscode.WebviewPanel | null = null;
   private ready = false;
+  private readyWaiters: (() => void)[] = [];
   /** Messages for a panel whose page has not loaded yet, in order. */
   private queue: ToPanel[] = [];
   private readonly subscriptions: vscode.Disposable[] = [];
@@ -36,6 +37,21 @@ export class Panel implements vscode.Disposable {
 
   get visible(): boolean {
     return this.panel !== null;
+  }
+
+  /**
+   * Resolves once the panel's page listens (or after timeoutMs): a session started before that
+   * would stream its first seconds into a page that is not there yet.
+   */
+  whenReady(timeoutMs: number): Promise<void> {
+    if (!this.panel || this.ready) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.readyWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   /** Opens (or reveals) the panel, then shows view in it. */
@@ -99,6 +115,7 @@ export class Panel implements vscode.Disposable {
     switch (m.type) {
       case "ready": {
         this.ready = true;
+        for (const w of this.readyWaiters.splice(0)) w();
         const [sessions, runs] = await Promise.all([
           this.ctx.request(P.getSessionState, {}).then((r) => r.sessions, () => []),
           this.ctx.request(P.listRuns, {}).then((r) => r.runs, () => []),

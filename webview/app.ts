@@ -131,7 +131,8 @@ export class App {
         h("span", { className: "ms-muted ms-frames", title: "live frames received" }, "frames ", this.frameCountEl),
       ),
       this.notice,
-      h("div", { className: "ms-toolbar", "data-testid": "profile-bar" }, h("label", {}, "Route "), this.routeSelect, h("label", {}, " Seconds "), this.durationInput, this.startButton, this.stopButton),
+      // In VS Code the settings (moonscope.durationSeconds, ...) say how long; the dashboard asks here.
+      h("div", { className: "ms-toolbar", "data-testid": "profile-bar" }, h("label", {}, "Route "), this.routeSelect, host.kind === "browser" ? h("label", {}, " Seconds ") : null, host.kind === "browser" ? this.durationInput : null, this.startButton, this.stopButton),
       h("div", { className: "ms-toolbar" }, h("label", {}, "Run "), this.runSelect, h("label", {}, " Workers "), this.workerSelect, ...this.exportButtons),
       this.tabs,
     );
@@ -173,7 +174,8 @@ export class App {
     if (!r) return this.showNotice("info", "Pick a route first. Routes are the handlers of the workspace's Lua files, like function api.hello.get(ctx).");
     const seconds = Math.max(1, Math.min(600, Number(this.durationInput.value) || 10));
     try {
-      await this.host.request("startProfile", { uri: r.uri, route: `${r.method} ${r.path}`, options: { durationMs: seconds * 1000, warmupMs: Math.min(2000, seconds * 500) } });
+      const options = this.host.kind === "browser" ? { durationMs: seconds * 1000, warmupMs: Math.min(2000, seconds * 500) } : undefined;
+      await this.host.request("startProfile", { uri: r.uri, route: `${r.method} ${r.path}`, options });
     } catch (e) {
       this.showNotice("error", `${(e as { code?: string }).code ?? "MS_ERR_SESSION"}: ${(e as Error).message}`);
     }

@@ -114,7 +114,7 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
         const s = running.state;
         const left = s.durationMs && s.elapsedMs !== undefined ? `, ${Math.max(0, (s.durationMs - s.elapsedMs) / 1000).toFixed(0)} s left` : "";
         const live = s.rps !== undefined ? ` · ${(s.rps / 1000).toFixed(1)}k req/s · server p99 ${((s.serverP99Us ?? 0) / 1000).toFixed(2)} ms` : "";
-        lenses.push({ range, command: { title: `⏱ ${s.phase}${left}${live}`, command: "" } });
+        lenses.push({ range, command: { title: `$(watch) ${s.phase}${left}${live}`, command: "" } });
         continue;
       }
       const last = runs.find((x) => x.route === route);

@@ -65,7 +65,7 @@ describe("moonscope lsp --stdio", () => {
     while (!states.some((s) => s.phase === "measuring")) await new Promise((r) => setImmediate(r));
     await assert.rejects(conn.sendRequest(P.startProfile.method, params), (e: Error & { data?: { code: string } }) => e.data?.code === P.BUSY && /busy: GET \/users\/1/.test(e.message));
     const live = await lenses();
-    assert.ok(live.some((l) => /^⏱ measuring/.test(l.command?.title ?? "")), live.map((l) => l.command?.title).join(" | "));
+    assert.ok(live.some((l) => /^\$\(watch\) measuring/.test(l.command?.title ?? "")), live.map((l) => l.command?.title).join(" | "));
     const { run } = await first;
     assert.equal(run.route, "GET /users/:id");
     assert.ok(run.rps > 0);
