@@ -86,7 +86,7 @@ export class SessionHub {
         rate: opts.rate,
         workers: opts.workers ?? 2,
         mode: (opts.mode as "sample") ?? "sample",
-        budgets: opts.budgets ? parseBudgets(opts.budgets) : [],
+        budgets: opts.budgets ? parseBudgets(opts.budgets, "budgets") : [],
         workspace: this.o.workspace(),
         signal: r.controller.signal,
         onTree: (tree, elapsedMs) => this.o.onMessage({ type: "tree", sessionId: id, route: params.route, elapsedMs, tree }),

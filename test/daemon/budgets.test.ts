@@ -51,5 +51,5 @@ test("a missed budget puts a warning on the handler; a run that meets it clears 
 });
 
 test("a budget that cannot be read is refused with a message that shows the form", async () => {
-  await assert.rejects(run("p99<5ms"), (e: Error & { data?: { code: string } }) => e.data?.code === "MS_ERR_USAGE" && /budget entry "p99<5ms" is not understood; use p50\|p90\|p99\|p999=<n>ms/.test(e.message));
+  await assert.rejects(run("p99<5ms"), (e: Error & { data?: { code: string } }) => e.data?.code === "MS_ERR_USAGE" && /budgets entry "p99<5ms" is not understood; use p50\|p90\|p99\|p999=<n>ms/.test(e.message));
 });
