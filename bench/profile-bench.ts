@@ -7,6 +7,7 @@ import path from "node:path";
 import type { RunFile } from "../profile/run";
 import { ROOT } from "./targets";
 import { findTool } from "../daemon/session/external-profilers";
+import { runProfileSession } from "../daemon/session/profile-session";
 
 export interface ProfileBenchOptions {
   rounds: number;
@@ -97,4 +98,37 @@ export async function externalBench(o: ProfileBenchOptions): Promise<Record<stri
     console.log(`  ${mode.padEnd(18)} ${rps.toFixed(0).padStart(6)} req/s vs --mode none ${noneRps.toFixed(0).padStart(6)} req/s: overhead ${((1 - rps / noneRps) * 100).toFixed(1)}%`);
   }
   return { external: rows };
+}
+
+/**
+ * What the live flamegraph costs: the daemon's sessions hand in profile chunks every 2 s and stream
+ * the merged tree; the CLI's do not. Both run here in this process, as the daemon runs them,
+ * alternated, on the hello route (the cheapest requests, so the largest relative cost).
+ */
+export async function liveTreeBench(o: ProfileBenchOptions): Promise<Record<string, unknown>> {
+  const app = path.join(ROOT, "examples/hello/app.lua");
+  const plain: number[] = [];
+  const live: number[] = [];
+  let trees = 0;
+  console.log(`\nlive flamegraph: ${o.rounds} rounds x (sample, sample + live tree), ${o.seconds}s each, in-process like the daemon`);
+  for (let r = 0; r < o.rounds; r++) {
+    for (const withTree of r % 2 === 0 ? [false, true] : [true, false]) {
+      const out = mkdtempSync(path.join(tmpdir(), "moonscope-bench-"));
+      let n = 0;
+      const res = await runProfileSession({
+        cliPath: path.join(ROOT, "dist", "cli", "moonscope.js"),
+        appFile: app, route: "GET /hello", durationMs: o.seconds * 1000, warmupMs: 2000, connections: o.connections, workers: o.workers, mode: "sample", budgets: [], out,
+        load: o.load as "wrk" | "autocannon" | undefined,
+        onTree: withTree ? () => n++ : undefined,
+      });
+      rmSync(out, { recursive: true, force: true });
+      (withTree ? live : plain).push(res.run.client.rps);
+      if (withTree) trees = n;
+      console.log(`  round ${r + 1} ${withTree ? "live tree" : "plain    "} ${res.run.client.rps.toFixed(0).padStart(7)} req/s${withTree ? ` (${n} trees streamed)` : ""}`);
+      for (const w of res.run.warnings) console.log(`    warning: ${w}`);
+    }
+  }
+  const cost = 1 - median(live) / median(plain);
+  console.log(`  live tree cost: ${(cost * 100).toFixed(1)}% of throughput (median ${median(live).toFixed(0)} vs ${median(plain).toFixed(0)} req/s)`);
+  return { liveTree: { plainRps: median(plain), liveRps: median(live), cost, treesPerRun: trees } };
 }

@@ -54,6 +54,9 @@ interface Slot {
 
 const STATS_TIMEOUT_MS = 1000;
 
+/** V8 flags of every worker (see start()). */
+export const WORKER_V8_FLAGS = ["--no-wasm-dynamic-tiering"];
+
 export class Master {
   readonly opts: ServeOptions;
   private readonly events: MasterEvents;
@@ -81,7 +84,12 @@ export class Master {
     if (!existsSync(workerScript)) {
       throw new ServerError("MS_ERR_WORKER_START", `the worker bundle ${workerScript} is missing; run \`npm run build\``);
     }
-    cluster.setupPrimary({ exec: workerScript, silent: false });
+    // Eager wasm tier-up: with V8's dynamic tiering, the inspector's Profiler.start deadlocked the
+    // worker (main thread in a futex, for good) in about 1 start in 5 right after a warm-up, while
+    // hot Lua functions were being recompiled in the background. With every function compiled up
+    // front there is no tier-up left to race with; start-up takes ~120 ms longer, throughput is
+    // the same or better (measured: hello and slow routes, 3 rounds each).
+    cluster.setupPrimary({ exec: workerScript, silent: false, execArgv: [...process.execArgv, ...WORKER_V8_FLAGS] });
     for (let i = 0; i < this.opts.workers; i++) this.slots.push({ index: i + 1, worker: null, ready: false, restarts: [] });
     return new Promise((resolve, reject) => {
       let settled = false;

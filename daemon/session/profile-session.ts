@@ -115,7 +115,7 @@ export async function runProfileSession(o: ProfileSessionOptions): Promise<Sessi
     abortIfAsked(o.signal);
     const first = await server.stats(true);
     const trees = new TreeAccumulator({ luaIntervalUs: luaIntervalMs * 1000 });
-    let rotation: { stop(): Promise<void> } | null = null;
+    let rotation: { stop(): Promise<string[]> } | null = null;
     if (o.mode === "sample" && server instanceof ServerProcess) {
       const started = await server.startProfiling({ cpuIntervalUs, luaIntervalMs });
       for (const e of started.errors) warnings.push(`profiler: ${e}`);
@@ -134,7 +134,8 @@ export async function runProfileSession(o: ProfileSessionOptions): Promise<Sessi
     } finally {
       live.stop();
       // A rotation still in flight must hand in its chunk before the final stop.
-      await rotation?.stop();
+      const failed = (await rotation?.stop()) ?? [];
+      if (failed.length) warnings.push(`${failed.length} live flamegraph update(s) failed, and their samples are missing from the profile: ${failed[0]}`);
     }
     const windowMs = performance.now() - t0;
     for (const w of load.warnings ?? []) warnings.push(w);
@@ -247,8 +248,9 @@ function startLive(server: { alive: boolean; stats(reset?: boolean): Promise<Sta
 
 /** Every ROTATE_MS, the profilers hand in their chunk; the merged tree so far goes to onTree, pruned for the wire. */
 const ROTATE_MS = 2000;
-function startRotation(server: ServerProcess, trees: TreeAccumulator, t0: number, onTree: (t: StoredTree, elapsedMs: number) => void): { stop(): Promise<void> } {
+function startRotation(server: ServerProcess, trees: TreeAccumulator, t0: number, onTree: (t: StoredTree, elapsedMs: number) => void): { stop(): Promise<string[]> } {
   let stopped = false;
+  const failures: string[] = [];
   let inFlight: Promise<void> = Promise.resolve();
   const tick = () => {
     if (stopped || !server.alive) return;
@@ -258,8 +260,9 @@ function startRotation(server: ServerProcess, trees: TreeAccumulator, t0: number
         const res = trees.result();
         if (res && res.merged.total > 0) onTree(storeTree(pruneTree(res.merged, 0.001)), performance.now() - t0);
       },
-      () => {
-        /* the final stop reports profiler errors; a missed live chunk is not one */
+      (e: Error) => {
+        // That chunk's samples are lost to the run as well: say so in its warnings.
+        failures.push(e.message);
       },
     );
     void inFlight.then(() => {
@@ -272,6 +275,7 @@ function startRotation(server: ServerProcess, trees: TreeAccumulator, t0: number
       stopped = true;
       clearTimeout(timer);
       await inFlight;
+      return failures;
     },
   };
 }
