@@ -54,8 +54,8 @@ interface Slot {
 
 const STATS_TIMEOUT_MS = 1000;
 
-/** V8 flags of every worker (see start()). */
-export const WORKER_V8_FLAGS = ["--no-wasm-dynamic-tiering"];
+/** How long a worker may take to answer a profiler request before it counts as hung (a start takes ~0.1 s). */
+const PROFILE_ANSWER_MS = 5000;
 
 export class Master {
   readonly opts: ServeOptions;
@@ -66,6 +66,8 @@ export class Master {
   routes: RouteInfo[] = [];
   private restarts = 0;
   private askSeq = 0;
+  /** The profile every worker should be running (a replacement worker joins it), or null. */
+  private activeProfile: ProfileStartOptions | null = null;
   private readonly pending = new Map<number, { want: Set<number>; got: Map<number, FromWorker>; done: (r: { got: Map<number, FromWorker>; missing: number[] }) => void; timer: NodeJS.Timeout }>();
   private exitWaiters: (() => void)[] = [];
 
@@ -84,12 +86,7 @@ export class Master {
     if (!existsSync(workerScript)) {
       throw new ServerError("MS_ERR_WORKER_START", `the worker bundle ${workerScript} is missing; run \`npm run build\``);
     }
-    // Eager wasm tier-up: with V8's dynamic tiering, the inspector's Profiler.start deadlocked the
-    // worker (main thread in a futex, for good) in about 1 start in 5 right after a warm-up, while
-    // hot Lua functions were being recompiled in the background. With every function compiled up
-    // front there is no tier-up left to race with; start-up takes ~120 ms longer, throughput is
-    // the same or better (measured: hello and slow routes, 3 rounds each).
-    cluster.setupPrimary({ exec: workerScript, silent: false, execArgv: [...process.execArgv, ...WORKER_V8_FLAGS] });
+    cluster.setupPrimary({ exec: workerScript, silent: false });
     for (let i = 0; i < this.opts.workers; i++) this.slots.push({ index: i + 1, worker: null, ready: false, restarts: [] });
     return new Promise((resolve, reject) => {
       let settled = false;
@@ -137,6 +134,8 @@ export class Master {
         case "ready":
           slot.ready = true;
           this.routes = m.routes;
+          // A worker that replaces one mid-profile joins the profile (nobody waits for its answer).
+          if (this.activeProfile && w.isConnected()) w.send({ type: "profile-start", id: 0, ...this.activeProfile } satisfies ToWorker);
           onReady();
           break;
         case "load-error":
@@ -249,18 +248,38 @@ export class Master {
 
   /** Starts the CPU profiler and the Lua sampler in every worker. */
   async startProfiles(opts: ProfileStartOptions): Promise<{ workers: number[]; errors: string[] }> {
-    const r = await this.ask((id) => ({ type: "profile-start", id, ...opts }), 10_000);
+    this.activeProfile = opts;
+    const r = await this.ask((id) => ({ type: "profile-start", id, ...opts }), PROFILE_ANSWER_MS);
     const errors: string[] = [];
     for (const [w, m] of r.got) if (m.type === "profile-started" && m.error) errors.push(`worker ${w}: ${m.error}`);
-    for (const w of r.missing) errors.push(`worker ${w} did not start profiling in time`);
+    for (const w of this.replaceHung(r.missing, "starting its profiler")) errors.push(w);
     return { workers: [...r.got.keys()].sort(), errors };
   }
 
-  /** Stops profiling everywhere and gathers each worker's profile. */
+  /** Stops profiling everywhere (or, with rotate, takes what was sampled and goes on) and gathers each worker's profile. */
   async stopProfiles(rotate = false): Promise<{ profiles: WorkerProfile[]; missing: number[] }> {
-    const r = await this.ask((id) => ({ type: "profile-stop", id, rotate }), 30_000);
+    if (!rotate) this.activeProfile = null;
+    const r = await this.ask((id) => ({ type: "profile-stop", id, rotate }), rotate ? PROFILE_ANSWER_MS : 30_000);
     const profiles = [...r.got.values()].map((m) => (m as { profile: WorkerProfile }).profile).sort((a, b) => a.worker - b.worker);
+    for (const line of this.replaceHung(r.missing, rotate ? "handing in its profile" : "stopping its profiler")) this.events.log("warn", line);
     return { profiles, missing: r.missing };
+  }
+
+  /**
+   * A worker that does not answer a profiler request is stuck for good (V8 has deadlocked in
+   * Profiler.start here): it serves nobody, so it is killed and replaced, and the replacement is
+   * profiled from when it is up (see fork()).
+   */
+  private replaceHung(workers: number[], doing: string): string[] {
+    const out: string[] = [];
+    for (const index of workers) {
+      const slot = this.slots.find((s) => s.index === index);
+      const pid = slot?.worker?.process.pid;
+      if (!slot?.worker || this.stopping) continue;
+      slot.worker.process.kill("SIGKILL");
+      out.push(`worker ${index} (pid ${pid}) hung ${doing} and was replaced; the new worker is profiled from when it is up`);
+    }
+    return out;
   }
 
   /** Parent process (daemon, tests, bench) talking over the IPC channel of `moonscope serve`. */

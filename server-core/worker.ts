@@ -158,7 +158,7 @@ export class ServerWorker {
       new Promise<unknown>((resolve, reject) => session.post(method, params ?? {}, (err, res) => (err ? reject(err) : resolve(res))));
     await post("Profiler.enable");
     await post("Profiler.setSamplingInterval", { interval: opts.cpuIntervalUs });
-    await post("Profiler.start");
+    await startCpuProfiler(post);
     this.cpuSession = session;
     if (opts.luaIntervalMs > 0) await this.startLuaSampler(opts.luaIntervalMs);
   }
@@ -185,9 +185,9 @@ export class ServerWorker {
     const session = this.cpuSession;
     const lua = this.takeLuaSamples();
     if (!session) return { cpuprofile: null, lua };
-    const post = (method: string) => new Promise<unknown>((resolve, reject) => session.post(method, (err, r) => (err ? reject(err) : resolve(r))));
+    const post = (method: string, params?: object) => new Promise<unknown>((resolve, reject) => session.post(method, params ?? {}, (err, r) => (err ? reject(err) : resolve(r))));
     const res = (await post("Profiler.stop")) as { profile: unknown };
-    await post("Profiler.start");
+    await startCpuProfiler(post);
     return { cpuprofile: res.profile, lua };
   }
 
@@ -585,3 +585,15 @@ export class ServerWorker {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * Profiler.start with a full GC just before it. V8 (Node 20's 11.3) can deadlock here: starting
+ * the CPU profiler logs every compiled function, computing script line ends allocates, and a
+ * mark-compact GC triggered by that allocation waits on a lock the logging holds (seen with gdb:
+ * CpuProfiler::EnableLogging → LogCompiledFunctions → Script::InitLineEnds → Heap::MarkCompact →
+ * pthread_mutex_lock, forever). A fresh GC leaves room, so that allocation rarely needs one.
+ */
+async function startCpuProfiler(post: (method: string, params?: object) => Promise<unknown>): Promise<void> {
+  await post("HeapProfiler.collectGarbage");
+  await post("Profiler.start");
+}

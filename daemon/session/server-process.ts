@@ -131,7 +131,7 @@ export class ServerProcess {
 
   /** What the profilers saw since the last rotation; they keep running. */
   async rotateProfiling(): Promise<{ profiles: WorkerProfile[]; missing: number[] }> {
-    const m = await this.request({ type: "profile-stop", id: ++this.seq, rotate: true }, "profiles", 5000);
+    const m = await this.request({ type: "profile-stop", id: ++this.seq, rotate: true }, "profiles", 8000);
     return { profiles: m.profiles, missing: m.missing };
   }
 
