@@ -1,7 +1,7 @@
 // A time-series line chart on a canvas for the live view. It keeps a bounded window of points, so a
 // ten-minute session at 4 frames a second uses the same memory as a ten-second one.
 import { palette } from "./colors";
-import { h } from "./dom";
+import { h, prepareCanvas } from "./dom";
 
 export interface Series {
   name: string;
@@ -64,18 +64,9 @@ export class LiveChart {
     const p = palette();
     const width = this.canvas.parentElement?.clientWidth || 300;
     const height = 140;
-    const dpr = window.devicePixelRatio || 1;
     const c = this.canvas;
-    if (c.width !== Math.round(width * dpr) || c.height !== Math.round(height * dpr)) {
-      c.width = Math.round(width * dpr);
-      c.height = Math.round(height * dpr);
-      c.style.width = `${width}px`;
-      c.style.height = `${height}px`;
-    }
-    const g = c.getContext("2d");
+    const g = prepareCanvas(c, width, height);
     if (!g) return;
-    g.setTransform(dpr, 0, 0, dpr, 0, 0);
-    g.clearRect(0, 0, width, height);
     const left = 56;
     const bottom = height - 18;
     const top = 6;

@@ -9,7 +9,7 @@ import type { CallNode, CallTree } from "../profile/calltree";
 import { layoutFlame, type FlameRect } from "../profile/flame-layout";
 import { frameKey, frameLabel, type Frame } from "../profile/frames";
 import { KIND_LABELS, palette, type Palette } from "./colors";
-import { h, fill } from "./dom";
+import { h, fill, prepareCanvas } from "./dom";
 import { duration, share } from "./format";
 
 const ROW = 18;
@@ -221,18 +221,9 @@ export class FlameGraph {
     this.layout(width);
     const depth = this.rows.length;
     const cssHeight = Math.min(depth * ROW, MAX_CANVAS_PX);
-    const dpr = window.devicePixelRatio || 1;
     const c = this.canvas;
-    if (c.width !== Math.round(width * dpr) || c.height !== Math.round(cssHeight * dpr)) {
-      c.width = Math.round(width * dpr);
-      c.height = Math.round(cssHeight * dpr);
-      c.style.width = `${width}px`;
-      c.style.height = `${cssHeight}px`;
-    }
-    const g = c.getContext("2d");
+    const g = prepareCanvas(c, width, cssHeight);
     if (!g) return;
-    g.setTransform(dpr, 0, 0, dpr, 0, 0);
-    g.clearRect(0, 0, width, cssHeight);
     const p = palette();
     const zoomed = this.zoomPath.length - 1;
     // One fillStyle per colour: bucket the rectangles first.
