@@ -17,6 +17,7 @@ import { bytes, duration, rate, share } from "./format";
 import type { Host } from "./host";
 import { HotSpotTable } from "./hotspots";
 import { StagesView } from "./stages";
+import { SandwichView } from "./sandwich-view";
 
 type LiveFrame = Extract<ToClient, { type: "frame" }>;
 const TABS = ["overview", "flamegraph", "hotspots", "compare"] as const;
@@ -54,6 +55,9 @@ export class App {
   private readonly rpsChart = new LiveChart("Throughput", [{ name: "req/s", format: (v) => rate(v) }], "chart-rps");
   private readonly latencyChart = new LiveChart("Server latency", [{ name: "p50", format: duration }, { name: "p99", format: duration }], "chart-latency");
   private readonly flame: FlameGraph;
+  private readonly sandwich: SandwichView;
+  /** The tree the main flamegraph shows (for its sandwich view). */
+  private flameTree: CallTree | null = null;
   private readonly hotspots: HotSpotTable;
   private readonly compare: CompareView;
   private readonly beforeSelect = h("vscode-single-select", { "aria-label": "First run (before)", "data-testid": "compare-before" }) as SelectEl;
@@ -67,7 +71,14 @@ export class App {
 
   constructor(private readonly host: Host) {
     const open = (f: Frame) => this.host.openSource(f, this.run?.app.file);
-    this.flame = new FlameGraph({ label: "Flamegraph of the selected run: stages at the top, callees below", onOpenSource: open });
+    this.sandwich = new SandwichView(open);
+    this.flame = new FlameGraph({
+      label: "Flamegraph of the selected run: stages at the top, callees below",
+      onOpenSource: open,
+      onSandwich: (f) => {
+        if (this.flameTree) this.sandwich.show(this.flameTree, f);
+      },
+    });
     this.hotspots = new HotSpotTable(open);
     this.compare = new CompareView(open);
     this.exportButtons = (["svg", "cpuprofile", "speedscope", "folded"] as ExportFormat[]).map((f) => {
@@ -104,7 +115,7 @@ export class App {
         h("div", { className: "ms-overview" }, this.summary, this.verdict, h("div", { className: "ms-charts" }, this.rpsChart.el, this.latencyChart.el), this.stages.el, this.workersTable, this.warnings),
       ),
       tabHeader("flamegraph", "Flamegraph"),
-      h("vscode-tab-panel", {}, this.flame.el),
+      h("vscode-tab-panel", {}, this.flame.el, this.sandwich.el),
       tabHeader("hotspots", "Hot spots"),
       h("vscode-tab-panel", {}, this.hotspots.el),
       tabHeader("compare", "Compare"),
@@ -216,7 +227,7 @@ export class App {
       case "tree":
         if (this.session) {
           const t = loadTree(m.tree as StoredTree);
-          this.flame.setTree(t, "No samples yet.");
+          this.setFlameTree(t, "No samples yet.");
           this.hotspots.setTree(busyTree(t));
         }
         return;
@@ -237,7 +248,7 @@ export class App {
       this.rpsChart.clear();
       this.latencyChart.clear();
       this.hideNotice();
-      this.flame.setTree(null, "The flamegraph appears about 2 s into the measurement and grows as samples come in.");
+      this.setFlameTree(null, "The flamegraph appears about 2 s into the measurement and grows as samples come in.");
       this.hotspots.setTree(null);
     }
     this.session = active ? s : null;
@@ -342,7 +353,7 @@ export class App {
       ),
     );
     this.stages.update([], "Stages: nothing measured yet");
-    this.flame.setTree(null, "No profile yet: profile a route to see where its CPU time goes.");
+    this.setFlameTree(null, "No profile yet: profile a route to see where its CPU time goes.");
     this.hotspots.setTree(null);
     fill(this.compareBody, h("p", { className: "ms-muted" }, "Pick two runs of a route and press Compare: stage and percentile changes, judged against run-to-run noise, and a differential flamegraph."));
   }
@@ -453,10 +464,16 @@ export class App {
       ...r.warnings.map((x) => h("li", {}, x)),
     );
     const tree = this.treeOf(r);
-    this.flame.setTree(tree, r.profile.mode === "none" ? "This run has no CPU profile (mode none). Profile again with mode sample." : "No samples in this run.");
+    this.setFlameTree(tree, r.profile.mode === "none" ? "This run has no CPU profile (mode none). Profile again with mode sample." : "No samples in this run.");
     this.hotspots.setTree(tree ? busyTree(tree) : null);
     // Opening a run end to end (tree decode, flamegraph, hot spots), for the bench.
     this.flame.el.dataset.renderMs = (performance.now() - t0).toFixed(1);
+  }
+
+  private setFlameTree(t: CallTree | null, emptyMessage: string): void {
+    this.flameTree = t;
+    this.flame.setTree(t, emptyMessage);
+    this.sandwich.update(t);
   }
 
   private showNotice(level: "info" | "error", message: string): void {

@@ -28,6 +28,7 @@ export class CompareView {
     this.flame = new FlameGraph({
       label: "Differential flamegraph: the second run, red where a frame's share of CPU grew, blue where it shrank",
       onOpenSource,
+      testid: "compare-flamegraph",
       colorOf: (n, p) => {
         const d = this.deltas.get(n);
         if (d === undefined) return null;

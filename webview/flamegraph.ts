@@ -25,6 +25,12 @@ export interface FlameGraphOptions {
   colorOf?(node: CallNode, p: Palette): string | null;
   /** An extra tooltip line for a node (the differential view's delta). */
   describe?(node: CallNode): string | null;
+  /** Offers "Sandwich" for the selected frame: its callers and callees. */
+  onSandwich?(frame: Frame): void;
+  /** Without search and legend (the sandwich's two small graphs). */
+  compact?: boolean;
+  /** data-testid of the canvas (default "flamegraph"). */
+  testid?: string;
 }
 
 export class FlameGraph {
@@ -54,7 +60,7 @@ export class FlameGraph {
     this.search.addEventListener("input", () => this.setSearch(this.search.value));
     this.matchInfo = h("span", { className: "ms-muted", "data-testid": "flame-matches", role: "status" });
     this.crumbs = h("nav", { className: "ms-crumbs", "aria-label": "Zoom path", "data-testid": "flame-crumbs" });
-    this.canvas = h("canvas", { tabindex: 0, role: "img", "aria-label": o.label, "data-testid": "flamegraph", "data-nodes": 0 }) as HTMLCanvasElement;
+    this.canvas = h("canvas", { tabindex: 0, role: "img", "aria-label": o.label, "data-testid": o.testid ?? "flamegraph", "data-nodes": 0 }) as HTMLCanvasElement;
     this.tooltip = h("div", { className: "ms-tooltip", role: "tooltip", hidden: true, "data-testid": "flame-tooltip" });
     this.empty = h("div", { className: "ms-empty", hidden: true });
     this.scroller = h("div", { className: "ms-flame-scroll" }, this.canvas, this.tooltip);
@@ -62,9 +68,9 @@ export class FlameGraph {
     this.el = h(
       "div",
       { className: "ms-flame" },
-      h("div", { className: "ms-row" }, this.search, this.matchInfo),
+      o.compact ? null : h("div", { className: "ms-row" }, this.search, this.matchInfo),
       this.crumbs,
-      legend(),
+      o.compact ? null : legend(),
       this.empty,
       this.scroller,
       this.detail,
@@ -356,6 +362,9 @@ export class FlameGraph {
       case "o":
         this.openSource(cur);
         return;
+      case "s":
+        if (cur !== this.tree.root) this.o.onSandwich?.(cur.frame);
+        return;
       default:
         return;
     }
@@ -390,14 +399,19 @@ export class FlameGraph {
   private renderDetail(): void {
     const n = this.selected;
     if (!n || !this.tree || n === this.tree.root) {
-      fill(this.detail, h("span", { className: "ms-muted" }, "Click a frame to zoom into it; double-click (or select it and press o) to open its source. Arrow keys move, Enter zooms, Escape zooms out."));
+      fill(this.detail, h("span", { className: "ms-muted" }, `Click a frame to zoom into it; double-click (or select it and press o) to open its source${this.o.onSandwich ? ", s for its callers and callees" : ""}. Arrow keys move, Enter zooms, Escape zooms out.`));
       return;
     }
     const f = n.frame;
     const T = this.tree.total;
     const open = h("button", { type: "button", className: "ms-link", disabled: !f.file, "data-testid": "flame-open" }, f.file ? `${f.file}${f.line ? `:${f.line}` : ""}` : "no source");
     open.addEventListener("click", () => this.openSource(n));
-    fill(this.detail, h("strong", {}, f.name || "(anonymous)"), ` · ${KIND_LABELS[f.kind]} · self ${share(n.self / T)} · total ${share(n.total / T)} · `, open);
+    let sw: HTMLElement | null = null;
+    if (this.o.onSandwich) {
+      sw = h("button", { type: "button", className: "ms-link", "data-testid": "flame-sandwich", title: "Callers and callees of this function, over every place it is called" }, "sandwich");
+      sw.addEventListener("click", () => this.o.onSandwich?.(f));
+    }
+    fill(this.detail, h("strong", {}, f.name || "(anonymous)"), ` · ${KIND_LABELS[f.kind]} · self ${share(n.self / T)} · total ${share(n.total / T)} · `, open, sw ? " · " : null, sw);
   }
 }
 

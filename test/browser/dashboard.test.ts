@@ -150,6 +150,24 @@ describe("the panel in Chromium (standalone dashboard)", { skip: skip ?? false }
     await waitFor(() => (document.querySelector('[data-testid=flamegraph]') as HTMLElement).dataset.zoom === '');
   });
 
+  test("the sandwich view shows a function's callers and callees", async () => {
+    await page.fill("[data-testid=flame-search]", "");
+    // Select churn_numbers with the keyboard: all → [handler] → runHandler → call → api.crunch.get → churn_numbers.
+    const canvas = page.locator("[data-testid=flamegraph]");
+    await canvas.focus();
+    for (let i = 0; i < 5; i++) await page.keyboard.press("ArrowDown");
+    assert.match((await page.textContent("[data-testid=flame-detail]")) ?? "", /^churn_numbers/);
+    await page.click("[data-testid=flame-sandwich]");
+    await page.locator("[data-testid=sandwich]").waitFor({ state: "visible" });
+    assert.match((await page.textContent("[data-testid=sandwich] h3")) ?? "", /Sandwich: churn_numbers \(app\.lua:9\)/);
+    const graphs = page.locator("[data-testid=sandwich] canvas");
+    assert.equal(await graphs.count(), 2);
+    for (let i = 0; i < 2; i++) assert.ok(Number(await graphs.nth(i).getAttribute("data-nodes")) >= 2);
+    await shot("06b-sandwich");
+    await page.click("[data-testid=sandwich-close]");
+    await page.locator("[data-testid=sandwich]").waitFor({ state: "hidden" });
+  });
+
   test("the hot-spot table sorts by self and by total, either way", async () => {
     await tab("hotspots");
     const col = async (n: number) => page.$$eval(`[data-testid=hotspots] tbody tr td:nth-child(${n})`, (tds) => tds.map((td) => Number((td as HTMLElement).dataset.value)));
@@ -217,7 +235,7 @@ describe("the panel in Chromium (standalone dashboard)", { skip: skip ?? false }
     const verdicts = await page.$$eval("[data-testid=compare-stages] tbody tr", (trs) => trs.map((t) => t.getAttribute("data-change")));
     assert.ok(verdicts.every((v) => v === "slower" || v === "faster" || v === "within noise"), verdicts.join());
     assert.equal(await count("[data-testid=compare-client] tbody tr"), 5);
-    await waitFor(() => Number((document.querySelectorAll('[data-testid=flamegraph]')[1] as HTMLElement).dataset.nodes) > 10);
+    await waitFor(() => Number((document.querySelector('[data-testid=compare-flamegraph]') as HTMLElement).dataset.nodes) > 10);
     await shot("10-compare");
   });
 
