@@ -122,6 +122,8 @@ export interface RunFile {
     unaccountedUs: number;
     stages: StageRow[];
     histograms: { total: HistogramData; stages: Record<StageName, HistogramData> };
+    /** The same per worker (added in 0.1: absent in older runs; readers must cope). */
+    perWorker?: { worker: number; pid: number; requests: number; latencyUs: { p50: number; p99: number }; stages: StageRow[] }[];
   };
   workers: WorkerRow[];
   verdict: { bottleneck: Bottleneck; message: string };

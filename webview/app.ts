@@ -92,7 +92,7 @@ export class App {
     this.workerSelect.addEventListener("change", () => {
       this.worker = this.workerSelect.value || "merged";
       this.renderRun();
-      if (this.lastFrame) this.renderFrame(this.lastFrame);
+      if (this.session && this.lastFrame) this.renderFrame(this.lastFrame);
     });
     const compareButton = h("vscode-button", { "data-testid": "compare-go" }, "Compare");
     compareButton.addEventListener("click", () => {
@@ -448,7 +448,10 @@ export class App {
     );
     this.verdict.textContent = r.verdict.message;
     const w = this.selectedWorker();
-    this.stages.update(r.server.stages, w === null ? `Stages, all workers (${r.server.requests} requests)` : "Stages, all workers (the run stores stage timings merged; the flamegraph and hot spots show the selected worker)");
+    const mine = w === null ? undefined : r.server.perWorker?.find((x) => x.worker === w);
+    if (w === null) this.stages.update(r.server.stages, `Stages, all workers (${r.server.requests} requests)`);
+    else if (mine) this.stages.update(mine.stages, `Stages, worker ${w} (${mine.requests} requests, server p99 ${duration(mine.latencyUs.p99)})`);
+    else this.stages.update(r.server.stages, "Stages, all workers (this run stored stage timings merged only; the flamegraph and hot spots show the selected worker)");
     fill(
       this.workersTable,
       table(

@@ -377,6 +377,12 @@ function writeRun(o: ProfileSessionOptions, c: Collected): SessionResult {
       unaccountedUs: serverMeanUs - stageSumUs,
       stages: rows,
       histograms: { total: merged.total.toJSON(), stages: Object.fromEntries(Object.entries(merged.stages).map(([k, h]) => [k, h.toJSON()])) as RunFile["server"]["histograms"]["stages"] },
+      perWorker: c.last.workers
+        .map((w) => {
+          const m = mergeRoute({ ...c.last, workers: [w] }, c.routeKey);
+          return { worker: w.worker, pid: w.pid, requests: m.requests, latencyUs: { p50: m.total.percentile(50) / 1000, p99: m.total.percentile(99) / 1000 }, stages: stageRows(m.stages) };
+        })
+        .sort((a, b) => a.worker - b.worker),
     },
     workers,
     verdict: { bottleneck: v.bottleneck, message: v.message },

@@ -114,6 +114,17 @@ describe("the panel in Chromium (standalone dashboard)", { skip: skip ?? false }
     const handlerShare = await page.textContent("[data-testid=stage-table] tr[data-stage=handler] td:nth-of-type(4)");
     assert.ok(parseFloat(handlerShare ?? "0") > 50, `handler share ${handlerShare}`);
     await shot("03-run");
+    // One worker's stage timings (the run stores them per worker too).
+    const selectWorker = (v: string) =>
+      page.evaluate((x) => {
+        const sel = document.querySelector("[data-testid=worker-select]") as HTMLElement & { value: string };
+        sel.value = x;
+        sel.dispatchEvent(new Event("change"));
+      }, v);
+    await selectWorker("w1");
+    assert.match((await page.textContent("[data-testid=stage-table] caption")) ?? "", /^Stages, worker 1 \(\d+ requests, server p99/);
+    await selectWorker("merged");
+    assert.match((await page.textContent("[data-testid=stage-table] caption")) ?? "", /^Stages, all workers/);
     await tab("flamegraph");
     await waitFor(() => Number((document.querySelector('[data-testid=flamegraph]') as HTMLElement).dataset.nodes) > 10);
     await shot("04-flamegraph");

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import type { RunFile } from "../../profile/run";
 import { ROOT, writeApp } from "../helpers/server";
 import { interruptWhen, processesMentioning, runCli } from "../helpers/cli";
 
@@ -21,6 +22,12 @@ describe("moonscope profile", () => {
     }
     assert.match(r.stderr, /measuring GET \/hello/, "non-TTY progress lines");
     assert.ok(existsSync(path.join(out, "run.json")));
+    // Stage timings per worker too, adding up to the route's requests.
+    const run = JSON.parse(readFileSync(path.join(out, "run.json"), "utf8")) as RunFile;
+    const per = run.server.perWorker ?? [];
+    assert.ok(per.length >= 1);
+    assert.equal(per.reduce((a, w) => a + w.requests, 0), run.server.requests);
+    for (const w of per) assert.deepEqual(w.stages.map((x) => x.stage), ["parse", "extract", "queue", "context", "handler", "serialize", "write"]);
   });
 
   test("--budget: a missed budget exits 1 with one clear line per budget; a met one exits 0", async () => {
