@@ -3,7 +3,7 @@
 // live session replayed fast (4 frames a second for ten minutes' worth, and a growing tree every
 // 2 s of session time) with the page's heap and DOM size sampled after forced GCs.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { nodeCount, pruneTree } from "../profile/calltree";
@@ -13,10 +13,10 @@ import { WS_PROTOCOL_VERSION, type ToClient } from "../protocol/ws";
 import { summarize } from "../daemon/runs/summary";
 import { findPanelAssets } from "../daemon/ws/dashboard";
 import { startStreamServer } from "../daemon/ws/server";
+import { CHROMIUM } from "./chromium";
 import { bigTree } from "./svg-bench";
 import { ROOT } from "./targets";
 
-const CHROMIUM = process.env.MOONSCOPE_CHROMIUM ?? ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 

@@ -41,6 +41,18 @@ export class SessionHub {
     return this.running ? { route: this.running.route, appFile: this.running.appFile, state: this.running.state } : null;
   }
 
+  private busyError(): SessionError {
+    const r = this.running!;
+    return new SessionError(P.BUSY, `busy: ${r.route} (${path.basename(r.appFile)}) is being profiled; wait for it or stop it (Moonscope: Stop Profiling)`);
+  }
+
+  /** Starts a session and returns its id at once (a dashboard's answer); its progress, end or failure arrive as messages. Throws MS_ERR_BUSY. */
+  launch(params: P.StartProfileParams): number {
+    if (this.running) throw this.busyError();
+    this.start(params).catch(() => {});
+    return this.running!.id;
+  }
+
   /** Resolves when no session runs any more (its app stopped, its run written or given up). */
   async idle(): Promise<void> {
     await this.finished.catch(() => {});
@@ -55,9 +67,7 @@ export class SessionHub {
   }
 
   private async run(params: P.StartProfileParams): Promise<{ sessionId: number; run: P.RunSummary }> {
-    if (this.running) {
-      throw new SessionError(P.BUSY, `busy: ${this.running.route} (${path.basename(this.running.appFile)}) is being profiled; wait for it or stop it (Moonscope: Stop Profiling)`);
-    }
+    if (this.running) throw this.busyError();
     const appFile = params.uri.startsWith("file:") ? fileURLToPath(params.uri) : path.resolve(this.o.workspace(), params.uri);
     const id = this.nextId++;
     const opts = params.options ?? {};
@@ -93,19 +103,8 @@ export class SessionHub {
         onProgress: (p: Progress) => {
           publish({ phase: p.phase, message: p.message || r.state.message, elapsedMs: p.elapsedMs, durationMs: p.durationMs, rps: p.rps, serverP99Us: p.serverP99Us });
           if (p.phase === "measuring" && p.stages && p.rps !== undefined) {
-            this.o.onMessage({
-              type: "frame",
-              sessionId: id,
-              route: params.route,
-              elapsedMs: p.elapsedMs ?? 0,
-              durationMs: p.durationMs ?? 0,
-              requests: p.requests ?? 0,
-              rps: p.rps,
-              serverP50Us: p.serverP50Us ?? 0,
-              serverP99Us: p.serverP99Us ?? 0,
-              stages: p.stages,
-              workers: p.workers ?? [],
-            });
+            const { elapsedMs = 0, durationMs = 0, requests = 0, serverP50Us = 0, serverP99Us = 0, workers = [] } = p;
+            this.o.onMessage({ type: "frame", sessionId: id, route: params.route, elapsedMs, durationMs, requests, rps: p.rps, serverP50Us, serverP99Us, stages: p.stages, workers });
           }
         },
       });

@@ -21,6 +21,14 @@ export interface ExternalSummary {
 
 export type Priority = "CRITICAL" | "HIGH" | "MEDIUM" | "LOW";
 
+/** A stage's priority from its share of the server time (the CLI report and the panel agree on it). */
+export function priorityOf(share: number): Priority {
+  if (share >= 0.4) return "CRITICAL";
+  if (share >= 0.2) return "HIGH";
+  if (share >= 0.08) return "MEDIUM";
+  return "LOW";
+}
+
 export interface StageRow {
   stage: StageName;
   p50Us: number;

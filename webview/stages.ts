@@ -1,5 +1,6 @@
 // The per-stage breakdown: a stacked bar of shares and the table with p50, p99, mean, share and
 // priority, for the live frames and for a finished run alike.
+import { priorityOf } from "../profile/run";
 import { h, fill } from "./dom";
 import { duration, share } from "./format";
 
@@ -10,11 +11,6 @@ export interface StageLike {
   meanUs: number;
   share: number;
   priority?: string;
-}
-
-/** The same thresholds as the CLI report (daemon/report/analyze.ts priorityOf). */
-export function priorityOf(s: number): string {
-  return s >= 0.4 ? "CRITICAL" : s >= 0.2 ? "HIGH" : s >= 0.08 ? "MEDIUM" : "LOW";
 }
 
 export class StagesView {

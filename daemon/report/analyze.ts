@@ -2,7 +2,7 @@
 // the verdict that names the bottleneck, hot spots, budgets.
 import { LogHistogram, type HistogramData } from "../../profile/histogram";
 import { hotSpots as treeHotSpots, type CallTree } from "../../profile/calltree";
-import { STAGE_NAMES, type Bottleneck, type BudgetResult, type HotSpotRow, type Priority, type StageName, type StageRow, type WorkerRow } from "../../profile/run";
+import { STAGE_NAMES, priorityOf, type Bottleneck, type BudgetResult, type HotSpotRow, type StageName, type StageRow, type WorkerRow } from "../../profile/run";
 import type { StatsSnapshot } from "../../server-core/ipc";
 import { SessionError } from "../session/errors";
 
@@ -29,13 +29,6 @@ export function mergeRoute(snap: StatsSnapshot, routeKey: string): MergedRoute {
     }
   }
   return out;
-}
-
-export function priorityOf(share: number): Priority {
-  if (share >= 0.4) return "CRITICAL";
-  if (share >= 0.2) return "HIGH";
-  if (share >= 0.08) return "MEDIUM";
-  return "LOW";
 }
 
 export function stageRows(stages: Record<StageName, LogHistogram | HistogramData>): StageRow[] {

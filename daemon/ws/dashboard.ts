@@ -22,16 +22,8 @@ export function dashboardOptions(hub: SessionHub, workspace: () => string, port?
     switch (method) {
       case "listRoutes":
         return { routes: workspaceRoutes(workspace()) } as StreamRequests[M]["result"];
-      case "startProfile": {
-        if (hub.sessions().length) {
-          const s = hub.sessions()[0];
-          throw new SessionError("MS_ERR_BUSY", `busy: ${s.route} is being profiled; wait for it or stop it`);
-        }
-        const p = params as StreamRequests["startProfile"]["params"];
-        // The run's progress, end and failure reach every client as broadcasts.
-        hub.start(p).catch(() => {});
-        return { sessionId: hub.sessions()[0]?.sessionId ?? 0 } as StreamRequests[M]["result"];
-      }
+      case "startProfile":
+        return { sessionId: hub.launch(params as StreamRequests["startProfile"]["params"]) } as StreamRequests[M]["result"];
       case "stopProfile":
         return { stopped: hub.stop((params as { sessionId?: number }).sessionId) } as StreamRequests[M]["result"];
       default:
