@@ -1,6 +1,7 @@
 // One profiling session: start the app, warm up, load one route while both profilers run, gather
 // what the workers saw, stop everything, and write the run folder. The CLI and the daemon both run
 // sessions through here.
+import { existsSync, readdirSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { toCpuProfile } from "../../profile/cpuprofile";
 import { pruneTree, toFolded, type CallTree } from "../../profile/calltree";
@@ -72,6 +73,18 @@ export interface SessionResult {
 const VERSION = "0.1.0";
 
 export async function runProfileSession(o: ProfileSessionOptions): Promise<SessionResult> {
+  const made: string[] = [];
+  try {
+    return await session(o, made);
+  } catch (e) {
+    // A session that failed before it measured anything must not leave an empty run folder behind
+    // (an outside profiler's own output, if any, is kept).
+    for (const d of made) removeIfEmpty(d);
+    throw e;
+  }
+}
+
+async function session(o: ProfileSessionOptions, made: string[]): Promise<SessionResult> {
   const spec = parseRouteSpec(o.route);
   const generator = chooseGenerator(o.load, o.rate);
   if (o.rate && o.load) throw new SessionError("MS_ERR_USAGE", `--rate uses Moonscope's own fixed-rate generator (coordinated-omission corrected); drop --load ${o.load}, or drop --rate for closed-loop load with ${o.load}`);
@@ -83,6 +96,7 @@ export async function runProfileSession(o: ProfileSessionOptions): Promise<Sessi
   const createdAt = new Date();
   const workspace = o.workspace ?? process.cwd();
   const dir = o.out ? path.resolve(o.out) : path.join(workspace, RUNS_DIR, runDirName(createdAt, spec.method, spec.path));
+  if (!existsSync(dir)) made.push(dir);
   ensureDir(dir);
   const external = (EXTERNAL_MODES as readonly string[]).includes(o.mode) ? (o.mode as ExternalMode) : null;
   let server: ServerProcess | ToolProcess;
@@ -180,6 +194,22 @@ export async function runProfileSession(o: ProfileSessionOptions): Promise<Sessi
   } finally {
     if (server.alive) await server.stop(2000);
   }
+}
+
+function removeIfEmpty(dir: string): void {
+  const hasFile = (d: string): boolean => {
+    let names: string[];
+    try {
+      names = readdirSync(d);
+    } catch {
+      return false;
+    }
+    return names.some((n) => {
+      const p = path.join(d, n);
+      return statSync(p).isDirectory() ? hasFile(p) : true;
+    });
+  };
+  if (existsSync(dir) && !hasFile(dir)) rmSync(dir, { recursive: true, force: true });
 }
 
 function abortIfAsked(signal?: AbortSignal): void {

@@ -41,9 +41,11 @@ describe("moonscope profile", () => {
   });
 
   test("a route that does not exist, an app that does not load, bad flags: clear errors, no process left", async () => {
-    const nf = await runCli(["profile", HELLO, "--route", "GET /nope", ...QUICK]);
+    const nfOut = path.join(tmp(), "run");
+    const nf = await runCli(["profile", HELLO, "--route", "GET /nope", ...QUICK, "--out", nfOut]);
     assert.equal(nf.code, 1);
     assert.match(nf.stderr, /error MS_ERR_ROUTE_NOT_FOUND: app\.lua has no route GET \/nope; its routes are: GET \/hello/);
+    assert.equal(existsSync(nfOut), false, "a failed session leaves no empty run folder");
     const bad = writeApp("function api.x.get(ctx)\n  return api.json { a = \nend\n");
     const le = await runCli(["profile", bad, "--route", "GET /x", ...QUICK]);
     assert.equal(le.code, 1);
