@@ -113,7 +113,9 @@ describe("moonscope compare and export", () => {
       assert.equal(r.code, 0, r.stderr);
       const text = readFileSync(file, "utf8");
       if (format === "cpuprofile" || format === "speedscope") JSON.parse(text);
-      if (format === "folded") assert.match(text, /^\[handler\];/m);
+      // Stage-rooted stacks. Not [handler] in particular: on hello it is ~5% of a 1 s run's samples
+      // and was once sampled zero times (fresh-clone CI).
+      if (format === "folded") assert.match(text, /^\[(parse|extract|context|handler|serialize|write)\];/m);
       if (format === "svg") assert.match(text, /<\/svg>\s*$/);
     }
   });
