@@ -1,4 +1,5 @@
 // Parsing of command-line values ("2s", "500ms", "64MB", integers) with errors that name the flag.
+import path from "node:path";
 import { ServerError } from "../server-core/errors";
 
 export function parseIntArg(flag: string, v: string, min: number, max: number): number {
@@ -23,4 +24,12 @@ export function parseBytes(flag: string, v: string): number {
   const unit = (m[2] ?? "b").toLowerCase()[0];
   const mult = unit === "k" ? 1024 : unit === "m" ? 1024 ** 2 : unit === "g" ? 1024 ** 3 : 1;
   return Math.round(Number(m[1]) * mult);
+}
+
+/** --lua-path entries relative to the current folder become absolute, so the server finds them wherever it runs. */
+export function absoluteLuaPath(list: string): string {
+  return list
+    .split(";")
+    .map((t) => (t === "" || path.isAbsolute(t) ? t : path.resolve(t)))
+    .join(";");
 }

@@ -7,7 +7,7 @@ import { EXTERNAL_MODES } from "../daemon/session/external-profilers";
 import { parseBudgets } from "../daemon/report/analyze";
 import { formatReport } from "../daemon/report/format";
 import { SessionError } from "../daemon/session/errors";
-import { parseDuration, parseIntArg } from "./args";
+import { absoluteLuaPath, parseDuration, parseIntArg } from "./args";
 
 export const PROFILE_HELP = `Usage: moonscope profile <app.lua> --route "GET /hello" [options]
 
@@ -34,6 +34,7 @@ Options:
   --budget LIST           e.g. p99=5ms,rps=20000,errors=0: exit 1 when one is missed
   --cpu-interval US       V8 sampling interval in microseconds (default 2500)
   --lua-interval MS       Lua sampling interval in milliseconds (default 2; 0 turns the Lua sampler off)
+  --lua-path PATHS        more places for require after the app's folder ("vendor/?.lua;;")
   --open                  open flamegraph.svg when done
 `;
 
@@ -57,6 +58,7 @@ export async function profileCommand(argv: string[]): Promise<number> {
       budget: { type: "string" },
       "cpu-interval": { type: "string" },
       "lua-interval": { type: "string" },
+      "lua-path": { type: "string" },
       open: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -122,6 +124,7 @@ export async function profileCommand(argv: string[]): Promise<number> {
     luaIntervalMs: values["lua-interval"] !== undefined ? parseIntArg("--lua-interval", values["lua-interval"], 0, 1000) : undefined,
     body: values.body,
     headers,
+    luaPath: values["lua-path"] !== undefined ? absoluteLuaPath(values["lua-path"]) : undefined,
     signal: controller.signal,
     onProgress,
   });

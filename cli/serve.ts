@@ -2,8 +2,9 @@
 import { parseArgs } from "node:util";
 import { DEFAULT_SERVE, Master, type ServeOptions } from "../server-core/master";
 import { ServerError } from "../server-core/errors";
-import { parseBytes, parseDuration, parseIntArg } from "./args";
+import { absoluteLuaPath, parseBytes, parseDuration, parseIntArg } from "./args";
 import { runSingle, type SingleOptions } from "../server-core/single";
+import type { RouteInfo } from "../server-core/ipc";
 
 export const SERVE_HELP = `Usage: moonscope serve <app.lua> [options]
 
@@ -20,7 +21,9 @@ Options:
   --request-timeout T    408 for a request still arriving after T (default 10s)
   --keep-alive-timeout T close idle keep-alive connections after T (default 5s)
   --max-body SIZE        413 for bodies over SIZE (default 1MB)
-  --allow LIBS           give handlers io, os and/or require (comma list; off by default)
+  --allow LIBS           give handlers io and/or os (comma list; off by default; see "The Lua sandbox")
+  --lua-path PATHS       more places for require, as in package.path ("vendor/?.lua;;"),
+                         searched after the app's folder and before LUA_PATH
   --json-log             log lines as JSON
   --single               one process, no cluster (what 0x and clinic need; implies one worker)
   --lua-interval MS      with --single: sample the Lua stack every MS ms from start to exit
@@ -43,6 +46,7 @@ export function serveOptionsFrom(argv: string[]): ServeOptions & { single: Singl
       "keep-alive-timeout": { type: "string" },
       "max-body": { type: "string" },
       allow: { type: "string" },
+      "lua-path": { type: "string" },
       "json-log": { type: "boolean" },
       single: { type: "boolean" },
       "lua-interval": { type: "string" },
@@ -57,9 +61,15 @@ export function serveOptionsFrom(argv: string[]): ServeOptions & { single: Singl
   if (positionals.length !== 1) throw new ServerError("MS_ERR_USAGE", "serve needs exactly one app file, e.g. moonscope serve examples/hello/app.lua");
   const allow: ServeOptions["allow"] = {};
   for (const lib of (values.allow ?? "").split(",").filter(Boolean)) {
-    if (lib !== "io" && lib !== "os" && lib !== "require") throw new ServerError("MS_ERR_USAGE", `--allow takes io, os and require, not ${lib}`);
+    // require was once behind --allow; it is always on now, and the old flag still parses.
+    if (lib === "require") continue;
+    if (lib !== "io" && lib !== "os") throw new ServerError("MS_ERR_USAGE", `--allow takes io and os, not ${lib} (require of Lua modules needs no flag)`);
     allow[lib] = true;
   }
+  const explicit: ServeOptions["explicit"] = [];
+  if (values.port !== undefined) explicit.push("port");
+  if (values.host !== undefined) explicit.push("host");
+  if (values["max-body"] !== undefined) explicit.push("maxBodyBytes");
   return {
     ...DEFAULT_SERVE,
     appFile: positionals[0],
@@ -74,6 +84,8 @@ export function serveOptionsFrom(argv: string[]): ServeOptions & { single: Singl
     keepAliveTimeoutMs: values["keep-alive-timeout"] !== undefined ? parseDuration("--keep-alive-timeout", values["keep-alive-timeout"]) : DEFAULT_SERVE.keepAliveTimeoutMs,
     maxBodyBytes: values["max-body"] !== undefined ? parseBytes("--max-body", values["max-body"]) : DEFAULT_SERVE.maxBodyBytes,
     allow,
+    explicit,
+    luaPath: values["lua-path"] !== undefined ? absoluteLuaPath(values["lua-path"]) : undefined,
     single: values.single
       ? { luaIntervalMs: values["lua-interval"] !== undefined ? parseIntArg("--lua-interval", values["lua-interval"], 0, 1000) : 0, luaSamplesFile: values["lua-samples"] ?? null }
       : null,
@@ -109,13 +121,11 @@ export async function serveCommand(argv: string[]): Promise<number> {
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
   try {
-    const { port, routes, pids } = await master.start();
-    const url = `http://${opts.host.includes(":") ? `[${opts.host}]` : opts.host}:${port}`;
-    log("info", `Moonscope serving ${opts.appFile} at ${url} with ${opts.workers} worker${opts.workers > 1 ? "s" : ""} (stages ${opts.stages ? "on" : "off"})`);
-    const w = Math.max(...routes.map((r) => r.method.length + r.path.length + 1));
-    for (const r of routes) log("info", `  ${(r.method + " " + r.path).padEnd(w)}  ${r.name}  (${opts.appFile}:${r.line})`);
+    const { port, host, routes, pids } = await master.start();
+    log("info", `Moonscope serving ${opts.appFile} at ${urlOf(host, port)} with ${opts.workers} worker${opts.workers > 1 ? "s" : ""} (stages ${opts.stages ? "on" : "off"})`);
+    logRoutes(routes, log);
     log("info", "Press Ctrl-C to stop.");
-    master.toParent({ type: "ready", port, host: opts.host, workers: opts.workers, pids, routes });
+    master.toParent({ type: "ready", port, host, workers: opts.workers, pids, routes });
     return await new Promise<number>(() => {});
   } catch (e) {
     const err = e instanceof ServerError ? e : new ServerError("MS_ERR_WORKER_START", (e as Error).message);
@@ -126,9 +136,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
 
 async function serveSingle(opts: ServeOptions, single: SingleOptions, log: (level: "info" | "warn" | "error", message: string) => void): Promise<number> {
   const server = await runSingle(opts, single, log);
-  const url = `http://${opts.host.includes(":") ? `[${opts.host}]` : opts.host}:${server.port}`;
-  log("info", `Moonscope serving ${opts.appFile} at ${url} in a single process (pid ${process.pid}, stages ${opts.stages ? "on" : "off"})`);
-  for (const r of server.routes) log("info", `  ${r.method} ${r.path}  ${r.name}  (${opts.appFile}:${r.line})`);
+  log("info", `Moonscope serving ${opts.appFile} at ${urlOf(server.host, server.port)} in a single process (pid ${process.pid}, stages ${opts.stages ? "on" : "off"})`);
+  logRoutes(server.routes, log);
   log("info", "Press Ctrl-C to stop.");
   let stopping = false;
   const stop = (sig: string) => {
@@ -142,4 +151,14 @@ async function serveSingle(opts: ServeOptions, single: SingleOptions, log: (leve
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
   return new Promise<number>(() => {});
+}
+
+function urlOf(host: string, port: number): string {
+  return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+}
+
+/** One line per route: "GET /users/:id  api.users.p_id.get  (handlers/users.lua:12)". */
+function logRoutes(routes: RouteInfo[], log: (level: "info", message: string) => void): void {
+  const w = Math.max(...routes.map((r) => r.method.length + r.path.length + 1));
+  for (const r of routes) log("info", `  ${(r.method + " " + r.path).padEnd(w)}  ${r.name}  (${r.file}:${r.line})`);
 }

@@ -7,7 +7,7 @@ import { RUNS_DIR, runDirName } from "../daemon/runs/store";
 import { parseRouteSpec } from "../daemon/session/route-spec";
 import { SessionError } from "../daemon/session/errors";
 import type { SweepFile } from "../profile/sweep";
-import { parseDuration } from "./args";
+import { absoluteLuaPath, parseDuration } from "./args";
 
 export const SWEEP_HELP = `Usage: moonscope sweep <app.lua> --route "GET /hello" [options]
 
@@ -24,6 +24,7 @@ Options:
   --load wrk|autocannon
   --out DIR            (default .moonscope/runs/<time>-sweep-<method>-<path>)
   --json               print sweep.json instead of the table
+  --lua-path PATHS     more places for require after the app's folder ("vendor/?.lua;;")
 `;
 
 function list(flag: string, v: string): number[] {
@@ -75,6 +76,7 @@ export async function sweepCommand(argv: string[]): Promise<number> {
       load: { type: "string" },
       out: { type: "string" },
       json: { type: "boolean" },
+      "lua-path": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -97,6 +99,7 @@ export async function sweepCommand(argv: string[]): Promise<number> {
     warmupMs: parseDuration("--warmup", values.warmup ?? "1s"),
     load: load as "wrk" | "autocannon" | undefined,
     out: values.out ?? path.join(RUNS_DIR, runDirName(new Date(), "sweep-" + spec.method, spec.path)),
+    luaPath: values["lua-path"] !== undefined ? absoluteLuaPath(values["lua-path"]) : undefined,
   };
   const est = estimateMs(opts);
   process.stderr.write(`sweep: ${est.steps} steps x ${(est.perStepMs / 1000).toFixed(0)} s ≈ ${est.totalMs >= 90_000 ? (est.totalMs / 60_000).toFixed(1) + " min" : (est.totalMs / 1000).toFixed(0) + " s"}\n`);

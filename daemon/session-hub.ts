@@ -9,6 +9,7 @@ import { parseBudgets } from "./report/analyze";
 import { summarize } from "./runs/summary";
 import { runProfileSession, type Progress } from "./session/profile-session";
 import { SessionError } from "./session/errors";
+import { luaWorkspace } from "./lua-apps";
 
 export interface HubOptions {
   workspace(): string;
@@ -68,7 +69,9 @@ export class SessionHub {
 
   private async run(params: P.StartProfileParams): Promise<{ sessionId: number; run: P.RunSummary }> {
     if (this.running) throw this.busyError();
-    const appFile = params.uri.startsWith("file:") ? fileURLToPath(params.uri) : path.resolve(this.o.workspace(), params.uri);
+    const file = params.uri.startsWith("file:") ? fileURLToPath(params.uri) : path.resolve(this.o.workspace(), params.uri);
+    // A handler in a module is served by the app that requires it: profile that app.
+    const appFile = luaWorkspace(this.o.workspace()).entryFor(file) ?? file;
     const id = this.nextId++;
     const opts = params.options ?? {};
     const r: Running = {

@@ -19,6 +19,16 @@ export interface ExternalSummary {
   max: number;
 }
 
+/** A route handler as the server found it. */
+export interface RunRoute {
+  method: string;
+  path: string;
+  name: string;
+  /** The file that defines the handler, relative to the app's folder ("handlers/users.lua"); absent in runs from before modules (read it as the app file). */
+  file?: string;
+  line: number;
+}
+
 export type Priority = "CRITICAL" | "HIGH" | "MEDIUM" | "LOW";
 
 /** A stage's priority from its share of the server time (the CLI report and the panel agree on it). */
@@ -94,8 +104,8 @@ export interface RunFile {
   tool: { name: "moonscope"; version: string; node: string };
   id: string;
   createdAt: string;
-  app: { file: string; routes: { method: string; path: string; name: string; line: number }[] };
-  route: { method: string; path: string; name: string; line: number };
+  app: { file: string; routes: RunRoute[] };
+  route: RunRoute;
   options: {
     durationMs: number;
     warmupMs: number;

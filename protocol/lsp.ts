@@ -19,7 +19,10 @@ function notification<P>(method: string): NotificationDecl<P> {
 
 export interface RouteEntry {
   uri: string;
+  /** The file that defines the handler (the app's own file, or a module it requires). */
   file: string;
+  /** The app entry that serves the route, when it is not `file` (a handler in a module). */
+  appFile?: string;
   /** 0-based. */
   line: number;
   method: string;
@@ -39,7 +42,7 @@ export interface ProfileOptions {
 }
 
 export interface StartProfileParams {
-  /** The Lua file that holds the route (its app file). */
+  /** The Lua file that holds the handler: the app's entry, or a module of it (the daemon finds the entry that requires it). */
   uri: string;
   /** "GET /users/:id" or a concrete "GET /users/42". */
   route: string;

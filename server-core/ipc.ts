@@ -27,6 +27,8 @@ export interface RouteInfo {
   method: string;
   path: string;
   name: string;
+  /** The file that defines the handler, relative to the app's folder ("app.lua", "handlers/users.lua"), absolute outside it. */
+  file: string;
   line: number;
 }
 

@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { ServerError } from "./errors";
 import type { FromMaster, FromWorker, ProfileStartOptions, RouteInfo, StatsSnapshot, ToMaster, ToWorker, WorkerProfile, WorkerSnapshot } from "./ipc";
-import type { WorkerOptions } from "./worker";
+import type { AppSettable, WorkerOptions } from "./worker";
 
 export interface ServeOptions {
   appFile: string;
@@ -21,7 +21,11 @@ export interface ServeOptions {
   requestTimeoutMs: number;
   keepAliveTimeoutMs: number;
   maxBodyBytes: number;
-  allow: { io?: boolean; os?: boolean; require?: boolean };
+  allow: { io?: boolean; os?: boolean };
+  /** --lua-path: package.path templates searched after the app's folder. */
+  luaPath?: string;
+  /** Options given on the command line: an app's rover.server {...} may set the others. */
+  explicit: AppSettable[];
   /** Grace period for in-flight requests at shutdown. */
   shutdownGraceMs: number;
 }
@@ -38,8 +42,31 @@ export const DEFAULT_SERVE: Omit<ServeOptions, "appFile"> = {
   keepAliveTimeoutMs: 5_000,
   maxBodyBytes: 1024 * 1024,
   allow: {},
+  explicit: [],
   shutdownGraceMs: 5_000,
 };
+
+/** What the worker with this number gets to know of the serve options. */
+export function workerOptionsFor(opts: ServeOptions, worker: number): WorkerOptions {
+  return {
+    worker,
+    appFile: path.resolve(opts.appFile),
+    chunkName: path.basename(opts.appFile),
+    host: opts.host,
+    // The requested port, not the one picked for port 0: cluster shares one handle per (host, requested port).
+    port: opts.port,
+    stages: opts.stages,
+    statsEndpoint: opts.statsEndpoint,
+    handlerTimeoutMs: opts.handlerTimeoutMs,
+    memoryLimitBytes: opts.memoryLimitBytes,
+    requestTimeoutMs: opts.requestTimeoutMs,
+    keepAliveTimeoutMs: opts.keepAliveTimeoutMs,
+    maxBodyBytes: opts.maxBodyBytes,
+    allow: opts.allow,
+    luaPath: opts.luaPath,
+    explicit: opts.explicit,
+  };
+}
 
 export interface MasterEvents {
   log(level: "info" | "warn" | "error", message: string): void;
@@ -63,6 +90,9 @@ export class Master {
   private readonly slots: Slot[] = [];
   private stopping = false;
   private port = 0;
+  private address = "";
+  /** MS_WARN_* warnings already logged: every worker reports them, the person reads them once. */
+  private readonly warned = new Set<string>();
   routes: RouteInfo[] = [];
   private restarts = 0;
   private askSeq = 0;
@@ -77,7 +107,7 @@ export class Master {
   }
 
   /** Starts every worker; resolves with the port once all are listening, rejects with the first worker's load error. */
-  async start(): Promise<{ port: number; routes: RouteInfo[]; pids: number[] }> {
+  async start(): Promise<{ port: number; host: string; routes: RouteInfo[]; pids: number[] }> {
     const file = path.resolve(this.opts.appFile);
     if (!existsSync(file) || !statSync(file).isFile()) {
       throw new ServerError("MS_ERR_APP_NOT_FOUND", `no Lua app at ${this.opts.appFile}; pass the path of your app file, e.g. examples/hello/app.lua`);
@@ -98,7 +128,7 @@ export class Master {
       const onReady = () => {
         if (settled || !this.slots.every((s) => s.ready)) return;
         settled = true;
-        resolve({ port: this.port, routes: this.routes, pids: this.pids() });
+        resolve({ port: this.port, host: this.address || this.opts.host, routes: this.routes, pids: this.pids() });
       };
       for (const slot of this.slots) this.fork(slot, onReady, fail);
     });
@@ -109,22 +139,7 @@ export class Master {
   }
 
   private fork(slot: Slot, onReady: () => void, onFail: (e: ServerError) => void): void {
-    const wopts: WorkerOptions = {
-      worker: slot.index,
-      appFile: path.resolve(this.opts.appFile),
-      chunkName: path.basename(this.opts.appFile),
-      host: this.opts.host,
-      // The requested port, not the one picked for port 0: cluster shares one handle per (host, requested port).
-      port: this.opts.port,
-      stages: this.opts.stages,
-      statsEndpoint: this.opts.statsEndpoint,
-      handlerTimeoutMs: this.opts.handlerTimeoutMs,
-      memoryLimitBytes: this.opts.memoryLimitBytes,
-      requestTimeoutMs: this.opts.requestTimeoutMs,
-      keepAliveTimeoutMs: this.opts.keepAliveTimeoutMs,
-      maxBodyBytes: this.opts.maxBodyBytes,
-      allow: this.opts.allow,
-    };
+    const wopts = workerOptionsFor(this.opts, slot.index);
     const w = cluster.fork({ MOONSCOPE_WORKER: JSON.stringify(wopts) });
     slot.worker = w;
     slot.ready = false;
@@ -153,7 +168,11 @@ export class Master {
           });
           break;
         case "event":
-          this.events.log(m.level, `[worker ${slot.index}] ${m.code}: ${m.message}`);
+          if (m.code.startsWith("MS_WARN_")) {
+            if (this.warned.has(m.code + m.message)) break;
+            this.warned.add(m.code + m.message);
+            this.events.log(m.level, `${m.code}: ${m.message}`);
+          } else this.events.log(m.level, `[worker ${slot.index}] ${m.code}: ${m.message}`);
           this.toParent({ type: "event", level: m.level, code: m.code, message: m.message, worker: slot.index });
           break;
         default: {
@@ -164,6 +183,7 @@ export class Master {
     });
     w.on("listening", (addr) => {
       if (!this.port) this.port = addr.port;
+      if (!this.address && typeof addr.address === "string") this.address = addr.address;
     });
     w.on("exit", (code, signal) => {
       const wasReady = slot.ready;

@@ -2,9 +2,8 @@
 // need it: both refuse clustered processes. The Lua sampler can run from start to exit and leave
 // its samples in a file, since those tools own the process and there is no IPC channel to ask.
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
-import path from "node:path";
 import { ServerWorker } from "./worker";
-import type { ServeOptions } from "./master";
+import { workerOptionsFor, type ServeOptions } from "./master";
 import type { RouteInfo } from "./ipc";
 
 export interface SingleOptions {
@@ -18,23 +17,9 @@ export async function runSingle(
   opts: ServeOptions,
   single: SingleOptions,
   log: (level: "info" | "warn" | "error", message: string) => void,
-): Promise<{ port: number; routes: RouteInfo[]; stop: () => Promise<void> }> {
+): Promise<{ port: number; host: string; routes: RouteInfo[]; stop: () => Promise<void> }> {
   const worker = new ServerWorker(
-    {
-      worker: 1,
-      appFile: path.resolve(opts.appFile),
-      chunkName: path.basename(opts.appFile),
-      host: opts.host,
-      port: opts.port,
-      stages: opts.stages,
-      statsEndpoint: opts.statsEndpoint,
-      handlerTimeoutMs: opts.handlerTimeoutMs,
-      memoryLimitBytes: opts.memoryLimitBytes,
-      requestTimeoutMs: opts.requestTimeoutMs,
-      keepAliveTimeoutMs: opts.keepAliveTimeoutMs,
-      maxBodyBytes: opts.maxBodyBytes,
-      allow: opts.allow,
-    },
+    workerOptionsFor(opts, 1),
     {
       send: () => {},
       requestMergedStats: (reset, cb) => cb(JSON.stringify({ time: Date.now(), workers: [worker.snapshot(reset)], missing: [], restarts: 0 })),
@@ -59,6 +44,7 @@ export async function runSingle(
   let stopped = false;
   return {
     port,
+    host: worker.listeningHost,
     routes,
     async stop() {
       if (stopped) return;

@@ -3,14 +3,15 @@
 // context -> handler -> serialize -> write, each timed with performance.now() into per-route histograms.
 import net from "node:net";
 import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
-import { LuaApp, ResponseKind, type HandlerOutcome, type HandlerResult, type LuaRoute } from "./lua/app";
+import path from "node:path";
+import { LuaApp, ResponseKind, type AppServerConfig, type HandlerOutcome, type HandlerResult, type LuaRoute } from "./lua/app";
 import { LuaSampler, type LuaProfileData } from "./lua/sampler";
 import { LUA_MASKCOUNT } from "./lua/runtime";
 import { Router } from "./router";
 import { RouteStats, STAGE_COUNT, S_CONTEXT, S_EXTRACT, S_HANDLER, S_PARSE, S_QUEUE, S_SERIALIZE, S_WRITE } from "./stages";
 import { HTTP_ERROR_CODES, RequestParser, type HttpParseError, type ParsedRequest } from "./http/parser";
 import { parseQuery } from "./http/query";
-import { CONN_CLOSE, CONN_KEEP_ALIVE, CT_JSON, CT_TEXT, currentDateLine, errorBody, renderHeaders, statusLine } from "./http/response";
+import { CONN_CLOSE, CONN_KEEP_ALIVE, CT_HTML, CT_JSON, CT_TEXT, currentDateLine, errorBody, renderHeaders, statusLine } from "./http/response";
 import { startWatchdog, type Watchdog } from "./watchdog";
 import { ServerError } from "./errors";
 import { LogHistogram } from "../profile/histogram";
@@ -31,8 +32,14 @@ export interface WorkerOptions {
   requestTimeoutMs: number;
   keepAliveTimeoutMs: number;
   maxBodyBytes: number;
-  allow: { io?: boolean; os?: boolean; require?: boolean };
+  allow: { io?: boolean; os?: boolean };
+  luaPath?: string;
+  /** Options the command line gave; an app's rover.server {...} may set the others. */
+  explicit: AppSettable[];
 }
+
+/** Serve options an app written for Rover can set in rover.server {...} (host, port, body_size_limit). */
+export type AppSettable = "host" | "port" | "maxBodyBytes";
 
 export interface WorkerHost {
   /** Sends a message to the master. */
@@ -84,6 +91,8 @@ export class ServerWorker {
   private sweepTimer: NodeJS.Timeout | undefined;
   private shuttingDown = false;
   private hookFn = 0;
+  /** The address the server listens on (after start). */
+  listeningHost = "";
   private readonly logDedup = new Map<string, { at: number; suppressed: number }>();
 
   constructor(opts: WorkerOptions, host: WorkerHost) {
@@ -93,10 +102,18 @@ export class ServerWorker {
 
   async start(source: Buffer): Promise<{ port: number; routes: RouteInfo[] }> {
     const o = this.opts;
-    this.app = await LuaApp.load(source, { chunkName: o.chunkName, memoryLimitBytes: o.memoryLimitBytes, allow: o.allow });
+    this.app = await LuaApp.load(source, {
+      chunkName: o.chunkName,
+      appDir: path.dirname(o.appFile),
+      luaPath: o.luaPath,
+      memoryLimitBytes: o.memoryLimitBytes,
+      allow: o.allow,
+      worker: o.worker,
+    });
     if (this.app.routes.length === 0) {
       throw new ServerError("MS_ERR_APP_NO_ROUTES", `${o.chunkName} defines no route handlers. Define one like: function api.hello.get(ctx) return api.json { ok = true } end`);
     }
+    this.applyAppConfig(this.app.serverConfig);
     this.router = new Router(this.app.routes);
     for (const r of this.app.routes) this.stats.set(r, new RouteStats(`${r.method} ${r.path}`));
     this.installInterrupt();
@@ -124,21 +141,35 @@ export class ServerWorker {
       this.server.listen({ port: o.port, host: o.host }, () => resolve((this.server.address() as net.AddressInfo).port));
     });
     this.server.on("error", (e) => this.host.log("error", "MS_ERR_LISTEN", `listening socket error: ${e.message}`));
+    this.listeningHost = (this.server.address() as net.AddressInfo).address;
     this.sweepTimer = setInterval(() => this.sweep(), Math.max(50, Math.min(1000, o.requestTimeoutMs / 4)));
     this.sweepTimer.unref();
-    const routes = this.app.routes.map((r) => ({ method: r.method, path: r.path, name: r.name, line: r.line }));
+    const routes = this.app.routes.map((r) => ({ method: r.method, path: r.path, name: r.name, file: r.file, line: r.line }));
     return { port, routes };
+  }
+
+  /**
+   * What rover.server {...} asked for: host, port and body size limit apply unless the command
+   * line gave them; the rest has no meaning here and is named once (the master logs a warning once).
+   */
+  private applyAppConfig(c: AppServerConfig): void {
+    const o = this.opts;
+    const given = new Set(o.explicit);
+    if (c.host !== undefined && !given.has("host")) o.host = c.host;
+    if (c.port !== undefined && !given.has("port")) o.port = c.port;
+    if (c.maxBodyBytes !== undefined && !given.has("maxBodyBytes")) o.maxBodyBytes = c.maxBodyBytes;
+    if (c.ignored.length > 0) {
+      this.host.log("warn", "MS_WARN_ROVER_OPTIONS", `rover.server options that Moonscope ignores: ${c.ignored.join(", ")} (it honours host, port and body_size_limit)`);
+    }
   }
 
   // ---- Lua interruption (see watchdog.ts) ----
   private installInterrupt(): void {
-    const { rt, L } = this.app;
+    const { rt } = this.app;
     this.hookFn = rt.addHookFunction((l) => {
       rt.x.lua_sethook(l, 0, 0, 0);
-      rt.pushString(l, `handler stopped: it ran longer than ${this.opts.handlerTimeoutMs} ms`);
-      rt.x.lua_error(l);
+      this.app.raiseStop(l);
     });
-    void L;
   }
 
   private watchdogHooks() {
@@ -194,7 +225,7 @@ export class ServerWorker {
   /** The Lua sampler alone (the 0x and clinic modes bring their own CPU profiler). */
   async startLuaSampler(everyMs: number): Promise<void> {
     if (!this.watchdog) this.watchdog = await startWatchdog(0, this.watchdogHooks());
-    this.sampler = new LuaSampler(this.app.rt, this.app.L);
+    this.sampler = new LuaSampler(this.app.rt, this.app.L, this.app.functionNames);
     await this.watchdog.setSampling(everyMs);
   }
 
@@ -296,7 +327,7 @@ export class ServerWorker {
       t = t2;
     }
     let outcome: HandlerOutcome | null = null;
-    if (failure === null) outcome = this.runHandler(ex.route, stats.route);
+    if (failure === null) outcome = this.runHandler(stats.route);
     if (timed) {
       const t2 = now();
       d[S_HANDLER] = t2 - t;
@@ -363,14 +394,10 @@ export class ServerWorker {
   }
 
   /** Stage "handler": the Lua call, under the watchdog, visible to the sampler. */
-  private runHandler(route: LuaRoute, routeKey: string): HandlerOutcome {
+  private runHandler(routeKey: string): HandlerOutcome {
     const wd = this.watchdog;
     const sampler = this.sampler;
-    if (sampler !== null) {
-      sampler.route = routeKey;
-      sampler.routeName = route.name;
-      sampler.routeLine = route.line;
-    }
+    if (sampler !== null) sampler.route = routeKey;
     if (wd !== null) wd.enter();
     const outcome = this.app.call();
     if (wd !== null) wd.leave();
@@ -379,7 +406,7 @@ export class ServerWorker {
 
   private handlerFailure(outcome: Exclude<HandlerOutcome, { ok: true }>, route: LuaRoute, routeKey: string): Failure {
     if (outcome.kind === "timeout") {
-      this.logOnce("warn", "MS_ERR_LUA_TIMEOUT", `${routeKey}: ${outcome.message} (handler ${route.name} at ${this.opts.chunkName}:${route.line})`);
+      this.logOnce("warn", "MS_ERR_LUA_TIMEOUT", `${routeKey}: ${outcome.message} (handler ${route.name} at ${route.file}:${route.line})`);
       return { status: 503, code: "MS_ERR_LUA_TIMEOUT", message: outcome.message };
     }
     if (outcome.kind === "memory") {
@@ -404,7 +431,7 @@ export class ServerWorker {
       }
       const status = result.status;
       let extra = "";
-      let contentType = result.kind === ResponseKind.Json ? CT_JSON : result.kind === ResponseKind.Text ? CT_TEXT : "";
+      let contentType = CONTENT_TYPE[result.kind] ?? "";
       if (result.headers !== null) {
         const h = renderHeaders(result.headers);
         if ("error" in h) {
@@ -585,6 +612,15 @@ export class ServerWorker {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** The Content-Type header of each response kind (api.raw and empty responses have none). */
+const CONTENT_TYPE: Record<ResponseKind, string> = {
+  [ResponseKind.Json]: CT_JSON,
+  [ResponseKind.Text]: CT_TEXT,
+  [ResponseKind.Html]: CT_HTML,
+  [ResponseKind.Raw]: "",
+  [ResponseKind.Empty]: "",
+};
 
 /**
  * Profiler.start with a full GC just before it. V8 (Node 20's 11.3) can deadlock here: starting

@@ -21,7 +21,9 @@ function api.get(ctx) end
 
 test("functions that are not handlers are not routes", () => {
   assert.deepEqual(brief("function helper() end\nlocal function api_x() end\nfunction api.users.list(ctx) end\nfunction M.get() end\n"), []);
-  assert.equal(routeOfName(["api", "json", "get"]), null, "built-in helpers are not namespaces");
+  assert.deepEqual(routeOfName(["api", "error", "get"]), { method: "GET", path: "/error" }, "a route may be named like a builtin (the builtin is also a namespace)");
+  assert.equal(routeOfName(["api", "before", "auth"]), null, "middleware is not a route");
+  assert.equal(routeOfName(["api", "admin", "before", "get"]), null, "not even one named like a method");
 });
 
 test("Lua 5.4 syntax luaparse cannot read falls back to the line scan, and says so", () => {

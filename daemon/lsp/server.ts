@@ -2,7 +2,7 @@
 // GET /users/:id", then the last run's figures), and the custom requests of protocol/lsp.ts that run
 // profiling sessions, list runs, export and compare them.
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import {
   createConnection,
   ProposedFeatures,
@@ -17,7 +17,7 @@ import {
 } from "vscode-languageserver/node";
 import { TextDocument } from "vscode-languageserver-textdocument";
 import * as P from "../../protocol/lsp";
-import { scanRoutes } from "./routes";
+import { luaWorkspace, type LuaWorkspace } from "../lua-apps";
 import { specHits } from "../session/route-spec";
 import { lensTitle, workspaceRuns } from "../runs/summary";
 import { readRun, writeFileAtomic } from "../runs/store";
@@ -47,6 +47,12 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
   let lastLensRefresh = 0;
   let stream: Promise<StreamServer> | null = null;
   let streamReady: StreamServer | null = null;
+  /** The workspace's Lua apps, with the editor's open buffers read instead of the disk. */
+  const apps = (): LuaWorkspace => {
+    const ws = luaWorkspace(workspace);
+    ws.setOverlay((file) => documents.get(pathToFileURL(file).href)?.getText());
+    return ws;
+  };
   const hub = new SessionHub({
     workspace: () => workspace,
     onMessage: (m: ToClient) => {
@@ -76,14 +82,23 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
     };
   });
 
+  /** The handlers a document defines, with the app that serves them and that app's runs. */
+  const handlersOf = (doc: TextDocument) => {
+    const file = fileURLToPath(doc.uri);
+    const ws = apps();
+    const routes = ws.routesDefinedIn(file);
+    const entries = new Set(routes.map((r) => r.appFile));
+    const runs = workspaceRuns(workspace).filter((r) => !r.error && entries.has(r.appFile));
+    return { file, routes, runs };
+  };
+
   /** A warning over every handler whose last run missed a budget (moonscope.budgets). */
   const publishDiagnostics = (doc: TextDocument) => {
     if (!doc.uri.startsWith("file:") || !doc.uri.endsWith(".lua")) return;
-    const file = fileURLToPath(doc.uri);
-    const runs = workspaceRuns(workspace).filter((r) => !r.error && r.appFile === file);
+    const { routes, runs } = handlersOf(doc);
     const diagnostics: Diagnostic[] = [];
-    for (const r of scanRoutes(doc.getText()).routes) {
-      const last = runs.find((x) => x.route === `${r.method} ${r.path}`);
+    for (const r of routes) {
+      const last = runs.find((x) => x.appFile === r.appFile && x.route === `${r.method} ${r.path}`);
       if (!last || last.budgetsMissed.length === 0) continue;
       diagnostics.push({
         range: { start: { line: r.line, character: r.character }, end: { line: r.line, character: r.endCharacter } },
@@ -97,40 +112,39 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
   };
   documents.onDidOpen((e) => publishDiagnostics(e.document));
   documents.onDidChangeContent((e) => publishDiagnostics(e.document));
+  // A saved file may add or drop a require: the app structure is read again.
+  documents.onDidSave(() => apps().invalidate());
 
   connection.onCodeLens((params): CodeLens[] => {
     const doc = documents.get(params.textDocument.uri);
-    if (!doc) return [];
-    const file = fileURLToPath(doc.uri);
-    const { routes } = scanRoutes(doc.getText());
-    const runs = workspaceRuns(workspace).filter((r) => !r.error && r.appFile === file);
+    if (!doc || !doc.uri.startsWith("file:")) return [];
+    const { routes, runs } = handlersOf(doc);
     const lenses: CodeLens[] = [];
     for (const r of routes) {
       const route = `${r.method} ${r.path}`;
       const range = { start: { line: r.line, character: r.character }, end: { line: r.line, character: r.endCharacter } };
       lenses.push({ range, command: { title: `▶ Profile ${route}`, command: P.COMMANDS.profileRoute, arguments: [{ uri: doc.uri, route }] } });
       const running = hub.current();
-      if (running && running.appFile === file && specHits(running.route, r.method, r.path)) {
+      if (running && running.appFile === r.appFile && specHits(running.route, r.method, r.path)) {
         const s = running.state;
         const left = s.durationMs && s.elapsedMs !== undefined ? `, ${Math.max(0, (s.durationMs - s.elapsedMs) / 1000).toFixed(0)} s left` : "";
         const live = s.rps !== undefined ? ` · ${(s.rps / 1000).toFixed(1)}k req/s · server p99 ${((s.serverP99Us ?? 0) / 1000).toFixed(2)} ms` : "";
         lenses.push({ range, command: { title: `$(watch) ${s.phase}${left}${live}`, command: "" } });
         continue;
       }
-      const last = runs.find((x) => x.route === route);
+      const last = runs.find((x) => x.appFile === r.appFile && x.route === route);
       if (last) lenses.push({ range, command: { title: lensTitle(last), command: P.COMMANDS.openRun, arguments: [{ id: last.id, dir: last.dir }] } });
     }
     return lenses;
   });
 
+  // The workspace's routes from a scan of its Lua files (open buffers as edited), or one file's handlers.
   connection.onRequest(P.listRoutes.method, (params: { uri?: string }): { routes: P.RouteEntry[] } => {
-    const docs = params.uri ? [documents.get(params.uri)].filter((d): d is TextDocument => !!d) : documents.all();
-    const routes: P.RouteEntry[] = [];
-    for (const d of docs) {
-      if (!d.uri.endsWith(".lua")) continue;
-      for (const r of scanRoutes(d.getText()).routes) routes.push({ uri: d.uri, file: fileURLToPath(d.uri), line: r.line, method: r.method, path: r.path, name: r.name });
-    }
-    return { routes };
+    const ws = apps();
+    if (!params.uri) return { routes: ws.routes() };
+    if (!params.uri.startsWith("file:")) return { routes: [] };
+    const file = fileURLToPath(params.uri);
+    return { routes: ws.routesDefinedIn(file).map((r) => ({ uri: params.uri!, file, appFile: r.appFile, line: r.line, method: r.method, path: r.path, name: r.name })) };
   });
 
   connection.onRequest(P.startProfile.method, async (params: P.StartProfileParams) => {

@@ -18,7 +18,7 @@ export function formatReport(run: RunFile, dir: string, cwd = process.cwd()): st
   const c = run.client;
   const s = run.server;
   const out: string[] = [];
-  out.push(`${run.route.method} ${run.route.path}  (${run.route.name}, ${path.basename(run.app.file)}:${run.route.line})  ${run.options.workers} worker(s), ${run.options.connections} connections${run.options.rate ? `, ${run.options.rate} req/s fixed` : ""}, ${(c.durationMs / 1000).toFixed(1)} s`);
+  out.push(`${run.route.method} ${run.route.path}  (${run.route.name}, ${run.route.file ?? path.basename(run.app.file)}:${run.route.line})  ${run.options.workers} worker(s), ${run.options.connections} connections${run.options.rate ? `, ${run.options.rate} req/s fixed` : ""}, ${(c.durationMs / 1000).toFixed(1)} s`);
   out.push("");
   out.push(`Throughput  ${num(c.rps)} req/s   (${c.requests} requests, ${c.errors} errors, ${c.non2xx} non-2xx)`);
   const l = c.latencyUs;

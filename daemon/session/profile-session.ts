@@ -37,6 +37,8 @@ export interface ProfileSessionOptions {
   luaIntervalMs?: number;
   body?: string;
   headers?: Record<string, string>;
+  /** --lua-path for the app's require (absolute entries). */
+  luaPath?: string;
   /** Folder that holds .moonscope/runs (default: the current directory). */
   workspace?: string;
   cliPath?: string;
@@ -109,10 +111,10 @@ async function session(o: ProfileSessionOptions, made: string[]): Promise<Sessio
     warnings.push(note);
     workers = 1;
     progress({ phase: "starting", message: `${note}; starting it under ${toolName}` });
-    server = await ToolProcess.start({ appFile: o.appFile, luaIntervalMs, luaSamplesFile: path.join(dir, external, "lua-samples.json"), cliPath: o.cliPath, launch, tool: toolName, onLog: o.onLog });
+    server = await ToolProcess.start({ appFile: o.appFile, luaIntervalMs, luaSamplesFile: path.join(dir, external, "lua-samples.json"), luaPath: o.luaPath, cliPath: o.cliPath, launch, tool: toolName, onLog: o.onLog });
   } else {
     progress({ phase: "starting", message: `starting ${path.basename(o.appFile)} with ${o.workers} worker${o.workers > 1 ? "s" : ""}` });
-    server = await ServerProcess.start({ appFile: o.appFile, workers: o.workers, cliPath: o.cliPath, onLog: o.onLog });
+    server = await ServerProcess.start({ appFile: o.appFile, workers: o.workers, luaPath: o.luaPath, cliPath: o.cliPath, onLog: o.onLog });
   }
   let route: RouteInfo;
   try {
@@ -374,8 +376,8 @@ function writeRun(o: ProfileSessionOptions, c: Collected): SessionResult {
     tool: { name: "moonscope", version: VERSION, node: process.version },
     id: path.basename(dir),
     createdAt: createdAt.toISOString(),
-    app: { file: path.resolve(o.appFile), routes: c.routes.map((r) => ({ method: r.method, path: r.path, name: r.name, line: r.line })) },
-    route: { method: c.route.method, path: c.route.path, name: c.route.name, line: c.route.line },
+    app: { file: path.resolve(o.appFile), routes: c.routes.map((r) => ({ method: r.method, path: r.path, name: r.name, file: r.file, line: r.line })) },
+    route: { method: c.route.method, path: c.route.path, name: c.route.name, file: c.route.file, line: c.route.line },
     options: {
       durationMs: o.durationMs,
       warmupMs: o.warmupMs,

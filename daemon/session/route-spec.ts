@@ -39,10 +39,18 @@ function matches(pattern: string, path: string): boolean {
   return a.every((seg, i) => seg.startsWith(":") ? b[i] !== "" : seg === b[i]);
 }
 
-/** The app route the spec hits, or a clear error listing the routes there are. */
+/**
+ * The app route the spec hits, or a clear error listing the routes there are. As in the server's
+ * router, a route written as typed wins, then a static route, then one with :params
+ * ("GET /orders/summary" is /orders/summary, not /orders/:id).
+ */
 export function resolveRoute(spec: RouteSpec, routes: RouteInfo[], appFile: string): RouteInfo {
   const method = spec.method === "HEAD" ? "GET" : spec.method;
-  const hit = routes.find((r) => r.method === method && (r.path === spec.path || matches(r.path, spec.requestPath)));
+  const mine = routes.filter((r) => r.method === method);
+  const hit =
+    mine.find((r) => r.path === spec.path) ??
+    mine.find((r) => !r.path.includes("/:") && matches(r.path, spec.requestPath)) ??
+    mine.find((r) => matches(r.path, spec.requestPath));
   if (hit) return hit;
   const list = routes.map((r) => `${r.method} ${r.path}`).join(", ");
   const samePath = routes.filter((r) => matches(r.path, spec.requestPath)).map((r) => r.method);

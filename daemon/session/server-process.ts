@@ -11,6 +11,8 @@ export interface ServerStartOptions {
   workers: number;
   port?: number;
   stages?: boolean;
+  /** --lua-path for the app's require. */
+  luaPath?: string;
   extraArgs?: string[];
   /** Where the moonscope CLI bundle is (dist/cli/moonscope.js). */
   cliPath?: string;
@@ -60,7 +62,7 @@ export class ServerProcess {
   }
 
   static async start(o: ServerStartOptions): Promise<ServerProcess> {
-    const args = ["serve", o.appFile, "--port", String(o.port ?? 0), "--workers", String(o.workers), ...(o.stages === false ? ["--no-stages"] : []), ...(o.extraArgs ?? [])];
+    const args = ["serve", o.appFile, "--port", String(o.port ?? 0), "--workers", String(o.workers), ...(o.stages === false ? ["--no-stages"] : []), ...(o.luaPath ? ["--lua-path", o.luaPath] : []), ...(o.extraArgs ?? [])];
     const child = fork(o.cliPath ?? defaultCliPath(), args, { execArgv: [], detached: true, stdio: ["ignore", "pipe", "pipe", "ipc"] });
     const sp = new ServerProcess(child, o.onLog);
     const timeoutMs = o.startTimeoutMs ?? 30_000;

@@ -18,6 +18,8 @@ export interface SweepOptions {
   warmupMs: number;
   load?: LoadGeneratorName;
   out: string;
+  /** --lua-path for the app's require (absolute entries). */
+  luaPath?: string;
   cliPath?: string;
   signal?: AbortSignal;
   onStep?: (done: number, total: number, step: SweepStep | null, label: string) => void;
@@ -61,7 +63,7 @@ export async function runSweep(o: SweepOptions): Promise<{ file: SweepFile; dir:
       if (o.signal?.aborted) break outer;
       o.onStep?.(done, total, null, `${workers} worker(s), ${connections} connections`);
       // A fresh server per step: every step starts from the same state, with its own warm-up.
-      const server = await ServerProcess.start({ appFile: o.appFile, workers, cliPath: o.cliPath });
+      const server = await ServerProcess.start({ appFile: o.appFile, workers, luaPath: o.luaPath, cliPath: o.cliPath });
       try {
         const route = resolveRoute(spec, server.routes, file.app);
         const routeKey = `${route.method} ${route.path}`;

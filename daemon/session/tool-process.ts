@@ -21,6 +21,8 @@ export interface ToolLaunch {
 export interface ToolProcessOptions {
   appFile: string;
   luaIntervalMs: number;
+  /** --lua-path for the app's require. */
+  luaPath?: string;
   luaSamplesFile: string;
   cliPath?: string;
   launch: ToolLaunch;
@@ -67,7 +69,7 @@ export class ToolProcess {
 
   static async start(o: ToolProcessOptions): Promise<ToolProcess> {
     const cli = o.cliPath ?? defaultCliPath();
-    const app = [process.execPath, cli, "serve", path.resolve(o.appFile), "--single", "--port", "0", "--stats", "--lua-interval", String(o.luaIntervalMs), "--lua-samples", o.luaSamplesFile];
+    const app = [process.execPath, cli, "serve", path.resolve(o.appFile), "--single", "--port", "0", "--stats", "--lua-interval", String(o.luaIntervalMs), "--lua-samples", o.luaSamplesFile, ...(o.luaPath ? ["--lua-path", o.luaPath] : [])];
     const [cmd, ...args] = [...o.launch.command, ...app];
     const child = spawn(cmd, args, { cwd: o.launch.cwd, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...o.launch.env } });
     const tp = new ToolProcess(child, o);
@@ -84,7 +86,7 @@ export class ToolProcess {
             .split("\n")
             .map((l) => ROUTE_LINE.exec(l))
             .filter((x): x is RegExpExecArray => x !== null)
-            .map((x) => ({ method: x[1], path: x[2], name: x[3], line: Number(x[5]) }));
+            .map((x) => ({ method: x[1], path: x[2], name: x[3], file: x[4], line: Number(x[5]) }));
           clearTimeout(timer);
           resolve(true);
         }

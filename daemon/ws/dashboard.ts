@@ -6,7 +6,7 @@ import { WS_PROTOCOL_VERSION, type StreamMethod, type StreamRequests } from "../
 import { workspaceRuns } from "../runs/summary";
 import type { SessionHub } from "../session-hub";
 import { SessionError } from "../session/errors";
-import { workspaceRoutes } from "../workspace-routes";
+import { luaWorkspace } from "../lua-apps";
 import type { StreamServerOptions } from "./server";
 
 /** dist/webview beside the running bundle (dist/cli/moonscope.js), or under the repo when run from source. */
@@ -21,7 +21,7 @@ export function dashboardOptions(hub: SessionHub, workspace: () => string, port?
   const request = async <M extends StreamMethod>(method: M, params: StreamRequests[M]["params"]): Promise<StreamRequests[M]["result"]> => {
     switch (method) {
       case "listRoutes":
-        return { routes: workspaceRoutes(workspace()) } as StreamRequests[M]["result"];
+        return { routes: luaWorkspace(workspace()).routes() } as StreamRequests[M]["result"];
       case "startProfile":
         return { sessionId: hub.launch(params as StreamRequests["startProfile"]["params"]) } as StreamRequests[M]["result"];
       case "stopProfile":

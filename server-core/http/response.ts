@@ -29,6 +29,7 @@ export function currentDateLine(): string {
 
 export const CT_JSON = "Content-Type: application/json\r\n";
 export const CT_TEXT = "Content-Type: text/plain; charset=utf-8\r\n";
+export const CT_HTML = "Content-Type: text/html; charset=utf-8\r\n";
 export const CONN_CLOSE = "Connection: close\r\n";
 export const CONN_KEEP_ALIVE = "Connection: keep-alive\r\n";
 

@@ -1,8 +1,18 @@
-// One Lua state running one app: loads the prelude and the app, finds the routes, and runs a
-// request through a handler in three separately timed steps (context, handler, serialize).
+// One Lua state running one app: sets up the handler API (prelude, cjson, rover, sandbox), loads the
+// app, finds the routes, and runs a request through a handler in three separately timed steps
+// (context, handler, serialize).
 import { LuaRuntime, LuaType, LUA_ERRMEM, LUA_ERRSYNTAX, LUA_OK, LUA_REGISTRYINDEX, big } from "./runtime";
-import { PRELUDE, PRELUDE_CHUNK_NAME, SANDBOX } from "./prelude";
+import { CHUNK, PRELUDE, ResponseKind } from "./prelude";
+import { CJSON } from "./cjson";
+import { ROVER } from "./rover";
+import { SANDBOX } from "./sandbox";
+import { LuaJson, luaTypeName } from "./json";
+import { pushHostFunctions } from "./host-functions";
+import { moduleSearch } from "./modules";
+import { AR_SIZE, definitionOf } from "./debug-info";
 import { ServerError } from "../errors";
+
+export { ResponseKind } from "./prelude";
 
 export interface LuaRoute {
   method: string;
@@ -10,30 +20,43 @@ export interface LuaRoute {
   path: string;
   /** e.g. "api.users.p_id.get" */
   name: string;
-  /** Line of the handler's definition in the app file. */
+  /** The file that defines the handler, as its chunk is named: "app.lua", "handlers/users.lua". */
+  file: string;
+  /** Line of the handler's definition in that file. */
   line: number;
-  /** Registry reference of the handler function. */
+  /** Registry reference of the function the server calls (the handler, or it inside its middleware). */
   ref: number;
 }
 
 export interface AppOptions {
   /** Name shown in tracebacks and profiles, e.g. "app.lua". */
   chunkName: string;
+  /** The app file's folder: where modules are searched first and chunk names are relative to. */
+  appDir: string;
+  /** --lua-path: more package.path templates, searched after the app's folder. */
+  luaPath?: string;
   memoryLimitBytes: number;
-  allow?: { io?: boolean; os?: boolean; require?: boolean };
+  allow?: { io?: boolean; os?: boolean };
+  /** The worker's number (request ids). */
+  worker?: number;
 }
 
-export const enum ResponseKind {
-  Json = 1,
-  Text = 2,
-  Empty = 3,
+/** What the app asked of the server through Rover's rover.server {...}. */
+export interface AppServerConfig {
+  /** The app called rover.server. */
+  rover: boolean;
+  host?: string;
+  port?: number;
+  maxBodyBytes?: number;
+  /** Options that have no meaning here, by name. */
+  ignored: string[];
 }
 
 /** What a handler produced, read back into JS. */
 export interface HandlerResult {
   status: number;
   kind: ResponseKind;
-  /** JSON text for Json, raw bytes for Text, null for Empty. */
+  /** JSON text for Json, raw bytes for Text/Html/Raw, null for Empty. */
   body: string | Buffer | null;
   /** Flat [name, value, ...] from :header(); null when none. */
   headers: string[] | null;
@@ -45,30 +68,40 @@ export type HandlerOutcome =
   | { ok: false; kind: "memory"; message: string }
   | { ok: false; kind: "timeout"; message: string };
 
-const MAX_JSON_DEPTH = 100;
 const HEADER_NAME_CACHE_LIMIT = 256;
+
+/** Registry references of the prelude's values the server uses on every request. */
+interface Refs {
+  nullRef: number;
+  arrayMtRef: number;
+  responseMtRef: number;
+  callableMtRef: number;
+  headersMtRef: number;
+  stopRef: number;
+}
 
 export class LuaApp {
   readonly rt: LuaRuntime;
   readonly L: number;
   readonly routes: LuaRoute[] = [];
-  private readonly nullRef: number;
-  private readonly arrayMtRef: number;
-  private readonly responseMtRef: number;
+  /** "file:line" of a handler, middleware or api.on_error → its name, for the Lua sampler. */
+  readonly functionNames = new Map<string, string>();
+  serverConfig: AppServerConfig = { rover: false, ignored: [] };
+  readonly json: LuaJson;
+  private readonly refs: Refs;
   private readonly f: Record<"method" | "path" | "params" | "query" | "headers" | "body", number>;
   private readonly headerNames = new Map<string, number>();
   private readonly paramNames = new Map<string, number>();
+  private readonly ar: number;
   /** Set by the interrupt hook so a LUA_ERRRUN can be told apart from a handler's own error. */
   timedOut = false;
-  private readonly chunkName: string;
 
-  private constructor(rt: LuaRuntime, L: number, refs: { nullRef: number; arrayMtRef: number; responseMtRef: number }, chunkName: string) {
+  private constructor(rt: LuaRuntime, L: number, refs: Refs, json: LuaJson) {
     this.rt = rt;
     this.L = L;
-    this.nullRef = refs.nullRef;
-    this.arrayMtRef = refs.arrayMtRef;
-    this.responseMtRef = refs.responseMtRef;
-    this.chunkName = chunkName;
+    this.refs = refs;
+    this.json = json;
+    this.ar = rt.x.malloc(AR_SIZE);
     this.f = {
       method: rt.cstr("method"),
       path: rt.cstr("path"),
@@ -87,117 +120,156 @@ export class LuaApp {
     if (!L) throw new ServerError("MS_ERR_LUA_STATE", "Could not create a Lua state (out of memory?).");
     x.luaL_openlibs(L);
 
-    // The JSON decoder behind ctx:json(), registered before the prelude picks it up.
-    let app: LuaApp | undefined;
-    const decode = rt.addCFunction((l) => {
-      const s = rt.toString(l, 1);
-      let value: unknown;
-      try {
-        value = JSON.parse(s ?? "");
-      } catch (e) {
-        rt.pushString(l, "ctx:json(): the request body is not valid JSON (" + (e as Error).message + ")");
-        return x.lua_error(l);
-      }
-      app!.pushJs(l, value, 0);
-      return 1;
+    const refs: Refs = { nullRef: 0, arrayMtRef: 0, responseMtRef: 0, callableMtRef: 0, headersMtRef: 0, stopRef: 0 };
+    const json = new LuaJson(rt, refs);
+    const search = moduleSearch({ appDir: opts.appDir, luaPath: opts.luaPath });
+    pushHostFunctions(L, { rt, json, search, worker: opts.worker ?? 1 });
+    x.lua_getfield(L, -1, rt.cstr("cjson_encode"));
+    const encodeRef = x.luaL_ref(L, LUA_REGISTRYINDEX);
+    x.lua_getfield(L, -1, rt.cstr("cjson_decode"));
+    const decodeRef = x.luaL_ref(L, LUA_REGISTRYINDEX);
+    const hostRef = x.luaL_ref(L, LUA_REGISTRYINDEX);
+    const pushRef = (r: number) => x.lua_rawgeti(L, LUA_REGISTRYINDEX, big(r));
+
+    // The prelude answers its internals table (see the return at the end of PRELUDE).
+    runChunk(rt, L, PRELUDE, CHUNK.prelude, 1, () => (pushRef(hostRef), 1));
+    const internalsRef = x.luaL_ref(L, LUA_REGISTRYINDEX);
+    const field = (name: string): number => {
+      pushRef(internalsRef);
+      x.lua_getfield(L, -1, rt.cstr(name));
+      const r = x.luaL_ref(L, LUA_REGISTRYINDEX);
+      x.lua_settop(L, -2);
+      return r;
+    };
+    refs.nullRef = field("null");
+    refs.arrayMtRef = field("ArrayMarker");
+    refs.responseMtRef = field("Response");
+    refs.callableMtRef = field("Callable");
+    refs.headersMtRef = field("Headers");
+    refs.stopRef = field("Stop");
+    const ctxRef = field("Ctx");
+    const tbRef = field("traceback");
+    const collectRef = field("collect_routes");
+    const isRoverRef = field("is_rover");
+
+    runChunk(rt, L, CJSON, CHUNK.cjson, 0, () => {
+      pushRef(internalsRef);
+      pushRef(encodeRef);
+      pushRef(decodeRef);
+      x.lua_pushlightuserdata(L, 0);
+      x.lua_pushlightuserdata(L, json.emptyArrayPtr);
+      return 5;
     });
-    x.lua_pushcclosure(L, decode, 0);
-    x.lua_setglobal(L, rt.cstr("__moonscope_json_decode"));
+    runChunk(rt, L, ROVER, CHUNK.rover, 1, () => (pushRef(internalsRef), pushRef(hostRef), 2));
+    const serverConfigRef = x.luaL_ref(L, LUA_REGISTRYINDEX);
+    runChunk(rt, L, SANDBOX, CHUNK.sandbox, 0, () => {
+      const allow = opts.allow ?? {};
+      x.lua_createtable(L, 0, 2);
+      for (const k of ["io", "os"] as const) {
+        x.lua_pushboolean(L, allow[k] ? 1 : 0);
+        x.lua_setfield(L, -2, rt.cstr(k));
+      }
+      pushRef(hostRef);
+      return 2;
+    });
 
-    // Prelude returns Ctx, collect_routes, traceback, ArrayMarker, null, Response.
-    runChunk(rt, L, PRELUDE, PRELUDE_CHUNK_NAME, 6);
-    const responseMtRef = x.luaL_ref(L, LUA_REGISTRYINDEX);
-    const nullRef = x.luaL_ref(L, LUA_REGISTRYINDEX);
-    const arrayMtRef = x.luaL_ref(L, LUA_REGISTRYINDEX);
-    // Stack now: [1] Ctx, [2] collect_routes, [3] traceback. Rebuild it as the fixed base every
-    // request relies on: [1] traceback (message handler of every pcall), [2] Ctx metatable.
-    const tbRef = (x.lua_pushvalue(L, 3), x.luaL_ref(L, LUA_REGISTRYINDEX));
-    const ctxRef = (x.lua_pushvalue(L, 1), x.luaL_ref(L, LUA_REGISTRYINDEX));
-    const collectRef = (x.lua_pushvalue(L, 2), x.luaL_ref(L, LUA_REGISTRYINDEX));
+    // The fixed base every request relies on: [1] traceback (message handler of every pcall), [2] Ctx metatable.
     x.lua_settop(L, 0);
-    x.lua_rawgeti(L, LUA_REGISTRYINDEX, big(tbRef));
-    x.lua_rawgeti(L, LUA_REGISTRYINDEX, big(ctxRef));
+    pushRef(tbRef);
+    pushRef(ctxRef);
 
-    // The sandbox applies before the app runs, so load-time code is held to it too.
-    const allow = opts.allow ?? {};
-    loadChunkOrThrow(rt, L, SANDBOX, "=sandbox");
-    x.lua_createtable(L, 0, 3);
-    for (const k of ["io", "os", "require"] as const) {
-      x.lua_pushboolean(L, allow[k] ? 1 : 0);
-      x.lua_setfield(L, -2, rt.cstr(k));
-    }
-    if (x.lua_pcallk(L, 1, 0, 1, 0, 0) !== LUA_OK) throw new ServerError("MS_ERR_LUA_STATE", "sandbox setup failed: " + rt.toString(L, -1));
-
-    app = new LuaApp(rt, L, { nullRef, arrayMtRef, responseMtRef }, opts.chunkName);
-    app.runApp(source);
+    const app = new LuaApp(rt, L, refs, json);
+    app.runApp(source, opts.chunkName);
+    app.readServerConfig(serverConfigRef, isRoverRef);
     app.collectRoutes(collectRef);
     return app;
   }
 
-  private runApp(source: Buffer | string): void {
+  private runApp(source: Buffer | string, chunkName: string): void {
     const { rt, L } = this;
     const x = rt.x;
     const bytes = typeof source === "string" ? Buffer.from(source, "utf8") : source;
     const p = rt.scratch(bytes.length);
     rt.refreshViews();
     rt.heap.set(bytes, p);
-    const st = x.luaL_loadbufferx(L, p, bytes.length, rt.cstr("@" + this.chunkName), 0);
+    const st = x.luaL_loadbufferx(L, p, bytes.length, rt.cstr("@" + chunkName), 0);
     if (st !== LUA_OK) {
       const msg = rt.toString(L, -1) ?? "unknown error";
       x.lua_settop(L, 2);
-      throw loadError(st === LUA_ERRSYNTAX ? "syntax error" : "load error", msg, this.chunkName);
+      throw loadError(st === LUA_ERRSYNTAX ? "syntax error" : "load error", msg, chunkName);
     }
     const rs = x.lua_pcallk(L, 0, 0, 1, 0, 0);
     if (rs !== LUA_OK) {
       const msg = rt.toString(L, -1) ?? "unknown error";
       x.lua_settop(L, 2);
-      throw loadError(rs === LUA_ERRMEM ? "out of memory while loading" : "error while loading", msg, this.chunkName);
+      throw loadError(rs === LUA_ERRMEM ? "out of memory while loading" : "error while loading", msg, chunkName);
     }
     x.lua_settop(L, 2);
+  }
+
+  /** Reads what rover.server {...} asked for (host, port, body size) and which options it ignored. */
+  private readServerConfig(serverConfigRef: number, isRoverRef: number): void {
+    const { rt, L } = this;
+    const x = rt.x;
+    x.lua_rawgeti(L, LUA_REGISTRYINDEX, big(serverConfigRef));
+    if (x.lua_pcallk(L, 0, 5, 1, 0, 0) !== LUA_OK) throw new ServerError("MS_ERR_LUA_STATE", "could not read rover.server's options: " + rt.toString(L, -1));
+    const c: AppServerConfig = { rover: x.lua_toboolean(L, 3) !== 0, ignored: [] };
+    if (x.lua_type(L, 4) === LuaType.String) c.host = rt.toString(L, 4)!;
+    else if (x.lua_type(L, 4) > LuaType.Nil) c.ignored.push("host (not a string)");
+    const port = x.lua_type(L, 5) === LuaType.Number ? x.lua_tonumberx(L, 5, 0) : undefined;
+    if (port !== undefined && Number.isInteger(port) && port >= 0 && port <= 65535) c.port = port;
+    else if (x.lua_type(L, 5) > LuaType.Nil) c.ignored.push("port (not an integer from 0 to 65535)");
+    const limit = x.lua_type(L, 6) === LuaType.Number ? x.lua_tonumberx(L, 6, 0) : undefined;
+    // Rover's body_size_limit = 0 means no limit.
+    if (limit !== undefined && limit >= 0) c.maxBodyBytes = limit === 0 ? Number.MAX_SAFE_INTEGER : Math.floor(limit);
+    else if (x.lua_type(L, 6) > LuaType.Nil) c.ignored.push("body_size_limit (not a number of bytes)");
+    const ignored = rt.toString(L, 7) ?? "";
+    if (ignored !== "") c.ignored.push(...ignored.split(","));
+    x.lua_settop(L, 2);
+    x.lua_rawgeti(L, LUA_REGISTRYINDEX, big(isRoverRef));
+    x.lua_pcallk(L, 0, 1, 1, 0, 0);
+    c.rover = c.rover || x.lua_toboolean(L, -1) !== 0;
+    x.lua_settop(L, 2);
+    this.serverConfig = c;
+    // In a Rover app ctx.body is Rover's method; the raw body has a field of its own.
+    if (c.rover) this.f.body = rt.cstr("__body");
   }
 
   private collectRoutes(collectRef: number): void {
     const { rt, L } = this;
     const x = rt.x;
     x.lua_rawgeti(L, LUA_REGISTRYINDEX, big(collectRef));
-    if (x.lua_pcallk(L, 0, 1, 1, 0, 0) !== LUA_OK) {
-      throw new ServerError("MS_ERR_LUA_STATE", "could not list the routes: " + rt.toString(L, -1));
+    if (x.lua_pcallk(L, 0, 2, 1, 0, 0) !== LUA_OK) {
+      throw new ServerError("MS_ERR_LUA_LOAD", "could not list the routes: " + (rt.toString(L, -1) ?? "").split("\n")[0]);
     }
-    const n = Number(x.lua_rawlen(L, -1));
-    const getinfo = this.lineOf.bind(this);
-    for (let i = 1; i + 3 <= n; i += 4) {
+    // Stack: [3] routes {method, path, fn, name, handler, ...}, [4] named {name, fn, ...}
+    const n = Number(x.lua_rawlen(L, 3));
+    for (let i = 1; i + 4 <= n; i += 5) {
       x.lua_rawgeti(L, 3, big(i));
       const method = rt.toString(L, -1)!;
       x.lua_rawgeti(L, 3, big(i + 1));
-      const path = rt.toString(L, -1)!;
+      const routePath = rt.toString(L, -1)!;
       x.lua_rawgeti(L, 3, big(i + 3));
       const name = rt.toString(L, -1)!;
-      x.lua_settop(L, 3);
+      x.lua_settop(L, 4);
+      x.lua_rawgeti(L, 3, big(i + 4));
+      const { file, line } = definitionOf(rt, L, this.ar);
       x.lua_rawgeti(L, 3, big(i + 2));
-      const line = getinfo();
       const ref = x.luaL_ref(L, LUA_REGISTRYINDEX);
-      this.routes.push({ method, path, name, line, ref });
+      this.routes.push({ method, path: routePath, name, file, line, ref });
+      this.functionNames.set(`${file}:${line}`, name);
+    }
+    const m = Number(x.lua_rawlen(L, 4));
+    for (let i = 1; i + 1 <= m; i += 2) {
+      x.lua_rawgeti(L, 4, big(i));
+      const name = rt.toString(L, -1)!;
+      x.lua_settop(L, 4);
+      x.lua_rawgeti(L, 4, big(i + 1));
+      const { file, line } = definitionOf(rt, L, this.ar);
+      this.functionNames.set(`${file}:${line}`, name);
     }
     x.lua_settop(L, 2);
-    this.routes.sort((a, b) => a.line - b.line);
-  }
-
-  /** Line where the function on top of the stack was defined (leaves the stack as it was). */
-  private lineOf(): number {
-    const { rt, L } = this;
-    const x = rt.x;
-    x.lua_getglobal(L, rt.cstr("debug"));
-    x.lua_getfield(L, -1, rt.cstr("getinfo"));
-    x.lua_pushvalue(L, -3);
-    rt.pushString(L, "S");
-    if (x.lua_pcallk(L, 2, 1, 0, 0, 0) !== LUA_OK) {
-      x.lua_settop(L, -3);
-      return 0;
-    }
-    x.lua_getfield(L, -1, rt.cstr("linedefined"));
-    const line = x.lua_tonumberx(L, -1, 0);
-    x.lua_settop(L, -4);
-    return line;
+    this.routes.sort((a, b) => (a.file === b.file ? a.line - b.line : a.file < b.file ? -1 : 1));
   }
 
   /**
@@ -205,7 +277,7 @@ export class LuaApp {
    * headers is the parser's flat [lowercased name, value, ...] list.
    */
   pushContext(route: LuaRoute, method: string, path: string, params: string[] | null, query: string[] | null, headers: string[], body: Buffer | null): void {
-    const { rt, L, f } = this;
+    const { rt, L, f, refs } = this;
     const x = rt.x;
     x.lua_rawgeti(L, LUA_REGISTRYINDEX, big(route.ref));
     x.lua_createtable(L, 0, 6);
@@ -221,6 +293,8 @@ export class LuaApp {
         x.lua_setfield(L, -2, this.paramName(params[i]));
       }
     }
+    x.lua_rawgeti(L, LUA_REGISTRYINDEX, big(refs.callableMtRef));
+    x.lua_setmetatable(L, -2);
     x.lua_setfield(L, -2, f.params);
 
     x.lua_createtable(L, 0, query ? query.length >> 1 : 0);
@@ -231,6 +305,8 @@ export class LuaApp {
         x.lua_rawset(L, -3);
       }
     }
+    x.lua_rawgeti(L, LUA_REGISTRYINDEX, big(refs.callableMtRef));
+    x.lua_setmetatable(L, -2);
     x.lua_setfield(L, -2, f.query);
 
     x.lua_createtable(L, 0, headers.length >> 1);
@@ -248,6 +324,8 @@ export class LuaApp {
         x.lua_settop(L, -2);
       }
     }
+    x.lua_rawgeti(L, LUA_REGISTRYINDEX, big(refs.headersMtRef));
+    x.lua_setmetatable(L, -2);
     x.lua_setfield(L, -2, f.headers);
 
     if (body !== null) {
@@ -269,24 +347,31 @@ export class LuaApp {
       x.lua_settop(L, 2);
       return { ok: false, kind: "timeout", message: "the handler ran longer than its time budget and was stopped" };
     }
-    if (st === LUA_ERRMEM) {
+    const tb = rt.toString(L, -1) ?? "(no message)";
+    // A memory error that api.on_error's wrapper caught and raised again arrives as a runtime error.
+    if (st === LUA_ERRMEM || (rt.refusedGrowth > 0 && tb.startsWith("not enough memory"))) {
       x.lua_settop(L, 2);
       rt.clearRefusedGrowth();
       return { ok: false, kind: "memory", message: `the handler ran out of memory (the Lua state is limited to ${Math.round(rt.memoryLimitBytes / 1048576)} MiB)` };
     }
-    const tb = rt.toString(L, -1) ?? "(no message)";
     x.lua_settop(L, 2);
     const nl = tb.indexOf("\n");
     return { ok: false, kind: "error", message: nl < 0 ? tb : tb.slice(0, nl), traceback: tb };
   }
 
+  /** Raises the "stopped" error in a running handler (from the watchdog's hook). */
+  raiseStop(l: number): number {
+    this.rt.x.lua_rawgeti(l, LUA_REGISTRYINDEX, big(this.refs.stopRef));
+    return this.rt.x.lua_error(l);
+  }
+
   /** Step 3 (stage "serialize"): reads the handler's return value and serialises it. */
   readResult(): HandlerResult {
-    const { rt, L } = this;
+    const { rt, L, json } = this;
     const x = rt.x;
     try {
       const t = x.lua_type(L, 3);
-      if (t === LuaType.Table && this.hasMetatable(3, this.responseMtRef)) {
+      if (t === LuaType.Table && this.hasMetatable(3, this.refs.responseMtRef)) {
         x.lua_rawgeti(L, 3, big(1));
         const kind = x.lua_tonumberx(L, -1, 0) as ResponseKind;
         x.lua_rawgeti(L, 3, big(2));
@@ -297,8 +382,9 @@ export class LuaApp {
         let body: string | Buffer | null = null;
         if (kind === ResponseKind.Json) {
           x.lua_rawgeti(L, 3, big(3));
-          body = JSON.stringify(this.toJs(4, 0)) ?? "null";
-        } else if (kind === ResponseKind.Text) {
+          // A string given to api.json is JSON text already (Rover's api.json(cjson.encode(t))).
+          body = x.lua_type(L, 4) === LuaType.String ? rt.toBytes(L, 4)! : (JSON.stringify(json.toJs(L, 4, 0)) ?? "null");
+        } else if (kind !== ResponseKind.Empty) {
           x.lua_rawgeti(L, 3, big(3));
           body = rt.toBytes(L, 4) ?? Buffer.alloc(0);
         }
@@ -306,8 +392,13 @@ export class LuaApp {
       }
       if (t === LuaType.String) return { status: 200, kind: ResponseKind.Text, body: rt.toBytes(L, 3), headers: null };
       if (t === LuaType.Nil || t === LuaType.None) return { status: 204, kind: ResponseKind.Empty, body: null, headers: null };
-      if (t === LuaType.Table) return { status: 200, kind: ResponseKind.Json, body: JSON.stringify(this.toJs(3, 0)), headers: null };
-      throw new ServerError("MS_ERR_LUA_RESULT", `the handler returned a ${typeName(t)}; return api.json{...}, api.text("..."), api.empty(204), a table or a string`);
+      if (t === LuaType.Table) return { status: 200, kind: ResponseKind.Json, body: JSON.stringify(json.toJs(L, 3, 0)), headers: null };
+      // Numbers and booleans are text, as Rover answers them (tostring: 42, 1.5, true).
+      if (t === LuaType.Number || t === LuaType.Boolean) {
+        const text = t === LuaType.Boolean ? (x.lua_toboolean(L, 3) ? "true" : "false") : (rt.toString(L, 3) ?? "");
+        return { status: 200, kind: ResponseKind.Text, body: Buffer.from(text), headers: null };
+      }
+      throw new ServerError("MS_ERR_LUA_RESULT", `the handler returned a ${luaTypeName(t)}; return api.json{...}, api.text("..."), api.empty(204), a table or a string`);
     } finally {
       x.lua_settop(L, 2);
     }
@@ -337,109 +428,6 @@ export class LuaApp {
     return out;
   }
 
-  /** Converts the Lua value at absolute index idx into a JS value for JSON.stringify. */
-  toJs(idx: number, depth: number): unknown {
-    const { rt, L } = this;
-    const x = rt.x;
-    switch (x.lua_type(L, idx)) {
-      case LuaType.Nil:
-      case LuaType.None:
-        return null;
-      case LuaType.Boolean:
-        return x.lua_toboolean(L, idx) !== 0;
-      case LuaType.Number:
-        return x.lua_tonumberx(L, idx, 0);
-      case LuaType.String:
-        return rt.toString(L, idx);
-      case LuaType.Table:
-        return this.tableToJs(idx, depth);
-      default:
-        throw new ServerError("MS_ERR_LUA_RESULT", `a ${typeName(x.lua_type(L, idx))} value cannot be serialised to JSON`);
-    }
-  }
-
-  private tableToJs(idx: number, depth: number): unknown {
-    const { rt, L } = this;
-    const x = rt.x;
-    if (depth >= MAX_JSON_DEPTH) {
-      throw new ServerError("MS_ERR_LUA_RESULT", `the response table nests deeper than ${MAX_JSON_DEPTH} levels (a table that contains itself?)`);
-    }
-    let forceArray = false;
-    if (x.lua_getmetatable(L, idx)) {
-      x.lua_settop(L, -2);
-      x.lua_rawgeti(L, LUA_REGISTRYINDEX, big(this.nullRef));
-      const isNull = x.lua_rawequal(L, -1, idx);
-      x.lua_settop(L, -2);
-      if (isNull) return null;
-      forceArray = this.hasMetatable(idx, this.arrayMtRef);
-    }
-    const arr: unknown[] = [];
-    let obj: Record<string, unknown> | null = null;
-    const top = x.lua_gettop(L);
-    x.lua_pushnil(L);
-    while (x.lua_next(L, idx) !== 0) {
-      const kt = x.lua_type(L, top + 1);
-      const v = this.toJs(top + 2, depth + 1);
-      if (obj === null && kt === LuaType.Number && x.lua_tonumberx(L, top + 1, 0) === arr.length + 1) {
-        arr.push(v);
-      } else {
-        if (obj === null) {
-          obj = {};
-          for (let i = 0; i < arr.length; i++) obj[String(i + 1)] = arr[i];
-        }
-        let key: string;
-        if (kt === LuaType.String) key = rt.toString(L, top + 1)!;
-        else if (kt === LuaType.Number) key = String(x.lua_tonumberx(L, top + 1, 0));
-        else if (kt === LuaType.Boolean) key = x.lua_toboolean(L, top + 1) ? "true" : "false";
-        else throw new ServerError("MS_ERR_LUA_RESULT", `a table key of type ${typeName(kt)} cannot be serialised to JSON`);
-        obj[key] = v;
-      }
-      x.lua_settop(L, top + 1);
-    }
-    if (obj !== null) return obj;
-    if (arr.length === 0 && !forceArray) return {};
-    return arr;
-  }
-
-  /** Pushes a JSON value (from JSON.parse) as Lua values; null becomes api.null. */
-  pushJs(L: number, v: unknown, depth: number): void {
-    const { rt } = this;
-    const x = rt.x;
-    if (depth > MAX_JSON_DEPTH) {
-      rt.pushString(L, "ctx:json(): the body nests deeper than " + MAX_JSON_DEPTH + " levels");
-      x.lua_error(L);
-      return;
-    }
-    if (v === null || v === undefined) {
-      x.lua_rawgeti(L, LUA_REGISTRYINDEX, big(this.nullRef));
-    } else if (typeof v === "string") {
-      rt.pushString(L, v);
-    } else if (typeof v === "number") {
-      if (Number.isSafeInteger(v)) x.lua_pushinteger(L, big(v));
-      else x.lua_pushnumber(L, v);
-    } else if (typeof v === "boolean") {
-      x.lua_pushboolean(L, v ? 1 : 0);
-    } else if (Array.isArray(v)) {
-      x.lua_createtable(L, v.length, 0);
-      for (let i = 0; i < v.length; i++) {
-        this.pushJs(L, v[i], depth + 1);
-        x.lua_rawseti(L, -2, big(i + 1));
-      }
-      if (v.length === 0) {
-        x.lua_rawgeti(L, LUA_REGISTRYINDEX, big(this.arrayMtRef));
-        x.lua_setmetatable(L, -2);
-      }
-    } else {
-      const keys = Object.keys(v as object);
-      x.lua_createtable(L, 0, keys.length);
-      for (const k of keys) {
-        rt.pushString(L, k);
-        this.pushJs(L, (v as Record<string, unknown>)[k], depth + 1);
-        x.lua_rawset(L, -3);
-      }
-    }
-  }
-
   private headerName(name: string): number {
     let p = this.headerNames.get(name);
     if (p !== undefined) return p;
@@ -458,7 +446,7 @@ export class LuaApp {
     return p;
   }
 
-  /** Runs a Lua snippet in this state (used by the sampler and tests); returns its first result as a string. */
+  /** Runs a Lua snippet in this state (used by tests); returns its first result as a string. */
   eval(code: string, name = "=eval"): string | null {
     const { rt, L } = this;
     loadChunkOrThrow(rt, L, code, name);
@@ -470,10 +458,6 @@ export class LuaApp {
   }
 }
 
-function typeName(t: number): string {
-  return ["nil", "boolean", "lightuserdata", "number", "string", "table", "function", "userdata", "thread"][t] ?? "no value";
-}
-
 function loadChunkOrThrow(rt: LuaRuntime, L: number, code: string, name: string): void {
   const bytes = Buffer.from(code, "utf8");
   const p = rt.scratch(bytes.length);
@@ -483,21 +467,32 @@ function loadChunkOrThrow(rt: LuaRuntime, L: number, code: string, name: string)
   if (st !== LUA_OK) throw new ServerError("MS_ERR_LUA_STATE", `internal chunk ${name} failed to load: ${rt.toString(L, -1)}`);
 }
 
-/** Runs an internal chunk with no message handler, leaving nresults values on the stack. */
-function runChunk(rt: LuaRuntime, L: number, code: string, name: string, nresults: number): void {
+/**
+ * Runs one of our own chunks with the arguments pushArgs pushes (it returns their count), with no
+ * message handler, leaving nresults values on the stack.
+ */
+function runChunk(rt: LuaRuntime, L: number, code: string, name: string, nresults: number, pushArgs: () => number = () => 0): void {
   loadChunkOrThrow(rt, L, code, name);
-  if (rt.x.lua_pcallk(L, 0, nresults, 0, 0, 0) !== LUA_OK) {
+  const nargs = pushArgs();
+  if (rt.x.lua_pcallk(L, nargs, nresults, 0, 0, 0) !== LUA_OK) {
     throw new ServerError("MS_ERR_LUA_STATE", `internal chunk ${name} failed: ${rt.toString(L, -1)}`);
   }
 }
 
-/** "app.lua:3: unexpected symbol near 'end'" -> ServerError naming file:line with the message. */
+/**
+ * A load failure as a ServerError naming file:line: "app.lua:3: unexpected symbol near 'end'", or
+ * a module's "lib/util.lua:3: ..." when the error is in a required file. A module that was not
+ * found keeps the list of the files that were tried.
+ */
 function loadError(what: string, msg: string, chunk: string): ServerError {
-  const m = /^([^:\n]+):(\d+): ([\s\S]*)$/.exec(msg);
-  const firstLine = msg.split("\n")[0];
+  const text = msg.split("\nstack traceback:")[0];
+  const [first, ...rest] = text.split("\n");
+  const tried = rest.filter((l) => /^\s+(no file|no field)/.test(l)).map((l) => "\n  " + l.trim());
+  const m = /^([^:\n]+):(\d+): ([\s\S]*)$/.exec(first);
   if (m) {
-    const text = m[3].split("\n")[0];
-    return new ServerError("MS_ERR_LUA_LOAD", `${m[1]}:${m[2]}: ${what}: ${text}`, { file: m[1], line: Number(m[2]), traceback: msg });
+    if (first.includes("(syntax error in module '")) what = "syntax error";
+    return new ServerError("MS_ERR_LUA_LOAD", `${m[1]}:${m[2]}: ${what}: ${m[3]}${tried.join("")}`, { file: m[1], line: Number(m[2]), traceback: msg });
   }
-  return new ServerError("MS_ERR_LUA_LOAD", `${chunk}: ${what}: ${firstLine}`, { file: chunk, traceback: msg });
+  return new ServerError("MS_ERR_LUA_LOAD", `${chunk}: ${what}: ${first}${tried.join("")}`, { file: chunk, traceback: msg });
 }
+

@@ -25,12 +25,18 @@ export interface LuaExports {
   luaL_traceback(L: number, L1: number, msg: number, level: number): void;
   lua_close(L: number): void;
   lua_gettop(L: number): number;
+  lua_checkstack(L: number, n: number): number;
   lua_settop(L: number, idx: number): void;
   lua_pushvalue(L: number, idx: number): void;
   lua_type(L: number, idx: number): number;
   lua_isinteger(L: number, idx: number): number;
   lua_toboolean(L: number, idx: number): number;
   lua_tonumberx(L: number, idx: number, isnum: number): number;
+  lua_tointegerx(L: number, idx: number, isnum: number): bigint;
+  lua_touserdata(L: number, idx: number): number;
+  lua_pushlightuserdata(L: number, p: number): void;
+  lua_setupvalue(L: number, funcindex: number, n: number): number;
+  luaL_where(L: number, level: number): void;
   lua_tolstring(L: number, idx: number, len: number): number;
   lua_rawlen(L: number, idx: number): bigint;
   lua_pushnil(L: number): void;

@@ -6,20 +6,14 @@
 // is pushed, so the stack is never reallocated under the interpreter's cached pointers. The line
 // comes from the last saved pc, so it can lag behind by a few instructions; the function is exact.
 import type { LuaRuntime } from "./runtime";
+import { AR, AR_SIZE, fileOfSource, heapString } from "./debug-info";
 
-// struct lua_Debug on wasm32 (Lua 5.4): event@0 name@4 namewhat@8 what@12 source@16 srclen@20
-// currentline@24 linedefined@28 lastlinedefined@32 ... short_src@44 (60 bytes) i_ci@104.
-const AR_SIZE = 128;
-const OFF_NAME = 4;
-const OFF_WHAT = 12;
-const OFF_SOURCE = 16;
-const OFF_LINEDEFINED = 28;
 const MAX_DEPTH = 64;
 
 export interface LuaFrameInfo {
-  /** Function name as Lua knows it at the call site ("churn_numbers", "fib", "string.rep"), or the route handler's name. */
+  /** The handler's or middleware's name ("api.users.get", "api.before.auth"), else the name Lua knows at the call site ("fib", "rep"). */
   name: string;
-  /** Chunk name without the "@" ("app.lua"), "[C]" for C functions. */
+  /** Chunk name without the "@" ("app.lua", "lib/util.lua"), "[C]" for C functions. */
   file: string;
   /** Line where the function is defined (0 for C functions). */
   line: number;
@@ -43,6 +37,8 @@ export class LuaSampler {
   private readonly ar: number;
   private readonly what: number;
   private readonly strings = new Map<number, string>();
+  /** "file:line" → the name of a handler, middleware or api.on_error defined there. */
+  private readonly names: ReadonlyMap<string, string>;
   private readonly frameIds = new Map<string, number>();
   private readonly frames: LuaFrameInfo[] = [];
   private readonly counts = new Map<string, { route: string; frames: number[]; count: number }>();
@@ -50,14 +46,13 @@ export class LuaSampler {
   private h32: Int32Array<ArrayBufferLike> = new Int32Array(0);
   samples = 0;
   missed = 0;
-  /** Set by the worker around each handler call. */
+  /** Set by the worker before each handler call. */
   route = "";
-  routeName = "";
-  routeLine = 0;
 
-  constructor(rt: LuaRuntime, L: number) {
+  constructor(rt: LuaRuntime, L: number, names: ReadonlyMap<string, string> = new Map()) {
     this.rt = rt;
     this.L = L;
+    this.names = names;
     this.ar = rt.x.malloc(AR_SIZE);
     this.what = rt.cstr("Sln");
   }
@@ -66,11 +61,7 @@ export class LuaSampler {
     if (p === 0) return "";
     let s = this.strings.get(p);
     if (s === undefined) {
-      this.rt.refreshViews();
-      const h = this.rt.heap;
-      let e = p;
-      while (h[e] !== 0 && e - p < 256) e++;
-      s = this.rt.heapBuf.toString("utf8", p, e);
+      s = heapString(this.rt, p);
       if (this.strings.size < 10000) this.strings.set(p, s);
     }
     return s;
@@ -89,20 +80,22 @@ export class LuaSampler {
       if (this.h32.buffer !== rt.heap.buffer) this.h32 = new Int32Array(rt.heap.buffer);
       const base = ar >> 2;
       const h32 = this.h32;
-      const linedefined = h32[base + (OFF_LINEDEFINED >> 2)];
-      const sourceP = h32[base + (OFF_SOURCE >> 2)];
-      const nameP = h32[base + (OFF_NAME >> 2)];
-      const whatP = h32[base + (OFF_WHAT >> 2)];
+      const linedefined = h32[base + (AR.linedefined >> 2)];
+      const sourceP = h32[base + (AR.source >> 2)];
+      const nameP = h32[base + (AR.name >> 2)];
+      const whatP = h32[base + (AR.what >> 2)];
       const key = sourceP + ":" + linedefined + ":" + nameP;
       let id = this.frameIds.get(key);
       if (id === undefined) {
         const what = this.cstring(whatP);
         const source = this.cstring(sourceP);
         let name = this.cstring(nameP);
-        const file = what === "C" ? "[C]" : source.startsWith("@") || source.startsWith("=") ? source.slice(1) : "(string)";
-        if (name === "") name = what === "main" ? "(main chunk)" : linedefined === this.routeLine && what === "Lua" ? this.routeName : `(anonymous:${linedefined})`;
-        // The api.* helpers of the prelude (api.json's __call, Response:header, ...) are ours, not the app's.
-        if (file === "moonscope") name = `(moonscope api:${linedefined})`;
+        const file = what === "C" ? "[C]" : fileOfSource(source);
+        const known = what === "Lua" ? this.names.get(`${file}:${linedefined}`) : undefined;
+        if (known !== undefined) name = known;
+        else if (name === "") name = what === "main" ? "(main chunk)" : `(anonymous:${linedefined})`;
+        // The api.* helpers of our own chunks (api.json's __call, middleware chains, cjson, rover) are ours, not the app's.
+        if (file.startsWith("moonscope")) name = `(${file === "moonscope" ? "moonscope api" : file.replace("/", " ")}:${linedefined})`;
         id = this.frames.length;
         this.frames.push({ name, file, line: what === "C" ? 0 : linedefined, what });
         this.frameIds.set(key, id);

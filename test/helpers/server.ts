@@ -1,6 +1,6 @@
 // Starts `moonscope serve` as a real child process on port 0 and waits for its ready message over IPC.
 import { fork, type ChildProcess } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { FromMaster, StatsSnapshot, ToMaster } from "../../server-core/ipc";
@@ -45,8 +45,18 @@ export function writeApp(source: string, name = "app.lua"): string {
   return file;
 }
 
-export function startServer(appFile: string, args: string[] = []): Promise<RunningServer> {
-  return startProcess(["serve", appFile, "--port", "0", "--workers", "1", ...args]).then((p) => p.ready);
+/** Writes an app of several files (paths relative to its folder, e.g. "lib/util.lua") into a fresh temp folder; returns the entry's path. */
+export function writeAppTree(files: Record<string, string>, entry = "app.lua"): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "moonscope-test-"));
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    writeFileSync(path.join(dir, name), text);
+  }
+  return path.join(dir, entry);
+}
+
+export function startServer(appFile: string, args: string[] = [], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<RunningServer> {
+  return startProcess(["serve", appFile, "--port", "0", "--workers", "1", ...args], opts).then((p) => p.ready);
 }
 
 export interface StartedProcess {
@@ -55,8 +65,8 @@ export interface StartedProcess {
   exited: Promise<{ code: number | null; stdout: string; stderr: string }>;
 }
 
-export function startProcess(argv: string[]): Promise<StartedProcess> {
-  const child = fork(BIN, argv, { execArgv: [], detached: true, stdio: ["ignore", "pipe", "pipe", "ipc"], cwd: ROOT });
+export function startProcess(argv: string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<StartedProcess> {
+  const child = fork(BIN, argv, { execArgv: [], detached: true, stdio: ["ignore", "pipe", "pipe", "ipc"], cwd: ROOT, env: opts.env ?? process.env });
   running.add(child);
   let out = "";
   let err = "";

@@ -30,6 +30,33 @@ describe("moonscope profile", () => {
     for (const w of per) assert.deepEqual(w.stages.map((x) => x.stage), ["parse", "extract", "queue", "context", "handler", "serialize", "write"]);
   });
 
+  test("an app written for Rover profiles as it is: the report names the handler and its file, its middleware runs inside the handler stage", async () => {
+    const out = tmp();
+    const app = path.join(ROOT, "examples/rover/app.lua");
+    const r = await runCli(["profile", app, "--route", "GET /hello/:id", "--duration", "2s", "--warmup", "0s", "--workers", "1", "--connections", "4", "--out", out]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^GET \/hello\/:id  \(api\.hello\.p_id\.get, app\.lua:\d+\)/m);
+    assert.match(r.stdout, /^handler\s/m);
+    assert.match(r.stdout, /0 errors, 0 non-2xx/);
+    const folded = readFileSync(path.join(out, "profile.folded"), "utf8");
+    // The middleware chain (ours) is on the handler's stack, and the handler under it by name.
+    assert.match(folded, /^\[handler\];.*\(moonscope api:\d+\) \(moonscope:\d+\);.*api\.hello\.p_id\.get \(app\.lua:\d+\)/m);
+    assert.deepEqual(processesMentioning(app), []);
+  });
+
+  test("--lua-path reaches the app's require, relative entries taken from the current folder", async () => {
+    const vendor = tmp();
+    writeFileSync(path.join(vendor, "greeting.lua"), `return { text = "hi from vendor" }`);
+    const app = writeApp(`local g = require("greeting")\nfunction api.hi.get(ctx) return g.text end`);
+    const missing = await runCli(["profile", app, "--route", "GET /hi", ...QUICK, "--mode", "none", "--out", tmp()]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /module 'greeting' not found/);
+    const rel = path.relative(ROOT, path.join(vendor, "?.lua"));
+    const r = await runCli(["profile", app, "--route", "GET /hi", ...QUICK, "--mode", "none", "--out", tmp(), "--lua-path", rel, "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).client.non2xx, 0);
+  });
+
   test("--budget: a missed budget exits 1 with one clear line per budget; a met one exits 0", async () => {
     const missed = await runCli(["profile", HELLO, "--route", "GET /hello", ...QUICK, "--mode", "none", "--out", tmp(), "--budget", "p99=1us,rps=1"]);
     assert.equal(missed.code, 1);

@@ -84,6 +84,15 @@ function api.nothing.get(ctx) end
 function api.table.get(ctx) return { list = {1, 2, 3}, empty = api.array(), none = api.null, nested = { deep = true } } end
 function api.bad_header.get(ctx) return api.text("x"):header("X-Evil", "a\\r\\nSet-Cookie: y") end
 function api.unicode.get(ctx) return api.json { word = "caf\\u{e9} \\u{1F319}", raw = ctx.query.w } end
+function api.deep.get(ctx)
+  local root = {}
+  local t = root
+  for i = 1, 98 do t.n = {} t = t.n end
+  -- a full collection shrinks the Lua stack to what is in use, so the serializer starts with little room
+  collectgarbage() collectgarbage()
+  return api.json(root)
+end
+function api.deep_body.post(ctx) local v = ctx:json() local d = 0 while type(v) == "table" do d = d + 1 v = v[1] end return api.json { depth = d } end
 `),
     );
   });
@@ -158,6 +167,18 @@ function api.unicode.get(ctx) return api.json { word = "caf\\u{e9} \\u{1F319}", 
     assert.equal(r.status, 500);
     assert.equal(r.headers["set-cookie"], undefined);
     assert.match(JSON.parse(r.body).error.message, /control character/);
+  });
+
+  test("tables nested nearly to the limit serialise both ways, and the worker keeps its memory intact (the walk reserves its Lua stack)", async () => {
+    for (let i = 0; i < 5; i++) {
+      const r = await get(srv.port, "/deep");
+      assert.equal(r.status, 200);
+      assert.equal(r.body.split('{"n":').length - 1, 98);
+    }
+    const nested = "[".repeat(99) + "]".repeat(99);
+    const b = await request(srv.port, "POST", "/deep_body", nested);
+    assert.deepEqual(JSON.parse(b.body), { depth: 99 });
+    assert.deepEqual(JSON.parse((await get(srv.port, "/users/7")).body), { id: "7" });
   });
 
   test("UTF-8 survives both ways", async () => {

@@ -1,0 +1,321 @@
+// JSON between Lua values and text, in the two flavours a handler meets:
+// - the server's own (api.json, a returned table, ctx:json()): a table whose keys are 1..n is an
+//   array, any other table an object, an empty one {}; api.array marks arrays, api.null is null;
+// - lua-cjson's (require "cjson"): arrays are tables with only positive integer keys (holes become
+//   null, excessively sparse ones are refused), NaN and infinities are refused, "/" is escaped,
+//   numbers are written with 14 significant digits, cjson.null is a NULL light userdata.
+// Both read the Lua stack directly through the raw C API (see runtime.ts); cjson's encoder writes
+// the text itself, the server's builds JS values for JSON.stringify (V8's is the fastest writer).
+import { LuaType, LUA_REGISTRYINDEX, big, type LuaRuntime } from "./runtime";
+import { ServerError } from "../errors";
+
+/** Nesting limit of the server's own JSON (api.json, ctx:json()). */
+export const MAX_JSON_DEPTH = 100;
+
+export function luaTypeName(t: number): string {
+  return ["nil", "boolean", "lightuserdata", "number", "string", "table", "function", "userdata", "thread"][t] ?? "no value";
+}
+
+/** An encode or decode failure with lua-cjson's wording; becomes a Lua error (or nil, message in cjson.safe). */
+export class CjsonError extends Error {}
+
+export interface CjsonEncodeOptions {
+  sparseConvert: boolean;
+  sparseRatio: number;
+  sparseSafe: number;
+  maxDepth: number;
+  precision: number;
+  /** false: refuse NaN/inf; true: write nan/inf (not JSON, as lua-cjson does); "null": write null. */
+  invalidNumbers: boolean | "null";
+  escapeSlash: boolean;
+  emptyTableAsObject: boolean;
+}
+
+/** Bits of the flags argument the cjson chunk passes to encode (see CJSON in cjson.lua.ts). */
+export const CJ_SPARSE_CONVERT = 1;
+export const CJ_INVALID_NUMBERS = 2;
+export const CJ_INVALID_AS_NULL = 4;
+export const CJ_ESCAPE_SLASH = 8;
+export const CJ_EMPTY_AS_OBJECT = 16;
+
+/** C's "%.<precision>g", which lua-cjson writes numbers with. */
+export function formatG(n: number, precision: number): string {
+  if (n === 0) return Object.is(n, -0) ? "-0" : "0";
+  const exp = n.toExponential(precision - 1);
+  const e = Number(exp.slice(exp.indexOf("e") + 1));
+  if (e < -4 || e >= precision) {
+    let [mant, ex] = exp.split("e");
+    if (mant.includes(".")) mant = mant.replace(/0+$/, "").replace(/\.$/, "");
+    const sign = ex[0] === "-" ? "-" : "+";
+    const digits = ex.replace(/^[+-]/, "");
+    return `${mant}e${sign}${digits.length < 2 ? "0" + digits : digits}`;
+  }
+  let fixed = n.toFixed(Math.max(0, precision - 1 - e));
+  if (fixed.includes(".")) fixed = fixed.replace(/0+$/, "").replace(/\.$/, "");
+  return fixed;
+}
+
+export class LuaJson {
+  private readonly rt: LuaRuntime;
+  /** Registry references of api.null and api.array's metatable; filled in once the prelude has run. */
+  private readonly refs: { readonly nullRef: number; readonly arrayMtRef: number };
+  /** The address behind cjson.empty_array (a light userdata that encodes as []). */
+  readonly emptyArrayPtr: number;
+
+  constructor(rt: LuaRuntime, refs: { readonly nullRef: number; readonly arrayMtRef: number }) {
+    this.rt = rt;
+    this.refs = refs;
+    this.emptyArrayPtr = rt.x.malloc(1);
+  }
+
+  // ---- the server's flavour ----
+
+  /** Converts the Lua value at absolute index idx into a JS value for JSON.stringify. */
+  toJs(L: number, idx: number, depth: number): unknown {
+    const { rt } = this;
+    const x = rt.x;
+    switch (x.lua_type(L, idx)) {
+      case LuaType.Nil:
+      case LuaType.None:
+        return null;
+      case LuaType.Boolean:
+        return x.lua_toboolean(L, idx) !== 0;
+      case LuaType.Number:
+        return x.lua_tonumberx(L, idx, 0);
+      case LuaType.String:
+        return rt.toString(L, idx);
+      case LuaType.Table:
+        return this.tableToJs(L, idx, depth);
+      case LuaType.LightUserdata: {
+        // cjson.null and cjson.empty_array inside a response
+        const p = x.lua_touserdata(L, idx);
+        if (p === 0) return null;
+        if (p === this.emptyArrayPtr) return [];
+        break;
+      }
+    }
+    throw new ServerError("MS_ERR_LUA_RESULT", `a ${luaTypeName(x.lua_type(L, idx))} value cannot be serialised to JSON`);
+  }
+
+  private tableToJs(L: number, idx: number, depth: number): unknown {
+    const { rt } = this;
+    const x = rt.x;
+    if (depth >= MAX_JSON_DEPTH) {
+      throw new ServerError("MS_ERR_LUA_RESULT", `the response table nests deeper than ${MAX_JSON_DEPTH} levels (a table that contains itself?)`);
+    }
+    // Each level keeps its key and value on the Lua stack; make room for the deepest walk once, at the root.
+    if (depth === 0) ensureStack(L, x, 2 * MAX_JSON_DEPTH + 8);
+    let forceArray = false;
+    if (x.lua_getmetatable(L, idx)) {
+      x.lua_settop(L, -2);
+      x.lua_rawgeti(L, LUA_REGISTRYINDEX, big(this.refs.nullRef));
+      const isNull = x.lua_rawequal(L, -1, idx);
+      x.lua_settop(L, -2);
+      if (isNull) return null;
+      forceArray = this.hasMetatable(L, idx, this.refs.arrayMtRef);
+    }
+    const arr: unknown[] = [];
+    let obj: Record<string, unknown> | null = null;
+    const top = x.lua_gettop(L);
+    x.lua_pushnil(L);
+    while (x.lua_next(L, idx) !== 0) {
+      const kt = x.lua_type(L, top + 1);
+      const v = this.toJs(L, top + 2, depth + 1);
+      if (obj === null && kt === LuaType.Number && x.lua_tonumberx(L, top + 1, 0) === arr.length + 1) {
+        arr.push(v);
+      } else {
+        if (obj === null) {
+          obj = {};
+          for (let i = 0; i < arr.length; i++) obj[String(i + 1)] = arr[i];
+        }
+        let key: string;
+        if (kt === LuaType.String) key = rt.toString(L, top + 1)!;
+        else if (kt === LuaType.Number) key = String(x.lua_tonumberx(L, top + 1, 0));
+        else if (kt === LuaType.Boolean) key = x.lua_toboolean(L, top + 1) ? "true" : "false";
+        else throw new ServerError("MS_ERR_LUA_RESULT", `a table key of type ${luaTypeName(kt)} cannot be serialised to JSON`);
+        obj[key] = v;
+      }
+      x.lua_settop(L, top + 1);
+    }
+    if (obj !== null) return obj;
+    if (arr.length === 0 && !forceArray) return {};
+    return arr;
+  }
+
+  /**
+   * Pushes a JSON value (from JSON.parse) as Lua values. The server's flavour: null is api.null and
+   * an empty array keeps api.array's mark; cjson's: null is cjson.null (NULL), and arrays carry the
+   * array mark only when cjson.decode_array_with_array_mt(true) asked for it.
+   */
+  pushJs(L: number, v: unknown, depth: number, flavour: "api" | "cjson" = "api", maxDepth = MAX_JSON_DEPTH, markArrays = false): void {
+    const { rt } = this;
+    const x = rt.x;
+    if (depth > maxDepth) {
+      throw new CjsonError(flavour === "api" ? `the body nests deeper than ${maxDepth} levels` : `Found too many nested data structures (${depth})`);
+    }
+    ensureStack(L, x, 4);
+    if (v === null || v === undefined) {
+      if (flavour === "api") x.lua_rawgeti(L, LUA_REGISTRYINDEX, big(this.refs.nullRef));
+      else x.lua_pushlightuserdata(L, 0);
+    } else if (typeof v === "string") {
+      rt.pushString(L, v);
+    } else if (typeof v === "number") {
+      if (Number.isSafeInteger(v)) x.lua_pushinteger(L, big(v));
+      else x.lua_pushnumber(L, v);
+    } else if (typeof v === "boolean") {
+      x.lua_pushboolean(L, v ? 1 : 0);
+    } else if (Array.isArray(v)) {
+      x.lua_createtable(L, v.length, 0);
+      for (let i = 0; i < v.length; i++) {
+        this.pushJs(L, v[i], depth + 1, flavour, maxDepth, markArrays);
+        x.lua_rawseti(L, -2, big(i + 1));
+      }
+      if (flavour === "api" ? v.length === 0 : markArrays) {
+        x.lua_rawgeti(L, LUA_REGISTRYINDEX, big(this.refs.arrayMtRef));
+        x.lua_setmetatable(L, -2);
+      }
+    } else {
+      const keys = Object.keys(v as object);
+      x.lua_createtable(L, 0, keys.length);
+      for (const k of keys) {
+        rt.pushString(L, k);
+        this.pushJs(L, (v as Record<string, unknown>)[k], depth + 1, flavour, maxDepth, markArrays);
+        x.lua_rawset(L, -3);
+      }
+    }
+  }
+
+  // ---- lua-cjson's flavour ----
+
+  /** cjson.encode of the value at absolute index idx. */
+  encodeCjson(L: number, idx: number, o: CjsonEncodeOptions): string {
+    return this.cjValue(L, idx, 0, o);
+  }
+
+  private cjValue(L: number, idx: number, depth: number, o: CjsonEncodeOptions): string {
+    const { rt } = this;
+    const x = rt.x;
+    const t = x.lua_type(L, idx);
+    switch (t) {
+      case LuaType.Nil:
+        return "null";
+      case LuaType.Boolean:
+        return x.lua_toboolean(L, idx) !== 0 ? "true" : "false";
+      case LuaType.Number:
+        return this.cjNumber(L, idx, o);
+      case LuaType.String:
+        return this.cjString(rt.toString(L, idx) ?? "", o);
+      case LuaType.Table:
+        return this.cjTable(L, idx, depth + 1, o);
+      case LuaType.LightUserdata: {
+        const p = x.lua_touserdata(L, idx);
+        if (p === 0) return "null";
+        if (p === this.emptyArrayPtr) return "[]";
+        break;
+      }
+    }
+    throw new CjsonError(`Cannot serialise ${luaTypeName(t)}: type not supported`);
+  }
+
+  private cjNumber(L: number, idx: number, o: CjsonEncodeOptions): string {
+    const x = this.rt.x;
+    if (x.lua_isinteger(L, idx)) return String(x.lua_tointegerx(L, idx, 0));
+    const n = x.lua_tonumberx(L, idx, 0);
+    if (!Number.isFinite(n)) {
+      if (o.invalidNumbers === "null") return "null";
+      if (o.invalidNumbers === true) return Number.isNaN(n) ? "nan" : n > 0 ? "inf" : "-inf";
+      throw new CjsonError("Cannot serialise number: must not be NaN or Infinity");
+    }
+    return formatG(n, o.precision);
+  }
+
+  private cjString(s: string, o: CjsonEncodeOptions): string {
+    const q = JSON.stringify(s);
+    return o.escapeSlash && q.includes("/") ? q.replaceAll("/", "\\/") : q;
+  }
+
+  private cjTable(L: number, idx: number, depth: number, o: CjsonEncodeOptions): string {
+    const { rt } = this;
+    const x = rt.x;
+    if (depth > o.maxDepth) throw new CjsonError(`Cannot serialise, excessive nesting (${depth})`);
+    ensureStack(L, x, 6);
+    const markedArray = x.lua_getmetatable(L, idx) ? (x.lua_settop(L, -2), this.hasMetatable(L, idx, this.refs.arrayMtRef)) : false;
+    const top = x.lua_gettop(L);
+    // First pass: is it an array (only positive integer keys), and how long?
+    let max = 0;
+    let items = 0;
+    let isArray = true;
+    x.lua_pushnil(L);
+    while (x.lua_next(L, idx) !== 0) {
+      if (x.lua_type(L, top + 1) !== LuaType.Number) {
+        isArray = false;
+        break;
+      }
+      const k = x.lua_tonumberx(L, top + 1, 0);
+      if (!Number.isInteger(k) || k < 1) {
+        isArray = false;
+        break;
+      }
+      if (k > max) max = k;
+      items++;
+      x.lua_settop(L, top + 1);
+    }
+    x.lua_settop(L, top);
+    if (isArray && o.sparseRatio > 0 && max > items * o.sparseRatio && max > o.sparseSafe) {
+      if (!o.sparseConvert) throw new CjsonError("Cannot serialise table: excessively sparse array");
+      isArray = false;
+    }
+    if (isArray && (max > 0 || markedArray || !o.emptyTableAsObject)) {
+      const parts: string[] = [];
+      for (let i = 1; i <= max; i++) {
+        x.lua_rawgeti(L, idx, big(i));
+        parts.push(this.cjValue(L, top + 1, depth, o));
+        x.lua_settop(L, top);
+      }
+      return "[" + parts.join(",") + "]";
+    }
+    const parts: string[] = [];
+    x.lua_pushnil(L);
+    while (x.lua_next(L, idx) !== 0) {
+      const kt = x.lua_type(L, top + 1);
+      let key: string;
+      if (kt === LuaType.String) key = this.cjString(rt.toString(L, top + 1) ?? "", o);
+      else if (kt === LuaType.Number) key = '"' + this.cjNumber(L, top + 1, o) + '"';
+      else throw new CjsonError(`Cannot serialise ${luaTypeName(kt)}: table key must be a number or string`);
+      parts.push(key + ":" + this.cjValue(L, top + 2, depth, o));
+      x.lua_settop(L, top + 1);
+    }
+    return "{" + parts.join(",") + "}";
+  }
+
+  private hasMetatable(L: number, idx: number, ref: number): boolean {
+    const x = this.rt.x;
+    if (!x.lua_getmetatable(L, idx)) return false;
+    x.lua_rawgeti(L, LUA_REGISTRYINDEX, big(ref));
+    const same = x.lua_rawequal(L, -1, -2);
+    x.lua_settop(L, -3);
+    return same !== 0;
+  }
+}
+
+/**
+ * A C function may only use the Lua stack slots it asked for (20 are guaranteed); writing past them
+ * corrupts the heap. Nested tables push a key and a value per level, so every walk asks first.
+ */
+function ensureStack(L: number, x: LuaRuntime["x"], n: number): void {
+  if (x.lua_checkstack(L, n) === 0) throw new CjsonError("the value nests too deeply for the Lua stack");
+}
+
+/** Decodes the flags argument of the cjson chunk's encode call. */
+export function cjsonOptions(flags: number, ratio: number, safe: number, maxDepth: number, precision: number): CjsonEncodeOptions {
+  return {
+    sparseConvert: (flags & CJ_SPARSE_CONVERT) !== 0,
+    sparseRatio: ratio,
+    sparseSafe: safe,
+    maxDepth,
+    precision,
+    invalidNumbers: flags & CJ_INVALID_AS_NULL ? "null" : (flags & CJ_INVALID_NUMBERS) !== 0,
+    escapeSlash: (flags & CJ_ESCAPE_SLASH) !== 0,
+    emptyTableAsObject: (flags & CJ_EMPTY_AS_OBJECT) !== 0,
+  };
+}
