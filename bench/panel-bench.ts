@@ -40,9 +40,6 @@ export async function panelBench(o: { liveSeconds: number; nodes: number }): Pro
   const server = await startStreamServer({
     hello: () => ({ type: "hello", protocolVersion: WS_PROTOCOL_VERSION, daemon: "bench", sessions: [], runs: [summary] }),
     listRuns: () => [summary],
-    request: async () => {
-      throw Object.assign(new Error("read-only bench"), { code: "MS_ERR_READ_ONLY" });
-    },
     assetsDir: findPanelAssets(),
   });
   const { chromium } = await import("playwright-core");

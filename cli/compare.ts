@@ -1,10 +1,10 @@
 // `moonscope compare <runA> <runB>`: what got better or worse, and a differential flamegraph.
 import path from "node:path";
-import { parseArgs } from "node:util";
+import { flags, readArgs, strings } from "./command";
 import { frameLabel } from "../profile/frames";
 import { compareRuns, diffSvg, type Delta } from "../profile/compare";
 import { readRun, writeFileAtomic } from "../daemon/runs/store";
-import { SessionError } from "../daemon/session/errors";
+import { MoonscopeError } from "../profile/errors";
 
 export const COMPARE_HELP = `Usage: moonscope compare <runA> <runB> [--out diff.svg] [--json]
 
@@ -22,12 +22,10 @@ function line(d: Delta, unit: (v: number) => string): string {
 }
 
 export async function compareCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { out: { type: "string" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } } });
-  if (values.help) {
-    process.stdout.write(COMPARE_HELP);
-    return 0;
-  }
-  if (positionals.length !== 2) throw new SessionError("MS_ERR_USAGE", "compare needs two runs: moonscope compare <runA> <runB>");
+  const args = readArgs(argv, { ...strings("out"), ...flags("json") }, COMPARE_HELP);
+  if (!args) return 0;
+  const { values, positionals } = args;
+  if (positionals.length !== 2) throw new MoonscopeError("MS_ERR_USAGE", "compare needs two runs: moonscope compare <runA> <runB>");
   const a = readRun(positionals[0]);
   const b = readRun(positionals[1]);
   const cmp = compareRuns(a.run, b.run);

@@ -5,8 +5,9 @@ import path from "node:path";
 import { SessionHub } from "../daemon/session-hub";
 import { dashboardOptions } from "../daemon/ws/dashboard";
 import { startStreamServer, type StreamServer } from "../daemon/ws/server";
-import { ServerError } from "../server-core/errors";
+import { MoonscopeError } from "../profile/errors";
 import { parseIntArg } from "./args";
+import { readArgs, strings } from "./command";
 
 export const DASHBOARD_HELP = `Usage: moonscope dashboard [--port N] [--workspace DIR]
 
@@ -20,22 +21,11 @@ Open that exact URL; the token changes every start. Ctrl-C stops it (and any ses
 `;
 
 export async function dashboardCommand(argv: string[]): Promise<number> {
-  let port = 0;
-  let workspace = process.cwd();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new ServerError("MS_ERR_USAGE", `${a} needs a value`);
-      return v;
-    };
-    if (a === "--help" || a === "-h") {
-      process.stdout.write(DASHBOARD_HELP);
-      return 0;
-    } else if (a === "--port") port = parseIntArg("--port", value(), 0, 65535);
-    else if (a === "--workspace") workspace = path.resolve(value());
-    else throw new ServerError("MS_ERR_USAGE", `unknown option ${a}\n\n${DASHBOARD_HELP}`);
-  }
+  const args = readArgs(argv, strings("port", "workspace"), DASHBOARD_HELP);
+  if (!args) return 0;
+  if (args.positionals.length > 0) throw new MoonscopeError("MS_ERR_USAGE", `dashboard takes no file, got ${args.positionals.join(" ")}\n\n${DASHBOARD_HELP}`);
+  const port = args.values.port !== undefined ? parseIntArg("--port", args.values.port, 0, 65535) : 0;
+  const workspace = path.resolve(args.values.workspace ?? process.cwd());
   let server: StreamServer | null = null;
   const hub = new SessionHub({
     workspace: () => workspace,
@@ -47,7 +37,7 @@ export async function dashboardCommand(argv: string[]): Promise<number> {
   try {
     server = await startStreamServer(dashboardOptions(hub, () => workspace, port));
   } catch (e) {
-    if ((e as { code?: string }).code === "EADDRINUSE") throw new ServerError("MS_ERR_PORT_IN_USE", `port ${port} is in use; pick another with --port, or leave it out for any free port`);
+    if ((e as { code?: string }).code === "EADDRINUSE") throw new MoonscopeError("MS_ERR_PORT_IN_USE", `port ${port} is in use; pick another with --port, or leave it out for any free port`);
     throw e;
   }
   process.stdout.write(`Dashboard: ${server.url}\nWorkspace: ${workspace}\n`);

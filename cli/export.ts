@@ -1,31 +1,24 @@
-// `moonscope export <run> --format svg|cpuprofile|folded|speedscope -o FILE`
-import { parseArgs } from "node:util";
-import { EXPORT_FORMATS, renderExport } from "../daemon/report/export";
+// `moonscope export <run> --format svg|cpuprofile|speedscope|folded -o FILE`
+import { readArgs, strings } from "./command";
+import { EXPORT_FORMAT_NAMES, renderExport } from "../daemon/report/export";
+import { isExportFormat } from "../profile/exports";
 import { readRun, writeFileAtomic } from "../daemon/runs/store";
-import { SessionError } from "../daemon/session/errors";
+import { MoonscopeError } from "../profile/errors";
 
-export const EXPORT_HELP = `Usage: moonscope export <run> --format svg|cpuprofile|folded|speedscope -o FILE [--worker N]
+export const EXPORT_HELP = `Usage: moonscope export <run> --format ${EXPORT_FORMAT_NAMES.join("|")} -o FILE [--worker N]
 
 Writes a run's merged profile (or one worker's, with --worker) in another format.
 `;
 
-const FORMATS = EXPORT_FORMATS;
-
 export async function exportCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { format: { type: "string" }, o: { type: "string" }, out: { type: "string" }, worker: { type: "string" }, help: { type: "boolean", short: "h" } },
-  });
-  if (values.help) {
-    process.stdout.write(EXPORT_HELP);
-    return 0;
-  }
-  if (positionals.length !== 1) throw new SessionError("MS_ERR_USAGE", "export needs one run folder or run.json");
-  const format = values.format as (typeof FORMATS)[number] | undefined;
-  if (!format || !FORMATS.includes(format)) throw new SessionError("MS_ERR_USAGE", `--format is one of ${FORMATS.join(", ")}`);
+  const args = readArgs(argv, strings("format", "o", "out", "worker"), EXPORT_HELP);
+  if (!args) return 0;
+  const { values, positionals } = args;
+  if (positionals.length !== 1) throw new MoonscopeError("MS_ERR_USAGE", "export needs one run folder or run.json");
+  const format = values.format;
+  if (!isExportFormat(format)) throw new MoonscopeError("MS_ERR_USAGE", `--format is one of ${EXPORT_FORMAT_NAMES.join(", ")}`);
   const file = values.o ?? values.out;
-  if (!file) throw new SessionError("MS_ERR_USAGE", "export needs -o FILE");
+  if (!file) throw new MoonscopeError("MS_ERR_USAGE", "export needs -o FILE");
   const { run } = readRun(positionals[0]);
   const data = renderExport(run, format, values.worker);
   writeFileAtomic(file, data);

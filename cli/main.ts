@@ -1,54 +1,49 @@
 // The `moonscope` command line.
-import { describeError } from "../server-core/errors";
+import { describeError } from "../profile/errors";
 import { serveCommand, SERVE_HELP } from "./serve";
 import { profileCommand, PROFILE_HELP } from "./profile";
-import { compareCommand } from "./compare";
-import { exportCommand } from "./export";
-import { sweepCommand } from "./sweep";
-import { lspCommand } from "./lsp";
-import { dashboardCommand } from "./dashboard";
+import { compareCommand, COMPARE_HELP } from "./compare";
+import { exportCommand, EXPORT_HELP } from "./export";
+import { sweepCommand, SWEEP_HELP } from "./sweep";
+import { lspCommand, LSP_HELP } from "./lsp";
+import { dashboardCommand, DASHBOARD_HELP } from "./dashboard";
+
+/** Every command: how it runs, its usage, and its line in the overview. */
+const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string; summary: string }> = {
+  profile: { run: profileCommand, help: PROFILE_HELP, summary: "profile <app.lua>   load one route and report per-stage timings, CPU and hot spots; write a flamegraph" },
+  compare: { run: compareCommand, help: COMPARE_HELP, summary: "compare <A> <B>     compare two runs: stage and latency deltas, differential flamegraph" },
+  export: { run: exportCommand, help: EXPORT_HELP, summary: "export <run>        write a run's profile as svg, cpuprofile, speedscope or folded" },
+  sweep: { run: sweepCommand, help: SWEEP_HELP, summary: "sweep <app.lua>     how a route scales with connections and workers (table, knee, sweep.svg)" },
+  dashboard: { run: dashboardCommand, help: DASHBOARD_HELP, summary: "dashboard           the panel in a browser (127.0.0.1, token): live runs, flamegraphs, compare" },
+  lsp: { run: lspCommand, help: LSP_HELP, summary: "lsp --stdio         the language server editors start (code lenses, profiling requests)" },
+  serve: { run: serveCommand, help: SERVE_HELP, summary: "serve <app.lua>     run a Lua app on the multi-worker server" },
+};
 
 const HELP = `Usage: moonscope <command> [options]
 
 Commands:
-  profile <app.lua>   load one route and report per-stage timings, CPU and hot spots; write a flamegraph
-  compare <A> <B>     compare two runs: stage and latency deltas, differential flamegraph
-  export <run>        write a run's profile as svg, cpuprofile, folded or speedscope
-  sweep <app.lua>     how a route scales with connections and workers (table, knee, sweep.svg)
-  dashboard           the panel in a browser (127.0.0.1, token): live runs, flamegraphs, compare
-  lsp --stdio         the language server editors start (code lenses, profiling requests)
-  serve <app.lua>     run a Lua app on the multi-worker server
+${Object.values(COMMANDS)
+  .map((c) => `  ${c.summary}`)
+  .join("\n")}
 
-Run \`moonscope <command> --help\` for a command's options.
+Run \`moonscope help <command>\` (or \`moonscope <command> --help\`) for a command's options.
 `;
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
-  switch (cmd) {
-    case "serve":
-      return serveCommand(rest);
-    case "profile":
-      return profileCommand(rest);
-    case "compare":
-      return compareCommand(rest);
-    case "export":
-      return exportCommand(rest);
-    case "sweep":
-      return sweepCommand(rest);
-    case "lsp":
-      return lspCommand(rest);
-    case "dashboard":
-      return dashboardCommand(rest);
-    case undefined:
-    case "help":
-    case "--help":
-    case "-h":
-      process.stdout.write(HELP + "\n" + PROFILE_HELP + "\n" + SERVE_HELP);
-      return 0;
-    default:
-      process.stderr.write(`error MS_ERR_USAGE: unknown command "${cmd}"\n\n${HELP}`);
-      return 2;
+  if (cmd === undefined || cmd === "help" || cmd === "--help" || cmd === "-h") {
+    const topic = cmd === "help" ? rest[0] : undefined;
+    if (topic !== undefined && !Object.hasOwn(COMMANDS, topic)) return unknown(topic);
+    process.stdout.write(topic !== undefined ? COMMANDS[topic].help : HELP);
+    return 0;
   }
+  if (!Object.hasOwn(COMMANDS, cmd)) return unknown(cmd);
+  return COMMANDS[cmd].run(rest);
+}
+
+function unknown(cmd: string): number {
+  process.stderr.write(`error MS_ERR_USAGE: unknown command "${cmd}"\n\n${HELP}`);
+  return 2;
 }
 
 /** Exits once stdout and stderr are flushed: a large --json report into a pipe must not be cut short. */

@@ -1,13 +1,13 @@
 // `moonscope profile <app.lua> --route "GET /hello"`: the product's main job.
 import { spawn } from "node:child_process";
-import os from "node:os";
-import { parseArgs } from "node:util";
+import { flags, interruptSignal, readArgs, strings } from "./command";
 import { runProfileSession, type ProfileSessionOptions, type Progress } from "../daemon/session/profile-session";
-import { EXTERNAL_MODES } from "../daemon/session/external-profilers";
+import { isRunMode, RUN_MODES } from "../profile/run";
+import { PROFILE_DEFAULTS } from "../protocol/types";
 import { parseBudgets } from "../daemon/report/analyze";
 import { formatReport } from "../daemon/report/format";
-import { SessionError } from "../daemon/session/errors";
 import { absoluteLuaPath, parseDuration, parseIntArg } from "./args";
+import { MoonscopeError } from "../profile/errors";
 
 export const PROFILE_HELP = `Usage: moonscope profile <app.lua> --route "GET /hello" [options]
 
@@ -17,10 +17,10 @@ profile.folded and profile.speedscope.json to the run folder.
 
 Options:
   --route "METHOD /path"  the route to load (a concrete path like /users/42, or /users/:id)
-  --duration T            measured time (default 10s)
-  --warmup T              load before measuring, not recorded (default 2s)
-  --connections N         concurrent connections, closed loop (default 50)
-  --rate N                fixed rate in req/s instead (uses autocannon)
+  --duration T            measured time (default ${PROFILE_DEFAULTS.durationMs / 1000}s)
+  --warmup T              load before measuring, not recorded (default ${PROFILE_DEFAULTS.warmupMs / 1000}s)
+  --connections N         concurrent connections, closed loop (default ${PROFILE_DEFAULTS.connections})
+  --rate N                fixed rate in req/s instead, through Moonscope's own open-loop generator
   --workers N             server workers (default: number of CPUs)
   --mode MODE             sample: V8 CPU profile + Lua sampler in every worker (default);
                           none: timings only; 0x, clinic-doctor, clinic-flame, clinic-bubbleprof,
@@ -32,64 +32,39 @@ Options:
   --out DIR               run folder (default .moonscope/runs/<time>-<method>-<path>)
   --json                  print the run as JSON instead of the text report
   --budget LIST           e.g. p99=5ms,rps=20000,errors=0: exit 1 when one is missed
-  --cpu-interval US       V8 sampling interval in microseconds (default 2500)
-  --lua-interval MS       Lua sampling interval in milliseconds (default 2; 0 turns the Lua sampler off)
+  --cpu-interval US       V8 sampling interval in microseconds (default ${PROFILE_DEFAULTS.cpuIntervalUs})
+  --lua-interval MS       Lua sampling interval in milliseconds (default ${PROFILE_DEFAULTS.luaIntervalMs}; 0 turns the Lua sampler off)
   --lua-path PATHS        more places for require after the app's folder ("vendor/?.lua;;")
   --open                  open flamegraph.svg when done
 `;
 
 export async function profileCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      route: { type: "string" },
-      duration: { type: "string" },
-      warmup: { type: "string" },
-      connections: { type: "string" },
-      rate: { type: "string" },
-      workers: { type: "string" },
-      mode: { type: "string" },
-      load: { type: "string" },
-      body: { type: "string" },
+  const args = readArgs(
+    argv,
+    {
+      ...strings("route", "duration", "warmup", "connections", "rate", "workers", "mode", "load", "body", "out", "budget", "cpu-interval", "lua-interval", "lua-path"),
+      ...flags("json", "open"),
       header: { type: "string", multiple: true },
-      out: { type: "string" },
-      json: { type: "boolean" },
-      budget: { type: "string" },
-      "cpu-interval": { type: "string" },
-      "lua-interval": { type: "string" },
-      "lua-path": { type: "string" },
-      open: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
     },
-  });
-  if (values.help) {
-    process.stdout.write(PROFILE_HELP);
-    return 0;
-  }
-  if (positionals.length !== 1) throw new SessionError("MS_ERR_USAGE", 'profile needs one app file, e.g. moonscope profile examples/hello/app.lua --route "GET /hello"');
-  if (!values.route) throw new SessionError("MS_ERR_USAGE", 'profile needs --route, e.g. --route "GET /hello"');
-  const mode = values.mode ?? "sample";
-  const modes = ["sample", "none", ...EXTERNAL_MODES];
-  if (!modes.includes(mode)) throw new SessionError("MS_ERR_USAGE", `--mode is one of ${modes.join(", ")}; got "${mode}"`);
+    PROFILE_HELP,
+  );
+  if (!args) return 0;
+  const { values, positionals } = args;
+  if (positionals.length !== 1) throw new MoonscopeError("MS_ERR_USAGE", 'profile needs one app file, e.g. moonscope profile examples/hello/app.lua --route "GET /hello"');
+  if (!values.route) throw new MoonscopeError("MS_ERR_USAGE", 'profile needs --route, e.g. --route "GET /hello"');
+  const mode = values.mode ?? PROFILE_DEFAULTS.mode;
+  if (!isRunMode(mode)) throw new MoonscopeError("MS_ERR_USAGE", `--mode is one of ${RUN_MODES.join(", ")}; got "${mode}"`);
   const load = values.load;
-  if (load !== undefined && load !== "wrk" && load !== "autocannon") throw new SessionError("MS_ERR_USAGE", `--load is wrk or autocannon, got "${load}"`);
+  if (load !== undefined && load !== "wrk" && load !== "autocannon") throw new MoonscopeError("MS_ERR_USAGE", `--load is wrk or autocannon, got "${load}"`);
   const headers: Record<string, string> = {};
   for (const h of values.header ?? []) {
     const i = h.indexOf(":");
-    if (i <= 0) throw new SessionError("MS_ERR_USAGE", `--header takes "Name: value", got "${h}"`);
+    if (i <= 0) throw new MoonscopeError("MS_ERR_USAGE", `--header takes "Name: value", got "${h}"`);
     headers[h.slice(0, i).trim()] = h.slice(i + 1).trim();
   }
-  const durationMs = parseDuration("--duration", values.duration ?? "10s");
-  if (durationMs < 1000) throw new SessionError("MS_ERR_USAGE", "--duration must be at least 1s");
-  const controller = new AbortController();
-  let interrupted = false;
-  process.on("SIGINT", () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    process.stderr.write("\nstopping: cleaning up the app and the load generator (Ctrl-C again to force)\n");
-    controller.abort();
-  });
+  const durationMs = values.duration !== undefined ? parseDuration("--duration", values.duration) : PROFILE_DEFAULTS.durationMs;
+  if (durationMs < 1000) throw new MoonscopeError("MS_ERR_USAGE", "--duration must be at least 1s");
+  const signal = interruptSignal("stopping: cleaning up the app and the load generator");
   const tty = process.stderr.isTTY && !values.json;
   let lastPhase = "";
   const onProgress = (p: Progress) => {
@@ -112,11 +87,11 @@ export async function profileCommand(argv: string[]): Promise<number> {
     appFile: positionals[0],
     route: values.route,
     durationMs,
-    warmupMs: parseDuration("--warmup", values.warmup ?? "2s"),
-    connections: parseIntArg("--connections", values.connections ?? "50", 1, 10000),
+    warmupMs: values.warmup !== undefined ? parseDuration("--warmup", values.warmup) : PROFILE_DEFAULTS.warmupMs,
+    connections: values.connections !== undefined ? parseIntArg("--connections", values.connections, 1, 10000) : PROFILE_DEFAULTS.connections,
     rate: values.rate !== undefined ? parseIntArg("--rate", values.rate, 1, 10_000_000) : undefined,
-    workers: values.workers !== undefined ? parseIntArg("--workers", values.workers, 1, 256) : Math.max(1, os.availableParallelism?.() ?? os.cpus().length),
-    mode: mode as ProfileSessionOptions["mode"],
+    workers: values.workers !== undefined ? parseIntArg("--workers", values.workers, 1, 256) : PROFILE_DEFAULTS.workers,
+    mode,
     load,
     out: values.out,
     budgets: values.budget ? parseBudgets(values.budget) : [],
@@ -125,7 +100,7 @@ export async function profileCommand(argv: string[]): Promise<number> {
     body: values.body,
     headers,
     luaPath: values["lua-path"] !== undefined ? absoluteLuaPath(values["lua-path"]) : undefined,
-    signal: controller.signal,
+    signal,
     onProgress,
   });
   if (tty) process.stderr.write("\r\x1b[K");
@@ -136,7 +111,7 @@ export async function profileCommand(argv: string[]): Promise<number> {
     const opener = process.platform === "darwin" ? "open" : process.platform === "win32" ? "explorer" : "xdg-open";
     spawn(opener, [file], { detached: true, stdio: "ignore" }).on("error", () => process.stderr.write(`could not open a browser; the flamegraph is at ${file}\n`)).unref();
   }
-  if (controller.signal.aborted) return 130;
+  if (signal.aborted) return 130;
   const missed = result.run.budgets.filter((b) => !b.ok);
   if (missed.length) {
     if (values.json) for (const b of missed) process.stderr.write(`BUDGET MISSED: ${b.message}\n`);

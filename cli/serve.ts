@@ -1,7 +1,7 @@
 // `moonscope serve <app.lua>`: runs the app on the multi-worker server until SIGINT/SIGTERM.
-import { parseArgs } from "node:util";
+import { flags, readArgs, strings } from "./command";
 import { DEFAULT_SERVE, Master, type ServeOptions } from "../server-core/master";
-import { ServerError } from "../server-core/errors";
+import { MoonscopeError } from "../profile/errors";
 import { absoluteLuaPath, parseBytes, parseDuration, parseIntArg } from "./args";
 import { runSingle, type SingleOptions } from "../server-core/single";
 import type { RouteInfo } from "../server-core/ipc";
@@ -31,39 +31,22 @@ Options:
 `;
 
 export function serveOptionsFrom(argv: string[]): ServeOptions & { single: SingleOptions | null } {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      port: { type: "string" },
-      host: { type: "string" },
-      workers: { type: "string" },
-      "no-stages": { type: "boolean" },
-      stats: { type: "boolean" },
-      "handler-timeout": { type: "string" },
-      "memory-limit": { type: "string" },
-      "request-timeout": { type: "string" },
-      "keep-alive-timeout": { type: "string" },
-      "max-body": { type: "string" },
-      allow: { type: "string" },
-      "lua-path": { type: "string" },
-      "json-log": { type: "boolean" },
-      single: { type: "boolean" },
-      "lua-interval": { type: "string" },
-      "lua-samples": { type: "string" },
-      help: { type: "boolean", short: "h" },
+  const args = readArgs(
+    argv,
+    {
+      ...strings("port", "host", "workers", "handler-timeout", "memory-limit", "request-timeout", "keep-alive-timeout", "max-body", "allow", "lua-path", "lua-interval", "lua-samples"),
+      ...flags("no-stages", "stats", "json-log", "single"),
     },
-  });
-  if (values.help) {
-    process.stdout.write(SERVE_HELP);
-    process.exit(0);
-  }
-  if (positionals.length !== 1) throw new ServerError("MS_ERR_USAGE", "serve needs exactly one app file, e.g. moonscope serve examples/hello/app.lua");
+    SERVE_HELP,
+  );
+  if (!args) process.exit(0);
+  const { values, positionals } = args;
+  if (positionals.length !== 1) throw new MoonscopeError("MS_ERR_USAGE", "serve needs exactly one app file, e.g. moonscope serve examples/hello/app.lua");
   const allow: ServeOptions["allow"] = {};
   for (const lib of (values.allow ?? "").split(",").filter(Boolean)) {
     // require was once behind --allow; it is always on now, and the old flag still parses.
     if (lib === "require") continue;
-    if (lib !== "io" && lib !== "os") throw new ServerError("MS_ERR_USAGE", `--allow takes io and os, not ${lib} (require of Lua modules needs no flag)`);
+    if (lib !== "io" && lib !== "os") throw new MoonscopeError("MS_ERR_USAGE", `--allow takes io and os, not ${lib} (require of Lua modules needs no flag)`);
     allow[lib] = true;
   }
   const explicit: ServeOptions["explicit"] = [];
@@ -128,7 +111,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     master.toParent({ type: "ready", port, host, workers: opts.workers, pids, routes });
     return await new Promise<number>(() => {});
   } catch (e) {
-    const err = e instanceof ServerError ? e : new ServerError("MS_ERR_WORKER_START", (e as Error).message);
+    const err = e instanceof MoonscopeError ? e : new MoonscopeError("MS_ERR_WORKER_START", (e as Error).message);
     master.toParent({ type: "start-error", code: err.code, message: err.message, details: err.details });
     throw err;
   }

@@ -1,13 +1,13 @@
 // `moonscope sweep <app.lua> --route "GET /hello"`: how a route scales with connections and workers.
-import os from "node:os";
+import { DEFAULT_SERVE } from "../server-core/master";
 import path from "node:path";
-import { parseArgs } from "node:util";
+import { flags, interruptSignal, readArgs, strings } from "./command";
 import { runSweep, estimateMs } from "../daemon/session/sweep-session";
 import { RUNS_DIR, runDirName } from "../daemon/runs/store";
 import { parseRouteSpec } from "../daemon/session/route-spec";
-import { SessionError } from "../daemon/session/errors";
 import type { SweepFile } from "../profile/sweep";
 import { absoluteLuaPath, parseDuration } from "./args";
+import { MoonscopeError } from "../profile/errors";
 
 export const SWEEP_HELP = `Usage: moonscope sweep <app.lua> --route "GET /hello" [options]
 
@@ -29,7 +29,7 @@ Options:
 
 function list(flag: string, v: string): number[] {
   const out = v.split(",").map((x) => x.trim()).filter(Boolean).map(Number);
-  if (out.length === 0 || out.some((n) => !Number.isInteger(n) || n < 1)) throw new SessionError("MS_ERR_USAGE", `${flag} takes a comma list of positive whole numbers, like 1,10,50`);
+  if (out.length === 0 || out.some((n) => !Number.isInteger(n) || n < 1)) throw new MoonscopeError("MS_ERR_USAGE", `${flag} takes a comma list of positive whole numbers, like 1,10,50`);
   return [...new Set(out)].sort((a, b) => a - b);
 }
 
@@ -64,36 +64,18 @@ export function formatSweep(f: SweepFile, dir: string): string {
 }
 
 export async function sweepCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      route: { type: "string" },
-      connections: { type: "string" },
-      workers: { type: "string" },
-      duration: { type: "string" },
-      warmup: { type: "string" },
-      load: { type: "string" },
-      out: { type: "string" },
-      json: { type: "boolean" },
-      "lua-path": { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(SWEEP_HELP);
-    return 0;
-  }
-  if (positionals.length !== 1) throw new SessionError("MS_ERR_USAGE", 'sweep needs one app file, e.g. moonscope sweep examples/hello/app.lua --route "GET /hello"');
-  if (!values.route) throw new SessionError("MS_ERR_USAGE", 'sweep needs --route, e.g. --route "GET /hello"');
+  const args = readArgs(argv, { ...strings("route", "connections", "workers", "duration", "warmup", "load", "out", "lua-path"), ...flags("json") }, SWEEP_HELP);
+  if (!args) return 0;
+  const { values, positionals } = args;
+  if (positionals.length !== 1) throw new MoonscopeError("MS_ERR_USAGE", 'sweep needs one app file, e.g. moonscope sweep examples/hello/app.lua --route "GET /hello"');
+  if (!values.route) throw new MoonscopeError("MS_ERR_USAGE", 'sweep needs --route, e.g. --route "GET /hello"');
   const load = values.load;
-  if (load !== undefined && load !== "wrk" && load !== "autocannon") throw new SessionError("MS_ERR_USAGE", `--load is wrk or autocannon, got "${load}"`);
-  const cpus = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+  if (load !== undefined && load !== "wrk" && load !== "autocannon") throw new MoonscopeError("MS_ERR_USAGE", `--load is wrk or autocannon, got "${load}"`);
   const spec = parseRouteSpec(values.route);
   const opts = {
     appFile: positionals[0],
     route: values.route,
-    workers: values.workers ? list("--workers", values.workers) : [...new Set([1, cpus])],
+    workers: values.workers ? list("--workers", values.workers) : [...new Set([1, DEFAULT_SERVE.workers])],
     connections: values.connections ? list("--connections", values.connections) : [1, 10, 50, 100],
     durationMs: parseDuration("--duration", values.duration ?? "5s"),
     warmupMs: parseDuration("--warmup", values.warmup ?? "1s"),
@@ -103,22 +85,15 @@ export async function sweepCommand(argv: string[]): Promise<number> {
   };
   const est = estimateMs(opts);
   process.stderr.write(`sweep: ${est.steps} steps x ${(est.perStepMs / 1000).toFixed(0)} s ≈ ${est.totalMs >= 90_000 ? (est.totalMs / 60_000).toFixed(1) + " min" : (est.totalMs / 1000).toFixed(0) + " s"}\n`);
-  const controller = new AbortController();
-  let interrupted = false;
-  process.on("SIGINT", () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    process.stderr.write("\nstopping after cleaning up; the steps done so far are kept (Ctrl-C again to force)\n");
-    controller.abort();
-  });
+  const signal = interruptSignal("stopping after cleaning up; the steps done so far are kept");
   const { file, dir } = await runSweep({
     ...opts,
-    signal: controller.signal,
+    signal,
     onStep: (done, total, step, label) => {
       if (step === null) process.stderr.write(`[${done + 1}/${total}] ${label}...\n`);
     },
   });
   if (values.json) process.stdout.write(JSON.stringify(file, null, 2) + "\n");
   else process.stdout.write(formatSweep(file, dir) + "\n");
-  return controller.signal.aborted ? 130 : 0;
+  return signal.aborted ? 130 : 0;
 }

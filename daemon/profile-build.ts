@@ -12,38 +12,15 @@ import { CallTreeBuilder, mergeTrees, type CallTree } from "../profile/calltree"
 import { cpuProfileStacks, type CpuCallFrame, type CpuProfile } from "../profile/cpuprofile";
 import type { Frame } from "../profile/frames";
 import type { LuaProfileData, WorkerProfile } from "../server-core/ipc";
-import type { StageName } from "../server-core/stages";
-
-/**
- * Server-core functions that mark a stage: the deepest one on a stack decides the stage. Besides the
- * stage methods of worker.ts, the functions they call are listed too, because a profiler that does
- * not report inlined frames (V8's --prof, which 0x uses) shows onRequest calling them directly.
- */
-export const STAGE_FUNCTIONS: ReadonlyMap<string, StageName> = new Map<string, StageName>([
-  ["execute", "parse"],
-  ["extract", "extract"],
-  ["match", "extract"],
-  ["parseQuery", "extract"],
-  ["pushContext", "context"],
-  ["runHandler", "handler"],
-  ["call", "handler"],
-  ["serialize", "serialize"],
-  ["readResult", "serialize"],
-  ["toJs", "serialize"],
-  ["tableToJs", "serialize"],
-  ["renderHeaders", "serialize"],
-  ["handlerFailure", "serialize"],
-  ["writeResponse", "write"],
-  ["writeError", "write"],
-]);
+import { LUA_CALLER_FUNCTIONS, LUA_ENTRY_FUNCTION, STAGE_FUNCTIONS, type StageName } from "../server-core/stages";
 
 /** Node internals that belong to a stage when server-core called them. */
 const NODE_STAGE_FUNCTIONS: ReadonlyMap<string, StageName> = new Map<string, StageName>([["Writable.write", "write"]]);
 
 /** The server-core function whose callees are the Lua VM. */
-const LUA_ENTRY = "call";
+const LUA_ENTRY = LUA_ENTRY_FUNCTION.name;
 /** Frames that can sit directly above the Lua VM when call (or runHandler) was inlined. */
-const LUA_CALLERS = new Set(["call", "runHandler", "onRequest"]);
+const LUA_CALLERS = new Set(LUA_CALLER_FUNCTIONS.map((f) => f.name));
 
 export interface BuildOptions {
   /** Path fragment identifying server-core's bundle in V8 urls. */
@@ -204,11 +181,6 @@ export function buildWorkerTree(p: WorkerProfile, opts: BuildOptions = {}): Work
 function pushCollapsed(frames: Frame[], f: Frame): void {
   if (f === LUA_C_API && frames[frames.length - 1] === LUA_C_API) return;
   frames.push(f);
-}
-
-export function buildTrees(profiles: WorkerProfile[], opts: BuildOptions = {}): { workers: WorkerTree[]; merged: CallTree } {
-  const workers = profiles.map((p) => buildWorkerTree(p, opts));
-  return { workers, merged: mergeTrees(workers.map((w) => w.tree)) };
 }
 
 /**

@@ -4,12 +4,13 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as P from "../protocol/lsp";
+import { PROFILE_DEFAULTS } from "../protocol/types";
 import type { ToClient } from "../protocol/ws";
 import { parseBudgets } from "./report/analyze";
 import { summarize } from "./runs/summary";
 import { runProfileSession, type Progress } from "./session/profile-session";
-import { SessionError } from "./session/errors";
 import { luaWorkspace } from "./lua-apps";
+import { asErrorCode, MoonscopeError } from "../profile/errors";
 
 export interface HubOptions {
   workspace(): string;
@@ -42,9 +43,9 @@ export class SessionHub {
     return this.running ? { route: this.running.route, appFile: this.running.appFile, state: this.running.state } : null;
   }
 
-  private busyError(): SessionError {
+  private busyError(): MoonscopeError {
     const r = this.running!;
-    return new SessionError(P.BUSY, `busy: ${r.route} (${path.basename(r.appFile)}) is being profiled; wait for it or stop it (Moonscope: Stop Profiling)`);
+    return new MoonscopeError("MS_ERR_BUSY", `busy: ${r.route} (${path.basename(r.appFile)}) is being profiled; wait for it or stop it (Moonscope: Stop Profiling)`);
   }
 
   /** Starts a session and returns its id at once (a dashboard's answer); its progress, end or failure arrive as messages. Throws MS_ERR_BUSY. */
@@ -59,7 +60,7 @@ export class SessionHub {
     await this.finished.catch(() => {});
   }
 
-  /** Runs one session to its end; throws a SessionError (MS_ERR_BUSY when another one runs). */
+  /** Runs one session to its end; throws a MoonscopeError (MS_ERR_BUSY when another one runs). */
   start(params: P.StartProfileParams): Promise<{ sessionId: number; run: P.RunSummary }> {
     const busy = this.running !== null;
     const p = this.run(params);
@@ -93,12 +94,12 @@ export class SessionHub {
       const result = await runProfileSession({
         appFile,
         route: params.route,
-        durationMs: opts.durationMs ?? 10_000,
-        warmupMs: opts.warmupMs ?? 2_000,
-        connections: opts.connections ?? 50,
-        rate: opts.rate,
-        workers: opts.workers ?? 2,
-        mode: (opts.mode as "sample") ?? "sample",
+        durationMs: opts.durationMs ?? PROFILE_DEFAULTS.durationMs,
+        warmupMs: opts.warmupMs ?? PROFILE_DEFAULTS.warmupMs,
+        connections: opts.connections ?? PROFILE_DEFAULTS.connections,
+        rate: opts.rate || undefined,
+        workers: opts.workers ?? PROFILE_DEFAULTS.workers,
+        mode: opts.mode ?? PROFILE_DEFAULTS.mode,
         budgets: opts.budgets ? parseBudgets(opts.budgets, "budgets") : [],
         workspace: this.o.workspace(),
         signal: r.controller.signal,
@@ -118,10 +119,10 @@ export class SessionHub {
       return { sessionId: id, run };
     } catch (e) {
       this.running = null;
-      const code = (e as { code?: string }).code ?? "MS_ERR_SESSION";
+      const code = asErrorCode((e as { code?: unknown }).code, "MS_ERR_SESSION");
       const message = (e as Error).message;
       publish({ phase: r.controller.signal.aborted ? "cancelled" : "failed", message, error: { code, message } });
-      throw e instanceof SessionError ? e : new SessionError(code, message);
+      throw e instanceof MoonscopeError ? e : new MoonscopeError(code, message);
     }
   }
 

@@ -2,10 +2,10 @@
 import * as path from "node:path";
 import * as vscode from "vscode";
 import * as P from "../protocol/lsp";
-import type { ExportFormat } from "../protocol/panel";
+import { EXPORT_FORMATS, type ExportFormat } from "../protocol/panel";
 import type { Ctx } from "./ctx";
 import { Panel } from "./panel";
-import { EXPORT_FILES, exportFileName, inWorkspace, progressMessage, runMessage } from "./texts";
+import { exportFileName, inWorkspace, progressMessage, runMessage } from "./texts";
 
 type Cmd = (...args: unknown[]) => unknown;
 
@@ -51,7 +51,7 @@ async function pickRun(ctx: Ctx, placeHolder: string): Promise<P.RunSummary | un
 /** Writes a run's profile: into moonscope.exportFolder when set, else where the save dialog says. */
 async function exportRun(ctx: Ctx, id: string, format: ExportFormat): Promise<void> {
   const folder = vscode.workspace.getConfiguration("moonscope").get<string>("exportFolder", "");
-  const { ext, label } = EXPORT_FILES[format];
+  const { ext, label } = EXPORT_FORMATS[format];
   const name = exportFileName(id, format);
   const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
   let file: string | undefined;

@@ -6,6 +6,7 @@ import * as vscode from "vscode";
 import { LanguageClient, RequestType, NotificationType, State, TransportKind, type LanguageClientOptions, type ServerOptions } from "vscode-languageclient/node";
 import * as P from "../protocol/lsp";
 import { statusText } from "./texts";
+import { profileOptions } from "./settings";
 
 /** protocol/lsp.ts declarations as vscode-jsonrpc types, made once. */
 export function req<Params, Result>(d: P.RequestDecl<Params, Result>): RequestType<Params, Result, void> {
@@ -94,19 +95,7 @@ export class Ctx implements vscode.Disposable {
 
   /** Settings (moonscope.*) as profile options. */
   profileOptions(): P.ProfileOptions {
-    const c = vscode.workspace.getConfiguration("moonscope");
-    const o: P.ProfileOptions = {
-      durationMs: c.get<number>("durationSeconds", 10) * 1000,
-      warmupMs: c.get<number>("warmupSeconds", 2) * 1000,
-      connections: c.get<number>("connections", 50),
-      workers: c.get<number>("workers", 2),
-      mode: c.get<string>("mode", "sample"),
-    };
-    const budgets = c.get<string>("budgets", "").trim();
-    if (budgets) o.budgets = budgets;
-    const rate = c.get<number>("rate", 0);
-    if (rate > 0) o.rate = rate;
-    return o;
+    return profileOptions(vscode.workspace.getConfiguration("moonscope"));
   }
 
   dispose(): void {

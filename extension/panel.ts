@@ -6,16 +6,21 @@ import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import * as vscode from "vscode";
 import * as P from "../protocol/lsp";
-import type { ExportFormat, FromPanel, PanelView, ToPanel } from "../protocol/panel";
+import type { ExportFormat, FromPanel, PanelRequests, PanelView, ToPanel } from "../protocol/panel";
+import { dispatch, handleMessage, RequestError, wireError, type Handlers, type MessageHandlers } from "../protocol/dispatch";
 import { WS_PROTOCOL_VERSION, type ToClient } from "../protocol/ws";
 import { note, type Ctx } from "./ctx";
 import { resolveSource } from "./source-path";
 
 export interface PanelActions {
   listRoutes(): Promise<P.RouteEntry[]>;
-  startProfile(target: { uri: string; route: string; options?: P.ProfileOptions }): void;
+  /** Starts a profile the way the Profile Route command does (progress notification, run message). */
+  startProfile(target: P.StartProfileParams): void;
   exportRun(id: string, format: ExportFormat): Promise<void>;
 }
+
+/** How long a started profile may take to report its session (the daemon starts it at once). */
+const SESSION_START_MS = 10_000;
 
 export class Panel implements vscode.Disposable {
   private panel: vscode.WebviewPanel | null = null;
@@ -77,7 +82,7 @@ export class Panel implements vscode.Disposable {
       this.ready = false;
       this.queue = [];
     });
-    panel.webview.onDidReceiveMessage((m: FromPanel) => void this.onMessage(m));
+    panel.webview.onDidReceiveMessage((m: FromPanel) => this.onMessage(m));
   }
 
   private html(webview: vscode.Webview, root: vscode.Uri): string {
@@ -111,53 +116,59 @@ export class Panel implements vscode.Disposable {
     void this.panel.webview.postMessage(m);
   }
 
-  private async onMessage(m: FromPanel): Promise<void> {
-    switch (m.type) {
-      case "ready": {
-        this.ready = true;
-        for (const w of this.readyWaiters.splice(0)) w();
-        const [sessions, runs] = await Promise.all([
-          this.ctx.request(P.getSessionState, {}).then((r) => r.sessions, () => []),
-          this.ctx.request(P.listRuns, {}).then((r) => r.runs, () => []),
-        ]);
-        void this.panel?.webview.postMessage({ type: "stream", message: { type: "hello", protocolVersion: WS_PROTOCOL_VERSION, daemon: "moonscope (VS Code)", sessions, runs } } satisfies ToPanel);
-        const q = this.queue;
-        this.queue = [];
-        for (const x of q) void this.panel?.webview.postMessage(x);
-        return;
-      }
-      case "request":
-        return this.answer(m.id, m.method, m.params);
-      case "openSource":
-        return openSource(m.file, m.line, m.appFile);
-      case "export":
-        return this.actions.exportRun(m.id, m.format);
-    }
+  /** What the panel sends, by type. */
+  private readonly messages: MessageHandlers<FromPanel, Promise<void> | void> = {
+    ready: async () => {
+      this.ready = true;
+      for (const w of this.readyWaiters.splice(0)) w();
+      const [sessions, runs] = await Promise.all([
+        this.ctx.request(P.getSessionState, {}).then((r) => r.sessions, () => []),
+        this.ctx.request(P.listRuns, {}).then((r) => r.runs, () => []),
+      ]);
+      void this.panel?.webview.postMessage({ type: "stream", message: { type: "hello", protocolVersion: WS_PROTOCOL_VERSION, daemon: "moonscope (VS Code)", sessions, runs } } satisfies ToPanel);
+      const q = this.queue;
+      this.queue = [];
+      for (const x of q) void this.panel?.webview.postMessage(x);
+    },
+    request: (m) => this.answer(m.id, m.method, m.params),
+    openSource: (m) => openSource(m.file, m.line, m.appFile),
+    export: (m) => this.actions.exportRun(m.id, m.format),
+  };
+
+  private onMessage(m: FromPanel): void {
+    void handleMessage(this.messages, m, () => undefined);
   }
 
-  private async answer(id: number, method: string, params: unknown): Promise<void> {
-    const reply = (r: { result?: unknown; error?: { code: string; message: string } }) => void this.panel?.webview.postMessage({ type: "reply", id, ...r } satisfies ToPanel);
+  /** The panel's requests, answered through the language client. */
+  private readonly handlers: Handlers<PanelRequests> = {
+    listRuns: () => this.ctx.request(P.listRuns, {}),
+    getRun: (p) => this.ctx.request(P.getRun, p),
+    listRoutes: async () => ({ routes: await this.actions.listRoutes() }),
+    stopProfile: (p) => this.ctx.request(P.stopProfile, p),
+    // The answer is the daemon's id of the session the command started, from its first state.
+    startProfile: (p) => {
+      if (this.ctx.session) throw new RequestError("MS_ERR_BUSY", `busy: ${this.ctx.session.route} is being profiled; wait for it or stop it`);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          sub.dispose();
+          reject(new RequestError("MS_ERR_SESSION", "the profile did not start; the Moonscope output has the details"));
+        }, SESSION_START_MS);
+        const sub = this.ctx.onSessionState((s) => {
+          clearTimeout(timer);
+          sub.dispose();
+          resolve({ sessionId: s.sessionId });
+        });
+        this.actions.startProfile(p);
+      });
+    },
+  };
+
+  private async answer(id: number, method: unknown, params: unknown): Promise<void> {
+    const reply = (r: Omit<Extract<ToPanel, { type: "reply" }>, "type" | "id">) => void this.panel?.webview.postMessage({ type: "reply", id, ...r } satisfies ToPanel);
     try {
-      switch (method) {
-        case "listRuns":
-          return reply({ result: await this.ctx.request(P.listRuns, {}) });
-        case "getRun":
-          return reply({ result: await this.ctx.request(P.getRun, params as { id: string }) });
-        case "listRoutes":
-          return reply({ result: { routes: await this.actions.listRoutes() } });
-        case "startProfile": {
-          if (this.ctx.session) return reply({ error: { code: P.BUSY, message: `busy: ${this.ctx.session.route} is being profiled; wait for it or stop it` } });
-          this.actions.startProfile(params as P.StartProfileParams);
-          return reply({ result: { sessionId: 0 } });
-        }
-        case "stopProfile":
-          return reply({ result: await this.ctx.request(P.stopProfile, params as { sessionId?: number }) });
-        default:
-          return reply({ error: { code: "MS_ERR_BAD_MESSAGE", message: `unknown request ${method}` } });
-      }
+      reply({ result: await dispatch(this.handlers, method, params) });
     } catch (e) {
-      const err = e as { message?: string; data?: { code?: string } };
-      reply({ error: { code: err.data?.code ?? "MS_ERR_REQUEST", message: err.message ?? String(e) } });
+      reply({ error: wireError(e, "MS_ERR_REQUEST") });
     }
   }
 

@@ -1,7 +1,7 @@
 // What the extension says and where it writes, as plain functions of the session and the settings:
 // testable in Node without VS Code.
 import * as path from "node:path";
-import type { ExportFormat } from "../protocol/panel";
+import { EXPORT_FORMATS, type ExportFormat } from "../protocol/panel";
 import type { RunSummary, SessionState } from "../protocol/lsp";
 
 export function secondsLeft(s: Pick<SessionState, "durationMs" | "elapsedMs">): number | null {
@@ -39,13 +39,7 @@ export function inWorkspace(p: string, root: string | undefined): string | null 
   return root ? path.join(root, p) : null;
 }
 
-export const EXPORT_FILES: Record<ExportFormat, { ext: string; label: string }> = {
-  svg: { ext: "svg", label: "SVG image" },
-  cpuprofile: { ext: "cpuprofile", label: "V8 CPU profile" },
-  speedscope: { ext: "speedscope.json", label: "speedscope" },
-  folded: { ext: "folded", label: "Folded stacks" },
-};
-
+/** "<run id>.<the format's extension>", the name an export is saved under. */
 export function exportFileName(id: string, format: ExportFormat): string {
-  return `${id}.${EXPORT_FILES[format].ext}`;
+  return `${id}.${EXPORT_FORMATS[format].ext}`;
 }

@@ -134,10 +134,6 @@ function freeze(mroot: MNode): CallNode {
   return out;
 }
 
-export function emptyTree(): CallTree {
-  return new CallTreeBuilder().build();
-}
-
 export function mergeTrees(trees: readonly CallTree[]): CallTree {
   const b = new CallTreeBuilder();
   for (const t of trees) b.addTree(t);

@@ -10,7 +10,7 @@
 import type { CallNode, CallTree } from "./calltree";
 import { matchPaths } from "./diff";
 import { type FlameRect, layoutFlame } from "./flame-layout";
-import { type FrameKind, frameLabel } from "./frames";
+import { type FrameKind, frameLabel, KIND_LABELS } from "./frames";
 
 export interface FlamegraphSvgOptions {
   title: string;
@@ -365,7 +365,7 @@ export function diffFlamegraphSvg(before: CallTree, after: CallTree, opts: Flame
 function script(CW: number, diff: boolean): string {
   return `"use strict";
 var PAD=${PAD},CW=${CW},CHW=${CHAR_W},TY="${TEXT_Y}",DIFF=${diff},NS="http://www.w3.org/2000/svg";
-var KINDS={S:"stage",L:"Lua",C:"Lua C function",J:"JavaScript",V:"server core",N:"Node.js",X:"native",G:"GC",I:"idle",P:"program"};
+var KINDS=${JSON.stringify(Object.fromEntries(Object.entries(KIND_LETTER).map(([kind, letter]) => [letter, KIND_LABELS[kind as FrameKind]])))};
 var fr,details,unzoomBtn,searchBtn,matchedTxt,frames=[],zoomed=null,searching=false,lastTerm="";
 function byId(id){return document.getElementById(id);}
 function init(evt){

@@ -14,7 +14,19 @@ export type FrameKind =
   | "idle"
   | "program";
 
-export const FRAME_KINDS: readonly FrameKind[] = ["stage", "lua", "lua-c", "js-app", "server-core", "node", "native", "gc", "idle", "program"];
+/** What a person calls each kind: the flamegraph SVG's tooltip, the panel's legend and tooltip. */
+export const KIND_LABELS: Record<FrameKind, string> = {
+  stage: "request stage",
+  lua: "Lua",
+  "lua-c": "Lua C function",
+  "js-app": "app JavaScript",
+  "server-core": "Moonscope server",
+  node: "Node internals",
+  native: "V8 / native",
+  gc: "GC",
+  idle: "idle",
+  program: "program",
+};
 
 export interface Frame {
   name: string;

@@ -3,6 +3,7 @@
 // newer version says so instead of guessing.
 import type { HistogramData } from "./histogram";
 import type { Frame } from "./frames";
+import { MoonscopeError } from "./errors";
 
 export const RUN_SCHEMA = "moonscope-run";
 export const RUN_VERSION = 1;
@@ -10,8 +11,16 @@ export const RUN_VERSION = 1;
 export type StageName = "parse" | "extract" | "queue" | "context" | "handler" | "serialize" | "write";
 export const STAGE_NAMES: readonly StageName[] = ["parse", "extract", "queue", "context", "handler", "serialize", "write"];
 
+/** The outside profilers `--mode` can run the app under (one process, no cluster). */
+export const EXTERNAL_MODES = ["0x", "clinic-doctor", "clinic-flame", "clinic-bubbleprof", "clinic-heap"] as const;
+export type ExternalMode = (typeof EXTERNAL_MODES)[number];
 /** sample: our V8 + Lua samplers in every worker; none: timings only; the rest: an outside profiler on one process. */
-export type RunMode = "sample" | "none" | "0x" | "clinic-doctor" | "clinic-flame" | "clinic-bubbleprof" | "clinic-heap";
+export const RUN_MODES = ["sample", "none", ...EXTERNAL_MODES] as const;
+export type RunMode = (typeof RUN_MODES)[number];
+
+export function isRunMode(x: unknown): x is RunMode {
+  return typeof x === "string" && (RUN_MODES as readonly string[]).includes(x);
+}
 
 export interface ExternalSummary {
   min: number;
@@ -181,23 +190,15 @@ export interface RunFile {
   } | null;
 }
 
-export class RunFormatError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.code = code;
-  }
-}
-
-/** Validates the envelope of a parsed run.json; throws a RunFormatError that says what is wrong. */
+/** Validates the envelope of a parsed run.json; throws a MoonscopeError (MS_ERR_RUN_*) that says what is wrong. */
 export function checkRun(v: unknown, where: string): RunFile {
-  if (typeof v !== "object" || v === null) throw new RunFormatError("MS_ERR_RUN_CORRUPT", `${where} is not a Moonscope run (not a JSON object)`);
+  if (typeof v !== "object" || v === null) throw new MoonscopeError("MS_ERR_RUN_CORRUPT", `${where} is not a Moonscope run (not a JSON object)`);
   const r = v as Partial<RunFile>;
-  if (r.$schema !== RUN_SCHEMA) throw new RunFormatError("MS_ERR_RUN_CORRUPT", `${where} is not a Moonscope run ($schema is ${JSON.stringify(r.$schema)})`);
-  if (typeof r.version !== "number") throw new RunFormatError("MS_ERR_RUN_CORRUPT", `${where} has no version`);
+  if (r.$schema !== RUN_SCHEMA) throw new MoonscopeError("MS_ERR_RUN_CORRUPT", `${where} is not a Moonscope run ($schema is ${JSON.stringify(r.$schema)})`);
+  if (typeof r.version !== "number") throw new MoonscopeError("MS_ERR_RUN_CORRUPT", `${where} has no version`);
   if (r.version > RUN_VERSION) {
-    throw new RunFormatError("MS_ERR_RUN_NEWER", `${where} was written by a newer Moonscope (run format ${r.version}, this one reads up to ${RUN_VERSION}); update Moonscope to read it`);
+    throw new MoonscopeError("MS_ERR_RUN_NEWER", `${where} was written by a newer Moonscope (run format ${r.version}, this one reads up to ${RUN_VERSION}); update Moonscope to read it`);
   }
-  if (!r.route || !r.server || !r.client) throw new RunFormatError("MS_ERR_RUN_CORRUPT", `${where} is incomplete (missing route, server or client section)`);
+  if (!r.route || !r.server || !r.client) throw new MoonscopeError("MS_ERR_RUN_CORRUPT", `${where} is incomplete (missing route, server or client section)`);
   return r as RunFile;
 }

@@ -1,36 +1,8 @@
 // The daemon's WebSocket stream (GET /ws?token=...): what it sends, split by direction, versioned.
-import type { RouteEntry, RunSummary, SessionState, StartProfileParams } from "./lsp";
+import type { StoredTree } from "../profile/run";
+import type { RouteEntry, RunSummary, SessionState, StageFrameRow, StartProfileParams, WireError, WorkerFrameRow } from "./types";
 
 export const WS_PROTOCOL_VERSION = 1;
-
-export interface StageFrameRow {
-  stage: string;
-  p50Us: number;
-  p99Us: number;
-  meanUs: number;
-  share: number;
-}
-
-/** One worker's view of the route over the last tick, so the panel can show imbalance between workers. */
-export interface WorkerFrameRow {
-  worker: number;
-  pid: number;
-  /** Requests of the route since the measurement started. */
-  requests: number;
-  rps: number;
-  serverP50Us: number;
-  serverP99Us: number;
-  /** CPU% of one core over the last tick. */
-  cpuPercent: number;
-  stages: StageFrameRow[];
-}
-
-/** A call tree on the wire: profile/run.ts StoredTree's shape (frames table, pre-order nodes [frame, self µs, parent]). */
-export interface WireTree {
-  frames: { name: string; file?: string; line?: number; kind: string }[];
-  nodes: [number, number, number][];
-  total: number;
-}
 
 /** daemon → client */
 export type ToClient =
@@ -38,7 +10,7 @@ export type ToClient =
   /** About 4 times a second while a session measures. */
   | { type: "frame"; sessionId: number; route: string; elapsedMs: number; durationMs: number; requests: number; rps: number; serverP50Us: number; serverP99Us: number; stages: StageFrameRow[]; workers: WorkerFrameRow[] }
   /** The merged flamegraph so far, about every 2 s while a session measures (nodes under 0.1% folded into their parent). */
-  | { type: "tree"; sessionId: number; route: string; elapsedMs: number; tree: WireTree }
+  | { type: "tree"; sessionId: number; route: string; elapsedMs: number; tree: StoredTree }
   | { type: "state"; state: SessionState }
   | { type: "runDone"; sessionId: number; run: RunSummary }
   | { type: "error"; code: string; message: string };
@@ -60,7 +32,4 @@ export type FromClient =
   | { type: "request"; id: number; method: StreamMethod; params: StreamRequests[StreamMethod]["params"] };
 
 /** Answers to FromClient that are not broadcasts. */
-export type Reply =
-  | { type: "pong"; id: number }
-  | { type: "runs"; runs: RunSummary[] }
-  | { type: "reply"; id: number; result?: unknown; error?: { code: string; message: string } };
+export type Reply = { type: "pong"; id: number } | { type: "runs"; runs: RunSummary[] } | { type: "reply"; id: number; result?: unknown; error?: WireError };

@@ -1,9 +1,14 @@
 // One esbuild bundle per process entry; `tsc -b` only type-checks (see ARCHITECTURE.md).
+// The bundles are built into a fresh folder that then replaces dist/ in one rename, so a server,
+// test or daemon running from dist/ never sees it half-written or missing.
 import { build } from "esbuild";
-import { copyFileSync, mkdirSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, renameSync, rmSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 
-const watch = process.argv.includes("--watch");
-rmSync(new URL("../dist", import.meta.url), { recursive: true, force: true });
+const root = fileURLToPath(new URL("..", import.meta.url));
+const dist = `${root}dist`;
+const out = `${root}.dist-${process.pid}`;
+rmSync(out, { recursive: true, force: true });
 
 const node = {
   bundle: true,
@@ -16,15 +21,29 @@ const node = {
   logLevel: "warning",
 };
 
-await Promise.all([
-  build({ ...node, entryPoints: { "cli/moonscope": "cli/main.ts" }, outdir: "dist" }),
-  build({ ...node, entryPoints: { "server-core/worker": "server-core/worker-main.ts" }, outdir: "dist" }),
-  build({ ...node, entryPoints: { "daemon/open-loop": "daemon/load/open-loop-main.ts" }, outdir: "dist" }),
-  // The VS Code extension host provides `vscode`; everything else is bundled in.
-  build({ ...node, entryPoints: { "extension/extension": "extension/extension.ts" }, outdir: "dist", external: ["vscode"] }),
-  // The panel: one browser bundle for VS Code's webview and the daemon's dashboard page.
-  build({ bundle: true, platform: "browser", target: "chrome114", format: "iife", sourcemap: "linked", minify: true, logLevel: "warning", entryPoints: { "webview/panel": "webview/main.ts" }, outdir: "dist" }),
-]);
-mkdirSync(new URL("../dist/webview", import.meta.url), { recursive: true });
-copyFileSync(new URL("../webview/panel.css", import.meta.url), new URL("../dist/webview/panel.css", import.meta.url));
-if (!watch) console.log("built dist/");
+try {
+  await Promise.all([
+    build({ ...node, entryPoints: { "cli/moonscope": "cli/main.ts" }, outdir: out }),
+    build({ ...node, entryPoints: { "server-core/worker": "server-core/worker-main.ts" }, outdir: out }),
+    build({ ...node, entryPoints: { "daemon/open-loop": "daemon/load/open-loop-main.ts" }, outdir: out }),
+    // The VS Code extension host provides `vscode`; everything else is bundled in.
+    build({ ...node, entryPoints: { "extension/extension": "extension/extension.ts" }, outdir: out, external: ["vscode"] }),
+    // The panel: one browser bundle for VS Code's webview and the daemon's dashboard page.
+    build({ bundle: true, platform: "browser", target: "chrome114", format: "iife", sourcemap: "linked", minify: true, logLevel: "warning", entryPoints: { "webview/panel": "webview/main.ts" }, outdir: out }),
+  ]);
+  mkdirSync(`${out}/webview`, { recursive: true });
+  copyFileSync(`${root}webview/panel.css`, `${out}/webview/panel.css`);
+  // Swap: the old dist/ moves aside in one rename, the new one takes its name in another.
+  const old = `${root}.dist-old-${process.pid}`;
+  try {
+    renameSync(dist, old);
+  } catch {
+    /* no dist/ yet */
+  }
+  renameSync(out, dist);
+  rmSync(old, { recursive: true, force: true });
+  console.log("built dist/");
+} catch (e) {
+  rmSync(out, { recursive: true, force: true });
+  throw e;
+}

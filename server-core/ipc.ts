@@ -1,6 +1,7 @@
 // Messages between the master and its workers, and between the master and a parent process
 // (the daemon, a test, the bench) that started `moonscope serve` with an IPC channel.
 import type { HistogramData } from "../profile/histogram";
+import type { ErrorCode } from "../profile/errors";
 import type { RouteStatsData } from "./stages";
 import type { LuaProfileData } from "./lua/sampler";
 
@@ -66,13 +67,13 @@ export interface StatsSnapshot {
 // worker -> master
 export type FromWorker =
   | { type: "ready"; worker: number; routes: RouteInfo[] }
-  | { type: "load-error"; code: string; message: string; details?: Record<string, unknown> }
+  | { type: "load-error"; code: ErrorCode; message: string; details?: Record<string, unknown> }
   | { type: "stats"; id: number; snapshot: WorkerSnapshot }
   | { type: "profile-started"; id: number; error?: string }
   | { type: "profile"; id: number; profile: WorkerProfile }
   /** A worker answering GET /__moonscope/stats needs every worker's numbers. */
   | { type: "merged-stats-request"; id: number; reset?: boolean }
-  | { type: "event"; level: "info" | "warn" | "error"; code: string; message: string };
+  | { type: "event"; level: "info" | "warn" | "error"; code: ErrorCode; message: string };
 
 // master -> worker
 export type ToWorker =
@@ -86,11 +87,11 @@ export type ToWorker =
 // master -> parent
 export type FromMaster =
   | { type: "ready"; port: number; host: string; workers: number; pids: number[]; routes: RouteInfo[] }
-  | { type: "start-error"; code: string; message: string; details?: Record<string, unknown> }
+  | { type: "start-error"; code: ErrorCode; message: string; details?: Record<string, unknown> }
   | { type: "stats"; id: number; snapshot: StatsSnapshot }
   | { type: "profile-started"; id: number; workers: number[]; errors: string[] }
   | { type: "profiles"; id: number; profiles: WorkerProfile[]; missing: number[] }
-  | { type: "event"; level: "info" | "warn" | "error"; code: string; message: string; worker?: number }
+  | { type: "event"; level: "info" | "warn" | "error"; code: ErrorCode; message: string; worker?: number }
   | { type: "exit"; code: number };
 
 // parent -> master

@@ -5,30 +5,11 @@ import cluster, { type Worker } from "node:cluster";
 import { existsSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { ServerError } from "./errors";
+import { asErrorCode, MoonscopeError } from "../profile/errors";
 import type { FromMaster, FromWorker, ProfileStartOptions, RouteInfo, StatsSnapshot, ToMaster, ToWorker, WorkerProfile, WorkerSnapshot } from "./ipc";
-import type { AppSettable, WorkerOptions } from "./worker";
+import type { ServeOptions, WorkerOptions } from "./options";
 
-export interface ServeOptions {
-  appFile: string;
-  host: string;
-  port: number;
-  workers: number;
-  stages: boolean;
-  statsEndpoint: boolean;
-  handlerTimeoutMs: number;
-  memoryLimitBytes: number;
-  requestTimeoutMs: number;
-  keepAliveTimeoutMs: number;
-  maxBodyBytes: number;
-  allow: { io?: boolean; os?: boolean };
-  /** --lua-path: package.path templates searched after the app's folder. */
-  luaPath?: string;
-  /** Options given on the command line: an app's rover.server {...} may set the others. */
-  explicit: AppSettable[];
-  /** Grace period for in-flight requests at shutdown. */
-  shutdownGraceMs: number;
-}
+export type { ServeOptions } from "./options";
 
 export const DEFAULT_SERVE: Omit<ServeOptions, "appFile"> = {
   host: "127.0.0.1",
@@ -110,17 +91,17 @@ export class Master {
   async start(): Promise<{ port: number; host: string; routes: RouteInfo[]; pids: number[] }> {
     const file = path.resolve(this.opts.appFile);
     if (!existsSync(file) || !statSync(file).isFile()) {
-      throw new ServerError("MS_ERR_APP_NOT_FOUND", `no Lua app at ${this.opts.appFile}; pass the path of your app file, e.g. examples/hello/app.lua`);
+      throw new MoonscopeError("MS_ERR_APP_NOT_FOUND", `no Lua app at ${this.opts.appFile}; pass the path of your app file, e.g. examples/hello/app.lua`);
     }
     const workerScript = path.resolve(__dirname, "..", "server-core", "worker.js");
     if (!existsSync(workerScript)) {
-      throw new ServerError("MS_ERR_WORKER_START", `the worker bundle ${workerScript} is missing; run \`npm run build\``);
+      throw new MoonscopeError("MS_ERR_WORKER_START", `the worker bundle ${workerScript} is missing; run \`npm run build\``);
     }
     cluster.setupPrimary({ exec: workerScript, silent: false });
     for (let i = 0; i < this.opts.workers; i++) this.slots.push({ index: i + 1, worker: null, ready: false, restarts: [] });
     return new Promise((resolve, reject) => {
       let settled = false;
-      const fail = (err: ServerError) => {
+      const fail = (err: MoonscopeError) => {
         if (settled) return;
         settled = true;
         void this.stop().then(() => reject(err));
@@ -138,7 +119,7 @@ export class Master {
     return this.slots.map((s) => s.worker?.process.pid ?? 0).filter((p) => p > 0);
   }
 
-  private fork(slot: Slot, onReady: () => void, onFail: (e: ServerError) => void): void {
+  private fork(slot: Slot, onReady: () => void, onFail: (e: MoonscopeError) => void): void {
     const wopts = workerOptionsFor(this.opts, slot.index);
     const w = cluster.fork({ MOONSCOPE_WORKER: JSON.stringify(wopts) });
     slot.worker = w;
@@ -155,7 +136,7 @@ export class Master {
           break;
         case "load-error":
           loadFailed = true;
-          onFail(new ServerError(m.code as never, m.message, m.details ?? {}));
+          onFail(new MoonscopeError(asErrorCode(m.code, "MS_ERR_WORKER_START"), m.message, m.details ?? {}));
           break;
         case "stats":
         case "profile-started":
@@ -203,7 +184,7 @@ export class Master {
       }
       if (loadFailed) return;
       if (!wasReady) {
-        onFail(new ServerError("MS_ERR_WORKER_START", `worker ${slot.index} exited during startup (${signal ? "signal " + signal : "exit code " + code}); run with --workers 1 to see its output`));
+        onFail(new MoonscopeError("MS_ERR_WORKER_START", `worker ${slot.index} exited during startup (${signal ? "signal " + signal : "exit code " + code}); run with --workers 1 to see its output`));
         return;
       }
       const why = signal ? `killed by ${signal}` : `exited with code ${code}`;
@@ -215,7 +196,7 @@ export class Master {
       // instead of a tight fork loop.
       const delay = slot.restarts.length > 5 ? 1000 : 0;
       this.events.log("warn", `worker ${slot.index} (pid ${w.process.pid}) ${why}; starting a new one${delay ? " in 1 s (it keeps dying)" : ""}`);
-      this.toParent({ type: "event", level: "warn", code: "MS_WORKER_RESTART", message: `worker ${slot.index} ${why}; restarted`, worker: slot.index });
+      this.toParent({ type: "event", level: "warn", code: "MS_WARN_WORKER_RESTART", message: `worker ${slot.index} ${why}; restarted`, worker: slot.index });
       const again = () => {
         if (this.stopping) return;
         this.fork(slot, () => this.events.log("info", `worker ${slot.index} is back (pid ${slot.worker?.process.pid})`), (e) => this.events.log("error", e.message));

@@ -27,14 +27,14 @@ export async function runSingle(
     },
   );
   const { port, routes } = await worker.start(readFileSync(opts.appFile));
-  if (single.luaIntervalMs > 0) await worker.startLuaSampler(single.luaIntervalMs);
+  if (single.luaIntervalMs > 0) await worker.profiler.startLuaSampler(single.luaIntervalMs);
   // Profilers that own this process (0x's soft-exit preload) call process.exit() on SIGINT before
   // any async shutdown can run, so the samples are written synchronously on the way out.
   let written = false;
   const writeSamples = () => {
     if (written || !single.luaSamplesFile) return;
     written = true;
-    const lua = worker.takeLuaSamples();
+    const lua = worker.profiler.takeLuaSamples();
     if (!lua) return;
     const tmp = `${single.luaSamplesFile}.tmp-${process.pid}`;
     writeFileSync(tmp, JSON.stringify(lua));

@@ -8,6 +8,49 @@ export const STAGES = STAGE_NAMES;
 export const STAGE_COUNT = STAGES.length;
 export const S_PARSE = 0, S_EXTRACT = 1, S_QUEUE = 2, S_CONTEXT = 3, S_HANDLER = 4, S_SERIALIZE = 5, S_WRITE = 6;
 
+/** Where a stage function is defined: a class (its prototype holds the method) or a module of server-core. */
+export type StageFunctionHolder = "ServerWorker" | "RequestParser" | "Router" | "LuaApp" | "LuaJson" | "http/query" | "http/response";
+
+/**
+ * Server-core functions that mark a stage in a CPU profile, which knows functions only by name: the
+ * deepest one on a stack decides the stage (daemon/profile-build.ts). Besides the stage methods of
+ * worker.ts, the functions they call are listed too, because a profiler that does not report inlined
+ * frames (V8's --prof, which 0x uses) shows onRequest calling them directly. A renamed function
+ * would silently mis-root every flamegraph, so stages.test.ts checks each name where it is held.
+ */
+export const STAGE_FUNCTION_LIST: readonly { name: string; stage: StageName; holder: StageFunctionHolder }[] = [
+  { name: "execute", stage: "parse", holder: "RequestParser" },
+  { name: "extract", stage: "extract", holder: "ServerWorker" },
+  { name: "match", stage: "extract", holder: "Router" },
+  { name: "parseQuery", stage: "extract", holder: "http/query" },
+  { name: "pushContext", stage: "context", holder: "ServerWorker" },
+  { name: "runHandler", stage: "handler", holder: "ServerWorker" },
+  { name: "call", stage: "handler", holder: "LuaApp" },
+  { name: "serialize", stage: "serialize", holder: "ServerWorker" },
+  { name: "readResult", stage: "serialize", holder: "LuaApp" },
+  { name: "toJs", stage: "serialize", holder: "LuaJson" },
+  { name: "tableToJs", stage: "serialize", holder: "LuaJson" },
+  { name: "renderHeaders", stage: "serialize", holder: "http/response" },
+  { name: "handlerFailure", stage: "serialize", holder: "ServerWorker" },
+  { name: "writeResponse", stage: "write", holder: "ServerWorker" },
+  { name: "writeError", stage: "write", holder: "ServerWorker" },
+];
+
+/**
+ * The server-core functions the Lua VM runs under in a CPU profile: `call` enters it, and when
+ * `call` (or runHandler) is inlined the VM's frames hang straight off one of the others. The
+ * profile builder hangs the sampled Lua stacks there (checked by stages.test.ts like the list above).
+ */
+export const LUA_ENTRY_FUNCTION = { name: "call", holder: "LuaApp" } as const satisfies { name: string; holder: StageFunctionHolder };
+export const LUA_CALLER_FUNCTIONS: readonly { name: string; holder: StageFunctionHolder }[] = [
+  LUA_ENTRY_FUNCTION,
+  { name: "runHandler", holder: "ServerWorker" },
+  { name: "onRequest", holder: "ServerWorker" },
+];
+
+/** STAGE_FUNCTION_LIST by function name. */
+export const STAGE_FUNCTIONS: ReadonlyMap<string, StageName> = new Map(STAGE_FUNCTION_LIST.map((f) => [f.name, f.stage]));
+
 export interface RouteStatsData {
   route: string; // "GET /users/:id", or "(unmatched)" for 404/405 and protocol errors
   requests: number;

@@ -2,7 +2,7 @@
 import cluster from "node:cluster";
 import { readFileSync } from "node:fs";
 import { ServerWorker, type WorkerOptions } from "./worker";
-import { ServerError } from "./errors";
+import { MoonscopeError } from "../profile/errors";
 import type { FromWorker, ToWorker } from "./ipc";
 
 function send(msg: FromWorker): void {
@@ -29,12 +29,12 @@ async function main(): Promise<void> {
       pendingStats.delete(m.id);
       cb?.(m.json);
     } else if (m.type === "profile-start") {
-      worker.startProfile({ cpuIntervalUs: m.cpuIntervalUs, luaIntervalMs: m.luaIntervalMs }).then(
+      worker.profiler.startProfile({ cpuIntervalUs: m.cpuIntervalUs, luaIntervalMs: m.luaIntervalMs }).then(
         () => send({ type: "profile-started", id: m.id }),
         (e: Error) => send({ type: "profile-started", id: m.id, error: e.message }),
       );
     } else if (m.type === "profile-stop") {
-      (m.rotate ? worker.rotateProfile() : worker.stopProfile()).then(
+      (m.rotate ? worker.profiler.rotateProfile() : worker.profiler.stopProfile()).then(
         (r) => send({ type: "profile", id: m.id, profile: { worker: opts.worker, pid: process.pid, cpuprofile: r.cpuprofile, lua: r.lua } }),
         (e: Error) => send({ type: "profile", id: m.id, profile: { worker: opts.worker, pid: process.pid, cpuprofile: null, lua: null, error: e.message } }),
       );
@@ -53,7 +53,7 @@ async function main(): Promise<void> {
     const { routes } = await worker.start(source);
     send({ type: "ready", worker: opts.worker, routes });
   } catch (e) {
-    const err = e instanceof ServerError ? e : new ServerError("MS_ERR_WORKER_START", (e as Error).message);
+    const err = e instanceof MoonscopeError ? e : new MoonscopeError("MS_ERR_WORKER_START", (e as Error).message);
     send({ type: "load-error", code: err.code, message: err.message, details: err.details });
     process.exitCode = 1;
     setImmediate(() => process.exit(1));

@@ -2,58 +2,38 @@
 // socket hands it. Every request runs synchronously through the stages parse -> extract -> queue ->
 // context -> handler -> serialize -> write, each timed with performance.now() into per-route histograms.
 import net from "node:net";
-import { monitorEventLoopDelay, PerformanceObserver } from "node:perf_hooks";
 import path from "node:path";
+import type { WorkerOptions } from "./options";
 import { LuaApp, ResponseKind, type AppServerConfig, type HandlerOutcome, type HandlerResult, type LuaRoute } from "./lua/app";
-import { LuaSampler, type LuaProfileData } from "./lua/sampler";
+import type { LuaSampler } from "./lua/sampler";
 import { LUA_MASKCOUNT } from "./lua/runtime";
 import { Router } from "./router";
 import { RouteStats, STAGE_COUNT, S_CONTEXT, S_EXTRACT, S_HANDLER, S_PARSE, S_QUEUE, S_SERIALIZE, S_WRITE } from "./stages";
-import { HTTP_ERROR_CODES, RequestParser, type HttpParseError, type ParsedRequest } from "./http/parser";
+import { RequestParser, type HttpParseError, type ParsedRequest } from "./http/parser";
 import { parseQuery } from "./http/query";
-import { CONN_CLOSE, CONN_KEEP_ALIVE, CT_HTML, CT_JSON, CT_TEXT, currentDateLine, errorBody, renderHeaders, statusLine } from "./http/response";
+import { CONN_CLOSE, CONN_KEEP_ALIVE, CONTINUE_HEAD, CT_HTML, CT_JSON, CT_TEXT, errorBody, renderHeaders, responseHead } from "./http/response";
 import { startWatchdog, type Watchdog } from "./watchdog";
-import { ServerError } from "./errors";
-import { LogHistogram } from "../profile/histogram";
-import type { RouteInfo, WorkerResources, WorkerSnapshot } from "./ipc";
+import { ProfilerControl } from "./profiler-control";
+import { ResourceStats } from "./resource-stats";
+import { LogOnce } from "./log-once";
+import { MoonscopeError, type ErrorCode } from "../profile/errors";
+import type { RouteInfo, WorkerSnapshot } from "./ipc";
 
-export interface WorkerOptions {
-  worker: number;
-  appFile: string;
-  chunkName: string;
-  host: string;
-  port: number;
-  stages: boolean;
-  /** Answer GET /__moonscope/stats (aggregated over workers through the master). */
-  statsEndpoint: boolean;
-  handlerTimeoutMs: number;
-  memoryLimitBytes: number;
-  /** A request whose bytes are still arriving after this long gets 408 and a close (slowloris). */
-  requestTimeoutMs: number;
-  keepAliveTimeoutMs: number;
-  maxBodyBytes: number;
-  allow: { io?: boolean; os?: boolean };
-  luaPath?: string;
-  /** Options the command line gave; an app's rover.server {...} may set the others. */
-  explicit: AppSettable[];
-}
-
-/** Serve options an app written for Rover can set in rover.server {...} (host, port, body_size_limit). */
-export type AppSettable = "host" | "port" | "maxBodyBytes";
+export type { WorkerOptions } from "./options";
 
 export interface WorkerHost {
   /** Sends a message to the master. */
   send(msg: unknown): void;
   /** Asks the master for merged stats of all workers (for /__moonscope/stats; ?reset=1 resets them after). */
   requestMergedStats(reset: boolean, cb: (json: string) => void): void;
-  log(level: "info" | "warn" | "error", code: string, message: string): void;
+  log(level: "info" | "warn" | "error", code: ErrorCode, message: string): void;
 }
 
 const STATS_PATH = "/__moonscope/stats";
 
 interface Failure {
   status: number;
-  code: string;
+  code: ErrorCode;
   message: string;
 }
 const now = performance.now.bind(performance);
@@ -76,28 +56,33 @@ export class ServerWorker {
   private router!: Router<LuaRoute>;
   private server!: net.Server;
   private watchdog: Watchdog | null = null;
-  /** Present only while a profile runs. */
+  /** Present only while a profile runs (set by the profiler control). */
   private sampler: LuaSampler | null = null;
   private readonly conns = new Set<Conn>();
   private readonly stats = new Map<LuaRoute, RouteStats>();
   private readonly unmatched = new RouteStats("(unmatched)");
   private readonly durations = new Float64Array(STAGE_COUNT);
-  private readonly eld = monitorEventLoopDelay({ resolution: 10 });
-  private readonly gc = new LogHistogram();
-  private gcObserver: PerformanceObserver | null = null;
-  private cpuAt = process.cpuUsage();
-  private cpuWallAt = now();
-  private readonly startedAt = now();
+  private readonly resources = new ResourceStats();
   private sweepTimer: NodeJS.Timeout | undefined;
   private shuttingDown = false;
   private hookFn = 0;
   /** The address the server listens on (after start). */
   listeningHost = "";
-  private readonly logDedup = new Map<string, { at: number; suppressed: number }>();
+  private readonly logOnce: LogOnce;
+  /** The V8 CPU profiler and the Lua sampler of this worker. */
+  readonly profiler: ProfilerControl;
 
   constructor(opts: WorkerOptions, host: WorkerHost) {
     this.opts = opts;
     this.host = host;
+    this.logOnce = new LogOnce((level, code, message) => host.log(level, code, message));
+    this.profiler = new ProfilerControl({
+      app: () => this.app,
+      watchdog: () => this.ensureWatchdog(),
+      setSampler: (sampler) => {
+        this.sampler = sampler;
+      },
+    });
   }
 
   async start(source: Buffer): Promise<{ port: number; routes: RouteInfo[] }> {
@@ -111,31 +96,23 @@ export class ServerWorker {
       worker: o.worker,
     });
     if (this.app.routes.length === 0) {
-      throw new ServerError("MS_ERR_APP_NO_ROUTES", `${o.chunkName} defines no route handlers. Define one like: function api.hello.get(ctx) return api.json { ok = true } end`);
+      throw new MoonscopeError("MS_ERR_APP_NO_ROUTES", `${o.chunkName} defines no route handlers. Define one like: function api.hello.get(ctx) return api.json { ok = true } end`);
     }
     this.applyAppConfig(this.app.serverConfig);
     this.router = new Router(this.app.routes);
     for (const r of this.app.routes) this.stats.set(r, new RouteStats(`${r.method} ${r.path}`));
     this.installInterrupt();
     if (o.handlerTimeoutMs > 0) this.watchdog = await startWatchdog(o.handlerTimeoutMs, this.watchdogHooks());
-    this.eld.enable();
-    try {
-      this.gcObserver = new PerformanceObserver((list) => {
-        for (const e of list.getEntries()) this.gc.record(e.duration * 1e6);
-      });
-      this.gcObserver.observe({ entryTypes: ["gc"] });
-    } catch {
-      this.gcObserver = null;
-    }
+    this.resources.start();
     this.server = net.createServer({ noDelay: true }, (s) => this.onConnection(s));
     const port = await new Promise<number>((resolve, reject) => {
       this.server.once("error", (e: NodeJS.ErrnoException) => {
         if (e.code === "EADDRINUSE") {
-          reject(new ServerError("MS_ERR_PORT_IN_USE", `port ${o.port} on ${o.host} is already in use; stop the other server or pass --port 0 for a free port`));
+          reject(new MoonscopeError("MS_ERR_PORT_IN_USE", `port ${o.port} on ${o.host} is already in use; stop the other server or pass --port 0 for a free port`));
         } else if (e.code === "EACCES") {
-          reject(new ServerError("MS_ERR_LISTEN", `not allowed to listen on ${o.host}:${o.port}; use a port above 1023`));
+          reject(new MoonscopeError("MS_ERR_LISTEN", `not allowed to listen on ${o.host}:${o.port}; use a port above 1023`));
         } else {
-          reject(new ServerError("MS_ERR_LISTEN", `cannot listen on ${o.host}:${o.port}: ${e.message}`));
+          reject(new MoonscopeError("MS_ERR_LISTEN", `cannot listen on ${o.host}:${o.port}: ${e.message}`));
         }
       });
       this.server.listen({ port: o.port, host: o.host }, () => resolve((this.server.address() as net.AddressInfo).port));
@@ -176,72 +153,10 @@ export class ServerWorker {
     return { onTimeout: () => this.interruptLua(), onSample: () => this.sampler?.sample() };
   }
 
-  // ---- profiling (on only while a profile runs) ----
-  private cpuSession: import("node:inspector").Session | null = null;
-
-  /** Starts the V8 CPU profiler and the Lua sampler. */
-  async startProfile(opts: { cpuIntervalUs: number; luaIntervalMs: number }): Promise<void> {
-    if (this.cpuSession) await this.stopProfile();
-    const inspector = await import("node:inspector");
-    const session = new inspector.Session();
-    session.connect();
-    const post = (method: string, params?: object) =>
-      new Promise<unknown>((resolve, reject) => session.post(method, params ?? {}, (err, res) => (err ? reject(err) : resolve(res))));
-    await post("Profiler.enable");
-    await post("Profiler.setSamplingInterval", { interval: opts.cpuIntervalUs });
-    await startCpuProfiler(post);
-    this.cpuSession = session;
-    if (opts.luaIntervalMs > 0) await this.startLuaSampler(opts.luaIntervalMs);
-  }
-
-  /** Stops both profilers and returns what they saw (a V8 .cpuprofile object and the Lua stacks). */
-  async stopProfile(): Promise<{ cpuprofile: unknown; lua: LuaProfileData | null }> {
-    const session = this.cpuSession;
-    this.cpuSession = null;
-    const lua = await this.stopLuaSampler();
-    if (!session) return { cpuprofile: null, lua };
-    const res = await new Promise<{ profile: unknown }>((resolve, reject) =>
-      session.post("Profiler.stop", (err, r) => (err ? reject(err) : resolve(r as { profile: unknown }))),
-    );
-    session.disconnect();
-    return { cpuprofile: res.profile, lua };
-  }
-
-  /**
-   * What both profilers saw since the last call, and they go on sampling: the V8 profiler is stopped
-   * and started again on the same session (a gap of well under a millisecond), the Lua sampler hands
-   * over its counts.
-   */
-  async rotateProfile(): Promise<{ cpuprofile: unknown; lua: LuaProfileData | null }> {
-    const session = this.cpuSession;
-    const lua = this.takeLuaSamples();
-    if (!session) return { cpuprofile: null, lua };
-    const post = (method: string, params?: object) => new Promise<unknown>((resolve, reject) => session.post(method, params ?? {}, (err, r) => (err ? reject(err) : resolve(r))));
-    const res = (await post("Profiler.stop")) as { profile: unknown };
-    await startCpuProfiler(post);
-    return { cpuprofile: res.profile, lua };
-  }
-
-  /** The Lua sampler alone (the 0x and clinic modes bring their own CPU profiler). */
-  async startLuaSampler(everyMs: number): Promise<void> {
+  /** The handler timeout's watchdog thread, or one without a time budget when the sampler needs it alone. */
+  private async ensureWatchdog(): Promise<Watchdog> {
     if (!this.watchdog) this.watchdog = await startWatchdog(0, this.watchdogHooks());
-    this.sampler = new LuaSampler(this.app.rt, this.app.L, this.app.functionNames);
-    await this.watchdog.setSampling(everyMs);
-  }
-
-  /** The Lua samples so far, without stopping the sampler (synchronous, for exit hooks). */
-  takeLuaSamples(): LuaProfileData | null {
-    return this.sampler ? this.sampler.take() : null;
-  }
-
-  async stopLuaSampler(): Promise<LuaProfileData | null> {
-    let lua: LuaProfileData | null = null;
-    if (this.sampler && this.watchdog) {
-      await this.watchdog.setSampling(0);
-      lua = this.sampler.take();
-    }
-    this.sampler = null;
-    return lua;
+    return this.watchdog;
   }
 
   private interruptLua(): void {
@@ -265,7 +180,7 @@ export class ServerWorker {
       busy: false,
     };
     this.conns.add(conn);
-    conn.parser.onContinue = () => socket.write("HTTP/1.1 100 Continue\r\n\r\n");
+    conn.parser.onContinue = () => socket.write(CONTINUE_HEAD);
     const onRequest = (req: ParsedRequest) => this.onRequest(conn, req);
     const onError = (e: HttpParseError) => this.onParseError(conn, e);
     socket.on("data", (chunk: Buffer) => {
@@ -294,7 +209,7 @@ export class ServerWorker {
   }
 
   // The request pipeline. Each stage is its own method so a CPU profile attributes samples to stages
-  // by function name (see STAGE_FUNCTIONS in the daemon's profile builder).
+  // by function name (see STAGE_FUNCTIONS in stages.ts).
   private onRequest(conn: Conn, req: ParsedRequest): void {
     const d = this.durations;
     const timed = this.opts.stages;
@@ -406,14 +321,14 @@ export class ServerWorker {
 
   private handlerFailure(outcome: Exclude<HandlerOutcome, { ok: true }>, route: LuaRoute, routeKey: string): Failure {
     if (outcome.kind === "timeout") {
-      this.logOnce("warn", "MS_ERR_LUA_TIMEOUT", `${routeKey}: ${outcome.message} (handler ${route.name} at ${route.file}:${route.line})`);
+      this.logOnce.write("warn", "MS_ERR_LUA_TIMEOUT", `${routeKey}: ${outcome.message} (handler ${route.name} at ${route.file}:${route.line})`);
       return { status: 503, code: "MS_ERR_LUA_TIMEOUT", message: outcome.message };
     }
     if (outcome.kind === "memory") {
-      this.logOnce("warn", "MS_ERR_LUA_MEMORY", `${routeKey}: ${outcome.message}`);
+      this.logOnce.write("warn", "MS_ERR_LUA_MEMORY", `${routeKey}: ${outcome.message}`);
       return { status: 503, code: "MS_ERR_LUA_MEMORY", message: outcome.message };
     }
-    this.logOnce("error", "MS_ERR_LUA_RUNTIME", `${routeKey}: ${outcome.traceback}`);
+    this.logOnce.write("error", "MS_ERR_LUA_RUNTIME", `${routeKey}: ${outcome.traceback}`);
     return { status: 500, code: "MS_ERR_LUA_RUNTIME", message: outcome.message };
   }
 
@@ -424,9 +339,9 @@ export class ServerWorker {
       try {
         result = this.app.readResult();
       } catch (e) {
-        const err = e as ServerError;
+        const err = e as MoonscopeError;
         failure = { status: 500, code: err.code ?? "MS_ERR_LUA_RESULT", message: err.message };
-        this.logOnce("error", failure.code, `${routeKey}: ${err.message}`);
+        this.logOnce.write("error", failure.code, `${routeKey}: ${err.message}`);
         return this.serialize(failure, routeKey, httpMinor, keepAlive, head);
       }
       const status = result.status;
@@ -435,7 +350,7 @@ export class ServerWorker {
       if (result.headers !== null) {
         const h = renderHeaders(result.headers);
         if ("error" in h) {
-          this.logOnce("error", "MS_ERR_LUA_RESULT", `${routeKey}: ${h.error}`);
+          this.logOnce.write("error", "MS_ERR_LUA_RESULT", `${routeKey}: ${h.error}`);
           return this.serialize({ status: 500, code: "MS_ERR_LUA_RESULT", message: h.error }, routeKey, httpMinor, keepAlive, head);
         }
         extra = h.text;
@@ -444,16 +359,15 @@ export class ServerWorker {
       const connHeader = keepAlive ? (httpMinor === 0 ? CONN_KEEP_ALIVE : "") : CONN_CLOSE;
       const noBody = status === 204 || status === 304 || (status >= 100 && status < 200);
       if (typeof result.body === "string") {
-        const len = Buffer.byteLength(result.body);
-        return { status, out: statusLine(status) + contentType + "Content-Length: " + len + "\r\n" + currentDateLine() + connHeader + extra + "\r\n" + (head ? "" : result.body), body: null };
+        return { status, out: responseHead(status, contentType, Buffer.byteLength(result.body), connHeader, extra) + (head ? "" : result.body), body: null };
       }
       if (result.body !== null && !noBody) {
-        return { status, out: statusLine(status) + contentType + "Content-Length: " + result.body.length + "\r\n" + currentDateLine() + connHeader + extra + "\r\n", body: head ? null : result.body };
+        return { status, out: responseHead(status, contentType, result.body.length, connHeader, extra), body: head ? null : result.body };
       }
-      return { status, out: statusLine(status) + (noBody ? "" : "Content-Length: 0\r\n") + currentDateLine() + connHeader + extra + "\r\n", body: null };
+      return { status, out: responseHead(status, "", noBody ? null : 0, connHeader, extra), body: null };
     }
     const errText = errorBody(failure.code, failure.message);
-    const out = statusLine(failure.status) + CT_JSON + "Content-Length: " + Buffer.byteLength(errText) + "\r\n" + currentDateLine() + (keepAlive ? "" : CONN_CLOSE) + "\r\n" + (head ? "" : errText);
+    const out = responseHead(failure.status, CT_JSON, Buffer.byteLength(errText), keepAlive ? "" : CONN_CLOSE, "") + (head ? "" : errText);
     return { status: failure.status, out, body: null };
   }
 
@@ -478,21 +392,10 @@ export class ServerWorker {
     }
   }
 
-  private writeError(conn: Conn, status: number, code: string, message: string, keepAlive: boolean, extraHeaders: string | null, head = false): void {
+  private writeError(conn: Conn, status: number, code: ErrorCode, message: string, keepAlive: boolean, extraHeaders: string | null, head = false): void {
     if (conn.socket.destroyed) return;
     const body = errorBody(code, message);
-    conn.socket.write(
-      statusLine(status) +
-        CT_JSON +
-        "Content-Length: " +
-        Buffer.byteLength(body) +
-        "\r\n" +
-        currentDateLine() +
-        (keepAlive ? "" : CONN_CLOSE) +
-        (extraHeaders ?? "") +
-        "\r\n" +
-        (head ? "" : body),
-    );
+    conn.socket.write(responseHead(status, CT_JSON, Buffer.byteLength(body), keepAlive ? "" : CONN_CLOSE, extraHeaders ?? "") + (head ? "" : body));
     if (!keepAlive) conn.socket.end();
   }
 
@@ -502,9 +405,7 @@ export class ServerWorker {
     this.host.requestMergedStats(reset, (json) => {
       conn.busy = false;
       if (conn.socket.destroyed) return;
-      conn.socket.write(
-        statusLine(200) + CT_JSON + "Content-Length: " + Buffer.byteLength(json) + "\r\n" + currentDateLine() + (keepAlive ? "" : CONN_CLOSE) + "Cache-Control: no-store\r\n\r\n" + (head ? "" : json),
-      );
+      conn.socket.write(responseHead(200, CT_JSON, Buffer.byteLength(json), keepAlive ? "" : CONN_CLOSE, "Cache-Control: no-store\r\n") + (head ? "" : json));
       if (!keepAlive || conn.closing) {
         conn.closing = true;
         conn.socket.end();
@@ -524,7 +425,7 @@ export class ServerWorker {
       if (c.parser.inRequest) {
         if (c.requestStartedAt !== 0 && t - c.requestStartedAt > this.opts.requestTimeoutMs) {
           this.unmatched.count(408);
-          this.writeError(c, 408, HTTP_ERROR_CODES.REQUEST_TIMEOUT, `the request was not received completely within ${this.opts.requestTimeoutMs} ms`, false, null);
+          this.writeError(c, 408, "MS_ERR_HTTP_REQUEST_TIMEOUT", `the request was not received completely within ${this.opts.requestTimeoutMs} ms`, false, null);
           c.closing = true;
           c.socket.destroySoon();
         }
@@ -538,37 +439,11 @@ export class ServerWorker {
   // ---- stats ----
   snapshot(reset: boolean): WorkerSnapshot {
     const routes = [...this.stats.values(), this.unmatched].filter((s) => s.requests > 0).map((s) => s.toJSON());
-    const totalCpu = process.cpuUsage();
-    const cpu = process.cpuUsage(this.cpuAt);
-    const wall = now() - this.cpuWallAt;
-    const eld = new LogHistogram();
-    const pct = this.eld.percentiles;
-    let prev = 0;
-    const count = (this.eld as unknown as { count?: number }).count ?? 0;
-    for (const [p, v] of pct) {
-      if (count > 0) eld.recordN(v, Math.round(((p - prev) / 100) * count));
-      prev = p;
-    }
-    const resources: WorkerResources = {
-      worker: this.opts.worker,
-      pid: process.pid,
-      cpuPercent: wall > 0 ? ((cpu.user + cpu.system) / 1000 / wall) * 100 : 0,
-      cpuUserMs: totalCpu.user / 1000,
-      cpuSystemMs: totalCpu.system / 1000,
-      rssBytes: process.memoryUsage.rss(),
-      luaHeapBytes: this.app.rt.heapBytes,
-      eventLoopDelay: eld.toJSON(),
-      gcPause: this.gc.toJSON(),
-      connections: this.conns.size,
-      uptimeMs: now() - this.startedAt,
-    };
-    this.cpuAt = process.cpuUsage();
-    this.cpuWallAt = now();
+    const resources = this.resources.read(this.opts.worker, this.app.rt.heapBytes, this.conns.size);
     if (reset) {
       for (const s of this.stats.values()) s.reset();
       this.unmatched.reset();
-      this.eld.reset();
-      this.gc.reset();
+      this.resources.reset();
     }
     return { worker: this.opts.worker, pid: process.pid, routes, resources };
   }
@@ -591,23 +466,8 @@ export class ServerWorker {
       }
     });
     clearInterval(this.sweepTimer);
-    this.eld.disable();
-    this.gcObserver?.disconnect();
+    this.resources.stop();
     if (this.watchdog) await Promise.race([this.watchdog.stop(), new Promise((r) => setTimeout(r, 1000).unref())]);
-  }
-
-  private logOnce(level: "info" | "warn" | "error", code: string, message: string): void {
-    const key = code + message.split("\n")[0];
-    const t = now();
-    const seen = this.logDedup.get(key);
-    if (seen && t - seen.at < 5000) {
-      seen.suppressed++;
-      return;
-    }
-    const suffix = seen && seen.suppressed > 0 ? ` (and ${seen.suppressed} more like it in the last 5 s)` : "";
-    this.logDedup.set(key, { at: t, suppressed: 0 });
-    if (this.logDedup.size > 1000) this.logDedup.clear();
-    this.host.log(level, code, message + suffix);
   }
 }
 
@@ -622,14 +482,3 @@ const CONTENT_TYPE: Record<ResponseKind, string> = {
   [ResponseKind.Empty]: "",
 };
 
-/**
- * Profiler.start with a full GC just before it. V8 (Node 20's 11.3) can deadlock here: starting
- * the CPU profiler logs every compiled function, computing script line ends allocates, and a
- * mark-compact GC triggered by that allocation waits on a lock the logging holds (seen with gdb:
- * CpuProfiler::EnableLogging → LogCompiledFunctions → Script::InitLineEnds → Heap::MarkCompact →
- * pthread_mutex_lock, forever). A fresh GC leaves room, so that allocation rarely needs one.
- */
-async function startCpuProfiler(post: (method: string, params?: object) => Promise<unknown>): Promise<void> {
-  await post("HeapProfiler.collectGarbage");
-  await post("Profiler.start");
-}

@@ -1,25 +1,26 @@
-// The panel: live throughput and latency, the stage breakdown, workers, the flamegraph, hot spots and
-// the compare view, over whatever Host it runs in (VS Code or the standalone dashboard).
+// The panel: its state (the live session, the selected run and worker), the toolbar and the tabs, and
+// which view shows what, over whatever Host it runs in (VS Code or the standalone dashboard). The tabs'
+// contents are their own views: OverviewView, FlameGraph with SandwichView, HotSpotTable, CompareView.
 import type { CallTree } from "../profile/calltree";
 import { busyTree } from "../profile/compare";
 import type { Frame } from "../profile/frames";
-import { checkRun, type RunFile, type StoredTree } from "../profile/run";
+import { checkRun, type RunFile } from "../profile/run";
 import { loadTree } from "../profile/tree-store";
-import type { RouteEntry, RunSummary, SessionState } from "../protocol/lsp";
-import type { ExportFormat, PanelView, ToPanel } from "../protocol/panel";
-import type { ToClient, WorkerFrameRow } from "../protocol/ws";
-import { LiveChart } from "./chart";
+import { EXPORT_FORMAT_NAMES, EXPORT_FORMATS } from "../profile/exports";
+import { handleMessage, type MessageHandlers } from "../protocol/dispatch";
+import type { RouteEntry, RunSummary, SessionState } from "../protocol/types";
+import type { PanelView, ToPanel } from "../protocol/panel";
+import type { ToClient } from "../protocol/ws";
 import { onThemeChange } from "./colors";
 import { CompareView } from "./compare";
 import { h, fill } from "./dom";
 import { FlameGraph } from "./flamegraph";
-import { bytes, duration, rate, share } from "./format";
+import { rate } from "./format";
 import type { Host } from "./host";
 import { HotSpotTable } from "./hotspots";
-import { StagesView } from "./stages";
+import { OverviewView, type LiveFrame } from "./overview";
 import { SandwichView } from "./sandwich-view";
 
-type LiveFrame = Extract<ToClient, { type: "frame" }>;
 const TABS = ["overview", "flamegraph", "hotspots", "compare"] as const;
 type Tab = (typeof TABS)[number];
 
@@ -40,20 +41,14 @@ export class App {
   private worker = "merged";
   private view: PanelView = { kind: "live" };
 
-  private readonly status = h("div", { className: "ms-status", role: "status", "aria-live": "polite", "data-testid": "status" });
+  private readonly status = h("div", { className: "ms-status", role: "status", "aria-live": "polite", "data-testid": "status" }, "Idle");
   private readonly frameCountEl = h("span", { className: "ms-muted", "data-testid": "frame-count" }, "0");
   private readonly notice = h("div", { className: "ms-notice", role: "alert", hidden: true, "data-testid": "notice" });
   private readonly runSelect = h("vscode-single-select", { "aria-label": "Run", "data-testid": "run-select" }) as SelectEl;
   private readonly workerSelect = h("vscode-single-select", { "aria-label": "Workers", "data-testid": "worker-select" }) as SelectEl;
   private readonly exportButtons: HTMLElement[];
   private readonly tabs: TabsEl;
-  private readonly summary = h("div", { className: "ms-cards", "data-testid": "summary" });
-  private readonly verdict = h("p", { className: "ms-verdict", "data-testid": "verdict" });
-  private readonly warnings = h("ul", { className: "ms-warnings", "data-testid": "warnings" });
-  private readonly workersTable = h("div", { "data-testid": "workers" });
-  private readonly stages = new StagesView();
-  private readonly rpsChart = new LiveChart("Throughput", [{ name: "req/s", format: (v) => rate(v) }], "chart-rps");
-  private readonly latencyChart = new LiveChart("Server latency", [{ name: "p50", format: duration }, { name: "p99", format: duration }], "chart-latency");
+  private readonly overview = new OverviewView();
   private readonly flame: FlameGraph;
   private readonly sandwich: SandwichView;
   /** The tree the main flamegraph shows (for its sandwich view). */
@@ -81,8 +76,8 @@ export class App {
     });
     this.hotspots = new HotSpotTable(open);
     this.compare = new CompareView(open);
-    this.exportButtons = (["svg", "cpuprofile", "speedscope", "folded"] as ExportFormat[]).map((f) => {
-      const b = h("vscode-button", { secondary: true, disabled: true, "data-testid": `export-${f}`, title: `Export the selected run's profile as ${f}` }, f === "svg" ? "Export SVG" : f);
+    this.exportButtons = EXPORT_FORMAT_NAMES.map((f) => {
+      const b = h("vscode-button", { secondary: true, disabled: true, "data-testid": `export-${f}`, title: `Export the selected run's profile as ${EXPORT_FORMATS[f].label} (${EXPORT_FORMATS[f].file})` }, f === "svg" ? "Export SVG" : f);
       b.addEventListener("click", () => this.run && !b.hasAttribute("disabled") && this.host.exportRun(this.run.id, f));
       return b;
     });
@@ -92,7 +87,7 @@ export class App {
     this.workerSelect.addEventListener("change", () => {
       this.worker = this.workerSelect.value || "merged";
       this.renderRun();
-      if (this.session && this.lastFrame) this.renderFrame(this.lastFrame);
+      if (this.session && this.lastFrame) this.showFrame(this.lastFrame);
     });
     const compareButton = h("vscode-button", { "data-testid": "compare-go" }, "Compare");
     compareButton.addEventListener("click", () => {
@@ -109,11 +104,7 @@ export class App {
       "vscode-tabs",
       { panel: true, "data-testid": "tabs" },
       tabHeader("overview", "Overview"),
-      h(
-        "vscode-tab-panel",
-        {},
-        h("div", { className: "ms-overview" }, this.summary, this.verdict, h("div", { className: "ms-charts" }, this.rpsChart.el, this.latencyChart.el), this.stages.el, this.workersTable, this.warnings),
-      ),
+      h("vscode-tab-panel", {}, this.overview.el),
       tabHeader("flamegraph", "Flamegraph"),
       h("vscode-tab-panel", {}, this.flame.el, this.sandwich.el),
       tabHeader("hotspots", "Hot spots"),
@@ -124,11 +115,7 @@ export class App {
     this.tabs.addEventListener("vsc-tabs-select", () => {
       this.hotspots.setShown(this.currentTab() === "hotspots");
       // A canvas laid out while its tab was hidden has no width: draw again once visible.
-      requestAnimationFrame(() => {
-        this.flame.draw();
-        this.rpsChart.draw();
-        this.latencyChart.draw();
-      });
+      requestAnimationFrame(() => this.redraw());
     });
 
     this.el = h(
@@ -148,11 +135,7 @@ export class App {
       this.tabs,
     );
     this.renderEmpty();
-    onThemeChange(() => {
-      this.flame.draw();
-      this.rpsChart.draw();
-      this.latencyChart.draw();
-    });
+    onThemeChange(() => this.redraw());
   }
 
   addHeaderControl(el: HTMLElement): void {
@@ -161,7 +144,7 @@ export class App {
 
   start(): void {
     const saved = this.host.savedView();
-    this.host.connect((m) => this.onMessage(m));
+    this.host.connect((m) => handleMessage(this.fromHost, m, ignore));
     void this.refreshRuns().then(() => {
       if (saved) void this.show(saved);
     });
@@ -192,52 +175,39 @@ export class App {
     }
   }
 
-  private onMessage(m: ToPanel): void {
-    switch (m.type) {
-      case "stream":
-        return this.onStream(m.message);
-      case "show":
-        void this.show(m.view);
-        return;
-      case "notice":
-        return this.showNotice(m.level, m.message);
-      case "reply":
-        return;
-    }
-  }
+  private readonly fromHost: MessageHandlers<ToPanel> = {
+    stream: (m) => handleMessage(this.fromDaemon, m.message, ignore),
+    show: (m) => void this.show(m.view),
+    notice: (m) => this.showNotice(m.level, m.message),
+    // The host settles replies to its own requests; none reach the panel.
+    reply: () => {},
+  };
 
-  private onStream(m: ToClient): void {
-    switch (m.type) {
-      case "hello":
-        this.runs = m.runs;
-        this.renderRunOptions();
-        if (m.sessions[0]) this.onState(m.sessions[0]);
-        else if (!this.run && this.runs.find((r) => !r.error) && this.view.kind === "live") void this.showRun(this.runs.find((r) => !r.error)!.id, false);
-        return;
-      case "state":
-        return this.onState(m.state);
-      case "frame":
-        this.frameCount++;
-        this.frameCountEl.textContent = String(this.frameCount);
-        this.lastFrame = m;
-        this.rpsChart.push(m.elapsedMs / 1000, [m.rps]);
-        this.latencyChart.push(m.elapsedMs / 1000, [m.serverP50Us, m.serverP99Us]);
-        this.renderFrame(m);
-        return;
-      case "tree":
-        if (this.session) {
-          const t = loadTree(m.tree as StoredTree);
-          this.setFlameTree(t, "No samples yet.");
-          this.hotspots.setTree(busyTree(t));
-        }
-        return;
-      case "runDone":
-        void this.refreshRuns().then(() => this.showRun(m.run.id, false));
-        return;
-      case "error":
-        return this.showNotice("error", `${m.code}: ${m.message}`);
-    }
-  }
+  private readonly fromDaemon: MessageHandlers<ToClient> = {
+    hello: (m) => {
+      this.runs = m.runs;
+      this.renderRunOptions();
+      const latest = this.runs.find((r) => !r.error);
+      if (m.sessions[0]) this.onState(m.sessions[0]);
+      else if (!this.run && latest && this.view.kind === "live") void this.showRun(latest.id, false);
+    },
+    state: (m) => this.onState(m.state),
+    frame: (m) => {
+      this.frameCount++;
+      this.frameCountEl.textContent = String(this.frameCount);
+      this.lastFrame = m;
+      this.overview.plot(m);
+      this.showFrame(m);
+    },
+    tree: (m) => {
+      if (!this.session) return;
+      const t = loadTree(m.tree);
+      this.setFlameTree(t, "No samples yet.");
+      this.hotspots.setTree(busyTree(t));
+    },
+    runDone: (m) => void this.refreshRuns().then(() => this.showRun(m.run.id, false)),
+    error: (m) => this.showNotice("error", `${m.code}: ${m.message}`),
+  };
 
   private onState(s: SessionState): void {
     const active = !["done", "failed", "cancelled"].includes(s.phase);
@@ -245,33 +215,24 @@ export class App {
       this.frameCount = 0;
       this.frameCountEl.textContent = "0";
       this.lastFrame = null;
-      this.rpsChart.clear();
-      this.latencyChart.clear();
+      this.overview.clearCharts();
       this.hideNotice();
       this.setFlameTree(null, "The flamegraph appears about 2 s into the measurement and grows as samples come in.");
       this.hotspots.setTree(null);
     }
     this.session = active ? s : null;
-    if (active) {
-      this.startButton.setAttribute("disabled", "");
-      this.stopButton.removeAttribute("disabled");
-    } else {
-      this.startButton.removeAttribute("disabled");
-      this.stopButton.setAttribute("disabled", "");
-    }
+    this.startButton.toggleAttribute("disabled", active);
+    this.stopButton.toggleAttribute("disabled", !active);
     if (active) {
       const left = s.durationMs && s.elapsedMs !== undefined ? ` · ${Math.max(0, (s.durationMs - s.elapsedMs) / 1000).toFixed(0)} s left` : "";
-      this.status.textContent = `${s.phase} ${s.route}${left}${s.message && s.phase !== "measuring" ? ` — ${s.message}` : ""}`;
-      this.status.dataset.phase = s.phase;
+      this.setStatus(`${s.phase} ${s.route}${left}${s.message && s.phase !== "measuring" ? ` — ${s.message}` : ""}`, s.phase);
       this.view = { kind: "live" };
       this.selectTab("overview");
     } else if (s.phase === "failed") {
-      this.status.textContent = `${s.route}: failed`;
-      this.status.dataset.phase = s.phase;
+      this.setStatus(`${s.route}: failed`, s.phase);
       this.showNotice("error", `${s.error?.code ?? "MS_ERR_SESSION"}: ${s.error?.message ?? s.message}`);
     } else if (s.phase === "cancelled") {
-      this.status.textContent = `${s.route}: cancelled`;
-      this.status.dataset.phase = s.phase;
+      this.setStatus(`${s.route}: cancelled`, s.phase);
     }
   }
 
@@ -306,10 +267,7 @@ export class App {
     this.view = { kind: "run", id };
     this.host.saveView(this.view);
     this.runSelect.value = id;
-    if (!this.session) {
-      this.status.textContent = `${this.run.route.method} ${this.run.route.path} · ${new Date(this.run.createdAt).toLocaleString()}`;
-      this.status.dataset.phase = "run";
-    }
+    if (!this.session) this.setStatus(`${this.run.route.method} ${this.run.route.path} · ${new Date(this.run.createdAt).toLocaleString()}`, "run");
     this.renderWorkerOptions();
     this.renderRun();
     if (switchTab && this.currentTab() === "compare") this.selectTab("overview");
@@ -342,17 +300,6 @@ export class App {
   }
 
   private renderEmpty(): void {
-    this.status.textContent = "Idle";
-    fill(
-      this.summary,
-      h(
-        "div",
-        { className: "ms-empty", "data-testid": "empty" },
-        h("p", {}, "No run yet."),
-        h("p", { className: "ms-muted" }, "In VS Code: open a Lua route file and click ▶ Profile over a handler, or run “Moonscope: Profile Route”. From a terminal: npx moonscope profile app.lua \"GET /hello\"."),
-      ),
-    );
-    this.stages.update([], "Stages: nothing measured yet");
     this.setFlameTree(null, "No profile yet: profile a route to see where its CPU time goes.");
     this.hotspots.setTree(null);
     fill(this.compareBody, h("p", { className: "ms-muted" }, "Pick two runs of a route and press Compare: stage and percentile changes, judged against run-to-run noise, and a differential flamegraph."));
@@ -385,41 +332,11 @@ export class App {
     return this.worker === "merged" ? null : Number(this.worker.slice(1));
   }
 
-  private renderFrame(m: LiveFrame): void {
+  private showFrame(m: LiveFrame): void {
     if (this.workerSelect.childElementCount !== m.workers.length + 1) this.renderWorkerOptions();
     const left = Math.max(0, (m.durationMs - m.elapsedMs) / 1000);
-    this.status.textContent = `measuring ${m.route} · ${(m.elapsedMs / 1000).toFixed(1)} of ${(m.durationMs / 1000).toFixed(0)} s · ${left.toFixed(0)} s left`;
-    this.status.dataset.phase = "measuring";
-    const w = this.selectedWorker();
-    const row = w === null ? null : m.workers.find((x) => x.worker === w);
-    this.stages.update(row ? row.stages : m.stages, row ? `Stages, worker ${w} (live)` : `Stages, all workers (live, ${m.requests} requests)`);
-    fill(
-      this.summary,
-      card("Throughput", `${rate(m.rps)} req/s`, "live"),
-      card("Server p50", duration(m.serverP50Us), "live"),
-      card("Server p99", duration(m.serverP99Us), "live"),
-      card("Requests", String(m.requests), `${(m.elapsedMs / 1000).toFixed(1)} s`),
-    );
-    this.verdict.textContent = "";
-    this.renderLiveWorkers(m.workers);
-  }
-
-  private renderLiveWorkers(ws: WorkerFrameRow[]): void {
-    if (ws.length === 0) return fill(this.workersTable);
-    const rps = ws.map((w) => w.rps);
-    const max = Math.max(...rps);
-    const min = Math.min(...rps);
-    const imbalance = max > 0 && ws.length > 1 ? (max - min) / max : 0;
-    fill(
-      this.workersTable,
-      table(
-        "Workers (live)",
-        ["Worker", "PID", "req/s", "Requests", "p99", "CPU"],
-        ws.map((w) => [String(w.worker), String(w.pid), rate(w.rps), String(w.requests), duration(w.serverP99Us), `${w.cpuPercent.toFixed(0)}%`]),
-        "workers-table",
-      ),
-      imbalance > 0.2 ? h("p", { className: "ms-note", "data-testid": "imbalance" }, `Imbalance: the busiest worker serves ${share(imbalance)} more requests per second than the least busy one.`) : null,
-    );
+    this.setStatus(`measuring ${m.route} · ${(m.elapsedMs / 1000).toFixed(1)} of ${(m.durationMs / 1000).toFixed(0)} s · ${left.toFixed(0)} s left`, "measuring");
+    this.overview.showFrame(m, this.selectedWorker());
   }
 
   private treeOf(run: RunFile): CallTree | null {
@@ -432,45 +349,25 @@ export class App {
     const r = this.run;
     if (!r) return;
     const t0 = performance.now();
-    for (const b of this.exportButtons) {
-      if (r.profile.merged) b.removeAttribute("disabled");
-      else b.setAttribute("disabled", "");
-    }
+    for (const b of this.exportButtons) b.toggleAttribute("disabled", !r.profile.merged);
     if (this.session) return; // the live view owns the overview while a session runs
-    const c = r.client;
-    fill(
-      this.summary,
-      card("Throughput", `${rate(c.rps)} req/s`, `${c.generator}, ${r.options.connections} connections${r.options.rate ? `, ${r.options.rate} req/s fixed` : ""}`),
-      card("Client p50", duration(c.latencyUs.p50), `p90 ${duration(c.latencyUs.p90)}`),
-      card("Client p99", duration(c.latencyUs.p99), `p99.9 ${duration(c.latencyUs.p999)}`),
-      card("Errors", String(c.errors + c.non2xx), `${c.non2xx} non-2xx`),
-      card("Server p50 / p99", `${duration(r.server.latencyUs.p50)} / ${duration(r.server.latencyUs.p99)}`, `${r.server.requests} requests`),
-    );
-    this.verdict.textContent = r.verdict.message;
-    const w = this.selectedWorker();
-    const mine = w === null ? undefined : r.server.perWorker?.find((x) => x.worker === w);
-    if (w === null) this.stages.update(r.server.stages, `Stages, all workers (${r.server.requests} requests)`);
-    else if (mine) this.stages.update(mine.stages, `Stages, worker ${w} (${mine.requests} requests, server p99 ${duration(mine.latencyUs.p99)})`);
-    else this.stages.update(r.server.stages, "Stages, all workers (this run stored stage timings merged only; the flamegraph and hot spots show the selected worker)");
-    fill(
-      this.workersTable,
-      table(
-        "Workers",
-        ["Worker", "PID", "Requests", "CPU", "RSS", "Lua heap", "Event-loop p99"],
-        r.workers.map((x) => [String(x.worker), String(x.pid), String(x.requests), `${x.cpuPercent.toFixed(0)}%`, bytes(x.rssBytes), bytes(x.luaHeapBytes), duration(x.eventLoopDelayP99Us)]),
-        "workers-table",
-      ),
-    );
-    fill(
-      this.warnings,
-      ...r.budgets.filter((b) => !b.ok).map((b) => h("li", { className: "ms-worse" }, `Budget missed: ${b.message}`)),
-      ...r.warnings.map((x) => h("li", {}, x)),
-    );
+    this.overview.showRun(r, this.selectedWorker());
     const tree = this.treeOf(r);
     this.setFlameTree(tree, r.profile.mode === "none" ? "This run has no CPU profile (mode none). Profile again with mode sample." : "No samples in this run.");
     this.hotspots.setTree(tree ? busyTree(tree) : null);
     // Opening a run end to end (tree decode, flamegraph, hot spots), for the bench.
     this.flame.el.dataset.renderMs = (performance.now() - t0).toFixed(1);
+  }
+
+  private setStatus(text: string, phase: string): void {
+    this.status.textContent = text;
+    this.status.dataset.phase = phase;
+  }
+
+  /** Canvases draw at their laid-out size and in the theme's colours: both can change under them. */
+  private redraw(): void {
+    this.flame.draw();
+    this.overview.draw();
   }
 
   private setFlameTree(t: CallTree | null, emptyMessage: string): void {
@@ -490,16 +387,5 @@ export class App {
   }
 }
 
-function card(title: string, value: string, sub: string): HTMLElement {
-  return h("div", { className: "ms-card" }, h("div", { className: "ms-muted" }, title), h("div", { className: "ms-card-value" }, value), h("div", { className: "ms-muted" }, sub));
-}
-
-function table(caption: string, head: string[], rows: string[][], testid: string): HTMLElement {
-  return h(
-    "table",
-    { className: "ms-table", "data-testid": testid },
-    h("caption", {}, caption),
-    h("thead", {}, h("tr", {}, ...head.map((t) => h("th", { scope: "col" }, t)))),
-    h("tbody", {}, ...rows.map((r) => h("tr", {}, ...r.map((c) => h("td", {}, c))))),
-  );
-}
+/** A message of a type this panel does not know (from a newer host or daemon) is left out: the rest still works. */
+function ignore(): void {}

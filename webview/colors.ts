@@ -16,18 +16,6 @@ const KIND_VARS: Record<FrameKind, string> = {
   program: "--ms-program",
 };
 
-export const KIND_LABELS: Record<FrameKind, string> = {
-  stage: "request stage",
-  lua: "Lua",
-  "lua-c": "Lua C function",
-  "js-app": "app JavaScript",
-  "server-core": "Moonscope server",
-  node: "Node internals",
-  native: "V8 / native",
-  gc: "GC",
-  idle: "idle",
-  program: "program",
-};
 
 export interface Palette {
   kind: Record<FrameKind, string>;

@@ -8,7 +8,8 @@
 import type { CallNode, CallTree } from "../profile/calltree";
 import { layoutFlame, type FlameRect } from "../profile/flame-layout";
 import { frameKey, frameLabel, type Frame } from "../profile/frames";
-import { KIND_LABELS, palette, type Palette } from "./colors";
+import { palette, type Palette } from "./colors";
+import { KIND_LABELS } from "../profile/frames";
 import { h, fill, prepareCanvas } from "./dom";
 import { duration, share } from "./format";
 

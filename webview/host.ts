@@ -2,6 +2,8 @@
 // browser as the daemon's standalone dashboard (WebSocket + the read-only HTTP API). The rest of the
 // panel sees only this interface, so one bundle serves both.
 import type { Frame } from "../profile/frames";
+import { EXPORT_FORMATS } from "../profile/exports";
+import type { Handlers } from "../protocol/dispatch";
 import type { ExportFormat, FromPanel, PanelMethod, PanelRequests, PanelView, ToPanel } from "../protocol/panel";
 import type { FromClient, Reply, StreamMethod, StreamRequests, ToClient } from "../protocol/ws";
 
@@ -39,8 +41,6 @@ export function detectHost(): Host {
 class VsCodeHost implements Host {
   readonly kind = "vscode" as const;
   private next = 1;
-  private opened!: Promise<void>;
-  private markOpen: () => void = () => {};
   private readonly waiting = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   constructor(private readonly api: VsCodeApi) {}
 
@@ -84,14 +84,6 @@ class VsCodeHost implements Host {
     return ((this.api.getState() as { view?: PanelView } | undefined)?.view as PanelView) ?? null;
   }
 }
-
-/** Files the daemon writes beside run.json, by export format (daemon/ws/server.ts serves them read-only). */
-const RUN_FILE_OF: Record<ExportFormat, string> = {
-  svg: "flamegraph.svg",
-  cpuprofile: "profile.cpuprofile",
-  folded: "profile.folded",
-  speedscope: "profile.speedscope.json",
-};
 
 class BrowserHost implements Host {
   readonly kind = "browser" as const;
@@ -153,17 +145,26 @@ class BrowserHost implements Host {
     return body;
   }
 
+  /** Stored runs come from the daemon's read-only HTTP API, everything else over the socket. */
+  private readonly handlers: Handlers<PanelRequests> = {
+    listRuns: () => this.get("/api/runs") as Promise<PanelRequests["listRuns"]["result"]>,
+    getRun: async (p) => ({ run: (await this.get(`/api/runs/${encodeURIComponent(p.id)}/run.json`)) as PanelRequests["getRun"]["result"]["run"] }),
+    listRoutes: (p) => this.ask("listRoutes", p),
+    startProfile: (p) => this.ask("startProfile", p),
+    stopProfile: (p) => this.ask("stopProfile", p),
+  };
+
   async request<M extends PanelMethod>(method: M, params: PanelRequests[M]["params"]): Promise<PanelRequests[M]["result"]> {
-    if (method === "listRuns") return (await this.get("/api/runs")) as PanelRequests[M]["result"];
-    if (method === "getRun") {
-      const id = (params as { id: string }).id;
-      return { run: await this.get(`/api/runs/${encodeURIComponent(id)}/run.json`) } as PanelRequests[M]["result"];
-    }
+    return (this.handlers[method] as (p: PanelRequests[M]["params"]) => Promise<PanelRequests[M]["result"]>)(params);
+  }
+
+  /** A request over the socket, answered by the reply with its id. */
+  private async ask<M extends StreamMethod>(method: M, params: StreamRequests[M]["params"]): Promise<StreamRequests[M]["result"]> {
     await Promise.race([this.opened, new Promise((r) => setTimeout(r, 5000))]);
     const ws = this.socket;
     if (!ws || ws.readyState !== WebSocket.OPEN) throw new HostError("MS_ERR_DISCONNECTED", "not connected to the Moonscope daemon yet; wait a moment or reload the page");
     const id = this.next++;
-    const msg: FromClient = { type: "request", id, method: method as StreamMethod, params: params as StreamRequests[StreamMethod]["params"] };
+    const msg: FromClient = { type: "request", id, method, params };
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
       ws.send(JSON.stringify(msg));
@@ -180,8 +181,9 @@ class BrowserHost implements Host {
 
   exportRun(id: string, format: ExportFormat): void {
     const a = document.createElement("a");
-    a.href = `/api/runs/${encodeURIComponent(id)}/${RUN_FILE_OF[format]}?token=${encodeURIComponent(this.token)}`;
-    a.download = `${id}-${RUN_FILE_OF[format]}`;
+    const file = EXPORT_FORMATS[format].file;
+    a.href = `/api/runs/${encodeURIComponent(id)}/${file}?token=${encodeURIComponent(this.token)}`;
+    a.download = `${id}-${file}`;
     document.body.appendChild(a);
     a.click();
     a.remove();

@@ -2,7 +2,7 @@
 import type { CallTree } from "../profile/calltree";
 import { hotSpots, type HotSpot } from "../profile/calltree";
 import { frameLabel, type Frame } from "../profile/frames";
-import { KIND_LABELS } from "./colors";
+import { KIND_LABELS } from "../profile/frames";
 import { h, fill } from "./dom";
 import { duration, share } from "./format";
 

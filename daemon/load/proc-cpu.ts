@@ -1,6 +1,5 @@
 // CPU time of a process read from /proc, so a run can say how busy the load generator was.
 import { readFileSync } from "node:fs";
-import os from "node:os";
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
@@ -49,4 +48,3 @@ export function sampleCpu(pid: number, everyMs = 200, skipMs = 500): { stop(): n
   };
 }
 
-export const CPU_COUNT = Math.max(1, os.availableParallelism?.() ?? os.cpus().length);

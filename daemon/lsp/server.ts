@@ -24,20 +24,21 @@ import { readRun, writeFileAtomic } from "../runs/store";
 import { SessionHub } from "../session-hub";
 import { dashboardOptions } from "../ws/dashboard";
 import { compareRuns, diffSvg } from "../../profile/compare";
-import { renderExport, type ExportFormat } from "../report/export";
+import { renderExport } from "../report/export";
+import { EXPORT_FORMAT_NAMES, isExportFormat } from "../../profile/exports";
+import { MoonscopeError } from "../../profile/errors";
+import { MOONSCOPE_VERSION } from "../../profile/version";
+import { wireError, type RequestDecl } from "../../protocol/dispatch";
 import { startStreamServer, type StreamServer } from "../ws/server";
 import type { ToClient } from "../../protocol/ws";
 
 /** ResponseError codes: the JSON-RPC range reserved for servers, with the MS_ERR_* code in data. */
 const ERR_SESSION = -32001;
 
-function fail(code: string, message: string): ResponseError<{ code: string }> {
-  return new ResponseError(ERR_SESSION, message, { code });
-}
-
-/** Session errors from shared code become JSON-RPC errors carrying their MS_ERR_* code. */
+/** Errors from shared code become JSON-RPC errors carrying their MS_ERR_* code in data. */
 function asResponseError(e: unknown): ResponseError<{ code: string }> {
-  return fail((e as { code?: string }).code ?? "MS_ERR_SESSION", (e as Error).message);
+  const { code, message } = wireError(e, "MS_ERR_SESSION");
+  return new ResponseError(ERR_SESSION, message, { code });
 }
 
 export function startLanguageServer(connection: Connection = createConnection(ProposedFeatures.all)): Connection {
@@ -65,6 +66,16 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
     },
   });
 
+  /** Answers the request `decl` declares with fn, typed by that declaration (the extension asks with the same one). */
+  const handle = <Params, Result>(decl: RequestDecl<Params, Result>, fn: (params: Params) => Result | Promise<Result>) =>
+    connection.onRequest(decl.method, async (params: Params) => {
+      try {
+        return await fn(params ?? ({} as Params));
+      } catch (e) {
+        throw asResponseError(e);
+      }
+    });
+
   const refreshLenses = (force: boolean) => {
     const t = Date.now();
     if (!canRefreshLenses || (!force && t - lastLensRefresh < 1000)) return;
@@ -78,7 +89,7 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
     canRefreshLenses = !!params.capabilities.workspace?.codeLens?.refreshSupport;
     return {
       capabilities: { textDocumentSync: TextDocumentSyncKind.Incremental, codeLensProvider: { resolveProvider: false } },
-      serverInfo: { name: "moonscope", version: "0.1.0" },
+      serverInfo: { name: "moonscope", version: MOONSCOPE_VERSION },
     };
   });
 
@@ -139,61 +150,52 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
   });
 
   // The workspace's routes from a scan of its Lua files (open buffers as edited), or one file's handlers.
-  connection.onRequest(P.listRoutes.method, (params: { uri?: string }): { routes: P.RouteEntry[] } => {
+  handle(P.listRoutes, (params) => {
     const ws = apps();
     if (!params.uri) return { routes: ws.routes() };
     if (!params.uri.startsWith("file:")) return { routes: [] };
-    const file = fileURLToPath(params.uri);
-    return { routes: ws.routesDefinedIn(file).map((r) => ({ uri: params.uri!, file, appFile: r.appFile, line: r.line, method: r.method, path: r.path, name: r.name })) };
+    const uri = params.uri;
+    const file = fileURLToPath(uri);
+    return { routes: ws.routesDefinedIn(file).map((r) => ({ uri, file, appFile: r.appFile, line: r.line, method: r.method, path: r.path, name: r.name })) };
   });
 
-  connection.onRequest(P.startProfile.method, async (params: P.StartProfileParams) => {
+  handle(P.startProfile, async (params) => {
     try {
       return await hub.start(params);
-    } catch (e) {
-      throw asResponseError(e);
     } finally {
       refreshLenses(true);
       for (const d of documents.all()) publishDiagnostics(d);
     }
   });
 
-  connection.onRequest(P.stopProfile.method, (params: { sessionId?: number }) => ({ stopped: hub.stop(params.sessionId) }));
+  handle(P.stopProfile, (params) => ({ stopped: hub.stop(params.sessionId) }));
 
-  connection.onRequest(P.getSessionState.method, () => ({ sessions: hub.sessions() }));
+  handle(P.getSessionState, () => ({ sessions: hub.sessions() }));
 
-  connection.onRequest(P.listRuns.method, (params: { route?: string }) => ({
+  handle(P.listRuns, (params) => ({
     runs: workspaceRuns(workspace).filter((r) => !params.route || r.route === params.route),
   }));
 
   const findRun = (id: string) => {
     const hit = workspaceRuns(workspace).find((r) => r.id === id);
-    if (!hit) throw fail("MS_ERR_RUN_NOT_FOUND", `no run ${id} under ${path.join(workspace, ".moonscope", "runs")}`);
+    if (!hit) throw new MoonscopeError("MS_ERR_RUN_NOT_FOUND", `no run ${id} under ${path.join(workspace, ".moonscope", "runs")}`);
     try {
       return readRun(hit.dir);
     } catch (e) {
-      throw fail((e as { code?: string }).code ?? "MS_ERR_RUN_CORRUPT", (e as Error).message);
+      throw e instanceof MoonscopeError ? e : new MoonscopeError("MS_ERR_RUN_CORRUPT", `${hit.dir}: ${(e as Error).message}; the run is damaged, profile the route again`);
     }
   };
 
-  connection.onRequest(P.getRun.method, (params: { id: string }) => {
-    const { run, dir } = findRun(params.id);
-    return { run, dir };
-  });
+  handle(P.getRun, (params) => findRun(params.id));
 
-  connection.onRequest(P.exportRun.method, (params: { id: string; format: ExportFormat; file: string }) => {
-    const { run } = findRun(params.id);
-    let data: string;
-    try {
-      data = renderExport(run, params.format);
-    } catch (e) {
-      throw asResponseError(e);
-    }
+  handle(P.exportRun, (params) => {
+    if (!isExportFormat(params.format)) throw new MoonscopeError("MS_ERR_USAGE", `format is one of ${EXPORT_FORMAT_NAMES.join(", ")}, got ${JSON.stringify(params.format)}`);
+    const data = renderExport(findRun(params.id).run, params.format);
     writeFileAtomic(params.file, data);
     return { file: params.file, bytes: Buffer.byteLength(data) };
   });
 
-  connection.onRequest(P.compareRuns.method, (params: { before: string; after: string; svgFile?: string }) => {
+  handle(P.compareRuns, (params) => {
     const a = findRun(params.before);
     const b = findRun(params.after);
     const comparison = compareRuns(a.run, b.run);
@@ -203,7 +205,7 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
     return { comparison: { ...comparison, frames: comparison.frames.slice(0, 50) }, svgFile };
   });
 
-  connection.onRequest(P.streamInfo.method, async () => {
+  handle(P.streamInfo, async () => {
     stream ??= startStreamServer(dashboardOptions(hub, () => workspace));
     streamReady = await stream;
     return { url: streamReady.url, wsUrl: `ws://127.0.0.1:${streamReady.port}/ws?token=${streamReady.token}`, port: streamReady.port, token: streamReady.token };

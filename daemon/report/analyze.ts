@@ -4,7 +4,7 @@ import { LogHistogram, type HistogramData } from "../../profile/histogram";
 import { hotSpots as treeHotSpots, type CallTree } from "../../profile/calltree";
 import { STAGE_NAMES, priorityOf, type Bottleneck, type BudgetResult, type HotSpotRow, type StageName, type StageRow, type WorkerRow } from "../../profile/run";
 import type { StatsSnapshot } from "../../server-core/ipc";
-import { SessionError } from "../session/errors";
+import { MoonscopeError } from "../../profile/errors";
 
 export interface MergedRoute {
   requests: number;
@@ -145,7 +145,7 @@ export function parseBudgets(spec: string, source = "--budget"): Budget[] {
   const out: Budget[] = [];
   for (const part of spec.split(",").map((s) => s.trim()).filter(Boolean)) {
     const m = /^(p50|p90|p99|p999|rps|errors)\s*=\s*(\d+(?:\.\d+)?)\s*(us|µs|ms|s)?$/.exec(part);
-    if (!m) throw new SessionError("MS_ERR_USAGE", `${source} entry "${part}" is not understood; use p50|p90|p99|p999=<n>ms, rps=<n> or errors=<n>, e.g. p99=5ms,rps=20000`);
+    if (!m) throw new MoonscopeError("MS_ERR_USAGE", `${source} entry "${part}" is not understood; use p50|p90|p99|p999=<n>ms, rps=<n> or errors=<n>, e.g. p99=5ms,rps=20000`);
     const metric = m[1] as Budget["metric"];
     let v = Number(m[2]);
     if (metric.startsWith("p")) v = m[3] === "s" ? v * 1e6 : m[3] === "us" || m[3] === "µs" ? v : v * 1000; // → µs, ms by default

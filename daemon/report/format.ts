@@ -73,6 +73,6 @@ export function formatReport(run: RunFile, dir: string, cwd = process.cwd()): st
   out.push("");
   const rel = path.relative(cwd, dir) || ".";
   const f = run.profile.files;
-  out.push(`Run saved in ${rel}/ (run.json${f.flamegraph ? ", flamegraph.svg, profile.cpuprofile, profile.folded, profile.speedscope.json" : ""})`);
+  out.push(`Run saved in ${rel}/ (${["run.json", ...Object.values(f)].join(", ")})`);
   return out.join("\n");
 }

@@ -2,7 +2,8 @@
 // (temp file + rename), so a folder without run.json is an unfinished run and never a corrupt one.
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, existsSync } from "node:fs";
 import path from "node:path";
-import { checkRun, RunFormatError, type RunFile } from "../../profile/run";
+import { checkRun, type RunFile } from "../../profile/run";
+import { MoonscopeError } from "../../profile/errors";
 
 export const RUNS_DIR = path.join(".moonscope", "runs");
 
@@ -27,12 +28,12 @@ export function ensureDir(dir: string): void {
 export function readRun(where: string): { run: RunFile; dir: string } {
   let file = where;
   if (existsSync(where) && statSync(where).isDirectory()) file = path.join(where, "run.json");
-  if (!existsSync(file)) throw new RunFormatError("MS_ERR_RUN_NOT_FOUND", `no run at ${where} (expected a run folder with run.json, or a run.json file)`);
+  if (!existsSync(file)) throw new MoonscopeError("MS_ERR_RUN_NOT_FOUND", `no run at ${where} (expected a run folder with run.json, or a run.json file)`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(file, "utf8"));
   } catch (e) {
-    throw new RunFormatError("MS_ERR_RUN_CORRUPT", `${file} is not valid JSON (${(e as Error).message}); the run is damaged, profile the route again`);
+    throw new MoonscopeError("MS_ERR_RUN_CORRUPT", `${file} is not valid JSON (${(e as Error).message}); the run is damaged, profile the route again`);
   }
   return { run: checkRun(parsed, file), dir: path.dirname(file) };
 }

@@ -3,11 +3,11 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { flameSamplesToCpuProfile, ticksToCpuProfile, type V8TickLog } from "../../profile/v8-ticks";
-import { SessionError } from "./errors";
 import type { ToolLaunch } from "./tool-process";
 
-export type ExternalMode = "0x" | "clinic-doctor" | "clinic-flame" | "clinic-bubbleprof" | "clinic-heap";
-export const EXTERNAL_MODES: readonly ExternalMode[] = ["0x", "clinic-doctor", "clinic-flame", "clinic-bubbleprof", "clinic-heap"];
+export { EXTERNAL_MODES, type ExternalMode } from "../../profile/run";
+import type { ExternalMode } from "../../profile/run";
+import { MoonscopeError } from "../../profile/errors";
 
 const PACKAGES: Record<"0x" | "clinic", { spec: string; bin: string }> = {
   "0x": { spec: "0x@5", bin: "cmd.js" },
@@ -33,8 +33,8 @@ export function findTool(tool: "0x" | "clinic"): string {
   throw missing(tool);
 }
 
-function missing(tool: "0x" | "clinic"): SessionError {
-  return new SessionError(
+function missing(tool: "0x" | "clinic"): MoonscopeError {
+  return new MoonscopeError(
     "MS_ERR_PROFILER_MISSING",
     `${tool} is not installed. Install it beside Moonscope with \`npm install --no-save ${PACKAGES[tool].spec}\` (in the Moonscope folder), or use --mode sample, which needs nothing extra`,
   );
@@ -44,7 +44,7 @@ function missing(tool: "0x" | "clinic"): SessionError {
 export function checkClinicNode(version = process.version): void {
   const [maj, min] = version.replace(/^v/, "").split(".").map(Number);
   if (maj > 21 || (maj === 21 && min >= 7)) {
-    throw new SessionError(
+    throw new MoonscopeError(
       "MS_ERR_PROFILER_UNSUPPORTED",
       `Clinic.js does not work on Node ${version}: it breaks from Node 21.7 on and is no longer maintained (README note, 2024-09). Run Moonscope with Node 20 for the clinic modes, or use --mode 0x or --mode sample, which work here`,
     );

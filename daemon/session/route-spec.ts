@@ -1,6 +1,6 @@
 // "--route 'GET /users/42'" → the method, the concrete path to load, and the app route it hits.
 import type { RouteInfo } from "../../server-core/ipc";
-import { SessionError } from "./errors";
+import { MoonscopeError } from "../../profile/errors";
 
 export interface RouteSpec {
   method: string;
@@ -12,7 +12,7 @@ export interface RouteSpec {
 
 export function parseRouteSpec(spec: string): RouteSpec {
   const m = /^\s*([A-Za-z]+)\s+(\/\S*)\s*$/.exec(spec);
-  if (!m) throw new SessionError("MS_ERR_USAGE", `--route takes a method and a path, like --route "GET /hello", got "${spec}"`);
+  if (!m) throw new MoonscopeError("MS_ERR_USAGE", `--route takes a method and a path, like --route "GET /hello", got "${spec}"`);
   const method = m[1].toUpperCase();
   const path = m[2];
   const requestPath = path.replace(/\/:([^/?]+)/g, "/1");
@@ -54,6 +54,6 @@ export function resolveRoute(spec: RouteSpec, routes: RouteInfo[], appFile: stri
   if (hit) return hit;
   const list = routes.map((r) => `${r.method} ${r.path}`).join(", ");
   const samePath = routes.filter((r) => matches(r.path, spec.requestPath)).map((r) => r.method);
-  if (samePath.length) throw new SessionError("MS_ERR_ROUTE_NOT_FOUND", `${appFile} has no ${spec.method} handler for ${spec.path}; that path answers ${samePath.join(", ")}`);
-  throw new SessionError("MS_ERR_ROUTE_NOT_FOUND", `${appFile} has no route ${spec.method} ${spec.path}; its routes are: ${list}`);
+  if (samePath.length) throw new MoonscopeError("MS_ERR_ROUTE_NOT_FOUND", `${appFile} has no ${spec.method} handler for ${spec.path}; that path answers ${samePath.join(", ")}`);
+  throw new MoonscopeError("MS_ERR_ROUTE_NOT_FOUND", `${appFile} has no route ${spec.method} ${spec.path}; its routes are: ${list}`);
 }

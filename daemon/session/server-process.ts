@@ -2,9 +2,10 @@
 // Killing the group at the end guarantees no worker outlives a session, whatever happened.
 import { fork, type ChildProcess } from "node:child_process";
 import path from "node:path";
-import type { FromMaster, ProfileStartOptions, RouteInfo, StatsSnapshot, ToMaster, WorkerProfile } from "../../server-core/ipc";
-import { SessionError } from "./errors";
+import type { FromMaster, ProfileStartOptions, RouteInfo, StatsSnapshot, ToMaster } from "../../server-core/ipc";
 import { killProcessGroup } from "./process-group";
+import type { ProfiledTarget, ProfileHandIn } from "./profiled-target";
+import { asErrorCode, MoonscopeError } from "../../profile/errors";
 
 export interface ServerStartOptions {
   appFile: string;
@@ -25,7 +26,7 @@ export function defaultCliPath(): string {
   return path.resolve(__dirname, "..", "cli", "moonscope.js");
 }
 
-export class ServerProcess {
+export class ServerProcess implements ProfiledTarget {
   readonly child: ChildProcess;
   port = 0;
   pids: number[] = [];
@@ -77,9 +78,9 @@ export class ServerProcess {
       return sp;
     }
     sp.kill();
-    if (first.type === "start-error") throw new SessionError(first.code, first.message);
-    if (first.type === "exit") throw new SessionError("MS_ERR_APP_START", `the app server exited (code ${first.code}) before it was ready: ${sp.stderrTail.trim().split("\n").slice(-3).join(" ")}`);
-    throw new SessionError("MS_ERR_APP_START", `the app server did not become ready within ${timeoutMs} ms`);
+    if (first.type === "start-error") throw new MoonscopeError(asErrorCode(first.code, "MS_ERR_APP_START"), first.message);
+    if (first.type === "exit") throw new MoonscopeError("MS_ERR_APP_START", `the app server exited (code ${first.code}) before it was ready: ${sp.stderrTail.trim().split("\n").slice(-3).join(" ")}`);
+    throw new MoonscopeError("MS_ERR_APP_START", `the app server did not become ready within ${timeoutMs} ms`);
   }
 
   get alive(): boolean {
@@ -101,7 +102,7 @@ export class ServerProcess {
       };
       const t = setTimeout(() => {
         this.waiters.splice(this.waiters.indexOf(w), 1);
-        reject(new SessionError("MS_ERR_APP_TIMEOUT", `the app server did not answer within ${timeoutMs} ms`));
+        reject(new MoonscopeError("MS_ERR_APP_TIMEOUT", `the app server did not answer within ${timeoutMs} ms`));
       }, timeoutMs);
       t.unref();
       this.waiters.push(w);
@@ -109,14 +110,14 @@ export class ServerProcess {
   }
 
   private request<T extends FromMaster["type"]>(msg: ToMaster, type: T, timeoutMs: number): Promise<Extract<FromMaster, { type: T }>> {
-    if (!this.alive || !this.child.connected) return Promise.reject(new SessionError("MS_ERR_APP_CRASHED", `the app server is not running: ${this.lastOutput.trim().split("\n").slice(-2).join(" ")}`));
+    if (!this.alive || !this.child.connected) return Promise.reject(new MoonscopeError("MS_ERR_APP_CRASHED", `the app server is not running: ${this.lastOutput.trim().split("\n").slice(-2).join(" ")}`));
     const id = (msg as { id: number }).id;
     const p = this.waitFor((m) => m.type === type && (m as { id?: number }).id === id, timeoutMs) as Promise<Extract<FromMaster, { type: T }>>;
     this.child.send(msg);
     return Promise.race([
       p,
       this.exited.then(() => {
-        throw new SessionError("MS_ERR_APP_CRASHED", `the app server exited during the session: ${this.lastOutput.trim().split("\n").slice(-3).join(" ")}`);
+        throw new MoonscopeError("MS_ERR_APP_CRASHED", `the app server exited during the session: ${this.lastOutput.trim().split("\n").slice(-3).join(" ")}`);
       }),
     ]);
   }
@@ -132,14 +133,14 @@ export class ServerProcess {
   }
 
   /** What the profilers saw since the last rotation; they keep running. */
-  async rotateProfiling(): Promise<{ profiles: WorkerProfile[]; missing: number[] }> {
+  async rotateProfiling(): Promise<ProfileHandIn> {
     const m = await this.request({ type: "profile-stop", id: ++this.seq, rotate: true }, "profiles", 8000);
-    return { profiles: m.profiles, missing: m.missing };
+    return { profiles: m.profiles, missing: m.missing, warnings: [] };
   }
 
-  async stopProfiling(): Promise<{ profiles: WorkerProfile[]; missing: number[] }> {
+  async stopProfiling(): Promise<ProfileHandIn> {
     const m = await this.request({ type: "profile-stop", id: ++this.seq }, "profiles", 60_000);
-    return { profiles: m.profiles, missing: m.missing };
+    return { profiles: m.profiles, missing: m.missing, warnings: [] };
   }
 
   /** Graceful stop over IPC, then SIGKILL to the whole group after graceMs: nothing survives. */

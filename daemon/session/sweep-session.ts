@@ -5,9 +5,9 @@ import { analyzeSweep, sweepSvg, SWEEP_SCHEMA, SWEEP_VERSION, type SweepFile, ty
 import { chooseGenerator, runLoad, type LoadGeneratorName } from "../load";
 import { verdict, workerRows } from "../report/analyze";
 import { ensureDir, writeFileAtomic } from "../runs/store";
-import { SessionError } from "./errors";
 import { parseRouteSpec, resolveRoute } from "./route-spec";
 import { ServerProcess } from "./server-process";
+import { MoonscopeError } from "../../profile/errors";
 
 export interface SweepOptions {
   appFile: string;
@@ -34,7 +34,7 @@ export function estimateMs(o: Pick<SweepOptions, "workers" | "connections" | "du
 
 export async function runSweep(o: SweepOptions): Promise<{ file: SweepFile; dir: string }> {
   const spec = parseRouteSpec(o.route);
-  if (o.workers.length === 0 || o.connections.length === 0) throw new SessionError("MS_ERR_USAGE", "a sweep needs at least one worker count and one connection count");
+  if (o.workers.length === 0 || o.connections.length === 0) throw new MoonscopeError("MS_ERR_USAGE", "a sweep needs at least one worker count and one connection count");
   const generator = chooseGenerator(o.load);
   const dir = path.resolve(o.out);
   ensureDir(dir);

@@ -6,10 +6,11 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
-import type { RouteInfo, StatsSnapshot, WorkerProfile, LuaProfileData } from "../../server-core/ipc";
-import { SessionError } from "./errors";
+import type { RouteInfo, StatsSnapshot, LuaProfileData } from "../../server-core/ipc";
 import { killProcessGroup } from "./process-group";
+import type { ProfiledTarget, ProfileHandIn } from "./profiled-target";
 import { defaultCliPath } from "./server-process";
+import { asErrorCode, MoonscopeError } from "../../profile/errors";
 
 export interface ToolLaunch {
   /** The tool's command line up to (not including) the node command it profiles. */
@@ -28,6 +29,13 @@ export interface ToolProcessOptions {
   launch: ToolLaunch;
   /** A name for messages ("0x", "clinic doctor"). */
   tool: string;
+  /**
+   * Reads back the stacks the tool wrote (the app's main thread as a .cpuprofile), null when it left
+   * none to import; null instead of a reader for a tool that records no stacks.
+   */
+  readStacks: (() => unknown) | null;
+  /** How long the tool may take to write its report once the app has stopped. */
+  reportTimeoutMs: number;
   startTimeoutMs?: number;
   onLog?: (line: string) => void;
 }
@@ -35,23 +43,26 @@ export interface ToolProcessOptions {
 const SERVING = /at http:\/\/127\.0\.0\.1:(\d+) in a single process \(pid (\d+)/;
 const ROUTE_LINE = /^\s{2}([A-Z]+) (\S+)\s+(\S+)\s+\((.*):(\d+)\)\s*$/;
 
-export class ToolProcess {
+export class ToolProcess implements ProfiledTarget {
   readonly child: ChildProcess;
   readonly tool: string;
   port = 0;
   /** The profiled node process (signals go to it, never to the tool: 0x hangs otherwise). */
   appPid = 0;
   routes: RouteInfo[] = [];
-  readonly singleProcess = true;
   private output = "";
   private readonly exited: Promise<number | null>;
   exitCode: number | null | undefined = undefined;
   private readonly luaSamplesFile: string;
+  private readonly readStacks: (() => unknown) | null;
+  private readonly reportTimeoutMs: number;
 
   private constructor(child: ChildProcess, o: ToolProcessOptions) {
     this.child = child;
     this.tool = o.tool;
     this.luaSamplesFile = o.luaSamplesFile;
+    this.readStacks = o.readStacks;
+    this.reportTimeoutMs = o.reportTimeoutMs;
     const take = (d: Buffer) => {
       const s = d.toString();
       this.output = (this.output + s).slice(-20000);
@@ -102,8 +113,8 @@ export class ToolProcess {
       tp.kill();
       const tail = tp.output.trim().split("\n").slice(-4).join(" | ");
       const load = /MS_ERR_[A-Z_]+: .*/.exec(tp.output);
-      if (load) throw new SessionError(load[0].split(":")[0], load[0].slice(load[0].indexOf(":") + 2));
-      throw new SessionError("MS_ERR_PROFILER_FAILED", `${o.tool} did not start the app${tp.exitCode !== undefined ? ` (it exited with code ${tp.exitCode})` : ` within ${timeoutMs / 1000} s`}: ${tail}`);
+      if (load) throw new MoonscopeError(asErrorCode(load[0].split(":")[0], "MS_ERR_PROFILER_FAILED"), load[0].slice(load[0].indexOf(":") + 2));
+      throw new MoonscopeError("MS_ERR_PROFILER_FAILED", `${o.tool} did not start the app${tp.exitCode !== undefined ? ` (it exited with code ${tp.exitCode})` : ` within ${timeoutMs / 1000} s`}: ${tail}`);
     }
     return tp;
   }
@@ -126,25 +137,39 @@ export class ToolProcess {
           try {
             resolve(JSON.parse(body) as StatsSnapshot);
           } catch {
-            reject(new SessionError("MS_ERR_APP_CRASHED", `the app's statistics could not be read (HTTP ${res.statusCode})`));
+            reject(new MoonscopeError("MS_ERR_APP_CRASHED", `the app's statistics could not be read (HTTP ${res.statusCode})`));
           }
         });
       });
       req.setTimeout(5000, () => req.destroy(new Error("timeout")));
-      req.on("error", (e) => reject(new SessionError("MS_ERR_APP_CRASHED", `the app under ${this.tool} stopped answering: ${e.message}`)));
+      req.on("error", (e) => reject(new MoonscopeError("MS_ERR_APP_CRASHED", `the app under ${this.tool} stopped answering: ${e.message}`)));
     });
   }
 
-  /** The profilers run from the start of the process; nothing to switch on. */
+  /** The profilers run from the start of the process (their intervals were set then); nothing to switch on. */
   async startProfiling(): Promise<{ workers: number[]; errors: string[] }> {
     return { workers: [1], errors: [] };
   }
 
   /**
-   * Ends the profiled process with SIGINT (to the app, not the tool) and waits for the tool to write
-   * its report; the caller turns the tool's data into profiles.
+   * The tool writes what it saw only when the profiled process ends, so stopping the profilers ends
+   * the app. There are no rotations: nothing can be handed in before that.
    */
-  async finish(timeoutMs: number): Promise<{ lua: LuaProfileData | null }> {
+  async stopProfiling(): Promise<ProfileHandIn> {
+    const { lua } = await this.finish(this.reportTimeoutMs);
+    const cpuprofile = this.readStacks ? this.readStacks() : null;
+    const warnings: string[] = [];
+    if (this.readStacks && cpuprofile === null) {
+      warnings.push(`${this.tool} left no stacks of the app's main thread to import (it can pick a helper thread's); its own report is kept, and the flamegraph here is built from the Lua samples alone`);
+    }
+    return { profiles: [{ worker: 1, pid: this.appPid, cpuprofile, lua }], missing: [], warnings };
+  }
+
+  /**
+   * Ends the profiled process with SIGINT (to the app, not the tool) and waits for the tool to write
+   * its report; stopProfiling turns the tool's data into a profile.
+   */
+  private async finish(timeoutMs: number): Promise<{ lua: LuaProfileData | null }> {
     try {
       process.kill(this.appPid, "SIGINT");
     } catch {
@@ -153,7 +178,7 @@ export class ToolProcess {
     const done = await Promise.race([this.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), timeoutMs).unref())]);
     if (!done) {
       this.kill();
-      throw new SessionError("MS_ERR_PROFILER_HUNG", `${this.tool} did not finish its report within ${timeoutMs / 1000} s after the app stopped; it was killed. Its last output: ${this.output.trim().split("\n").slice(-2).join(" | ")}`);
+      throw new MoonscopeError("MS_ERR_PROFILER_HUNG", `${this.tool} did not finish its report within ${timeoutMs / 1000} s after the app stopped; it was killed. Its last output: ${this.output.trim().split("\n").slice(-2).join(" | ")}`);
     }
     let lua: LuaProfileData | null = null;
     if (existsSync(this.luaSamplesFile)) {
@@ -164,10 +189,6 @@ export class ToolProcess {
       }
     }
     return { lua };
-  }
-
-  profileOf(cpuprofile: unknown, lua: LuaProfileData | null): WorkerProfile {
-    return { worker: 1, pid: this.appPid, cpuprofile, lua };
   }
 
   async stop(graceMs = 5000): Promise<void> {

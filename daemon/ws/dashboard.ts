@@ -2,10 +2,11 @@
 // (through the daemon's one SessionHub), and where the built panel lives.
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { WS_PROTOCOL_VERSION, type StreamMethod, type StreamRequests } from "../../protocol/ws";
+import { WS_PROTOCOL_VERSION, type StreamRequests } from "../../protocol/ws";
+import type { Handlers } from "../../protocol/dispatch";
+import { MOONSCOPE_VERSION } from "../../profile/version";
 import { workspaceRuns } from "../runs/summary";
 import type { SessionHub } from "../session-hub";
-import { SessionError } from "../session/errors";
 import { luaWorkspace } from "../lua-apps";
 import type { StreamServerOptions } from "./server";
 
@@ -18,23 +19,16 @@ export function findPanelAssets(): string | null {
 }
 
 export function dashboardOptions(hub: SessionHub, workspace: () => string, port?: number): StreamServerOptions {
-  const request = async <M extends StreamMethod>(method: M, params: StreamRequests[M]["params"]): Promise<StreamRequests[M]["result"]> => {
-    switch (method) {
-      case "listRoutes":
-        return { routes: luaWorkspace(workspace()).routes() } as StreamRequests[M]["result"];
-      case "startProfile":
-        return { sessionId: hub.launch(params as StreamRequests["startProfile"]["params"]) } as StreamRequests[M]["result"];
-      case "stopProfile":
-        return { stopped: hub.stop((params as { sessionId?: number }).sessionId) } as StreamRequests[M]["result"];
-      default:
-        throw new SessionError("MS_ERR_BAD_MESSAGE", `unknown request ${String(method)}`);
-    }
+  const requests: Handlers<StreamRequests> = {
+    listRoutes: () => ({ routes: luaWorkspace(workspace()).routes() }),
+    startProfile: (params) => ({ sessionId: hub.launch(params) }),
+    stopProfile: (params) => ({ stopped: hub.stop(params.sessionId) }),
   };
   return {
     port,
-    hello: () => ({ type: "hello", protocolVersion: WS_PROTOCOL_VERSION, daemon: "moonscope 0.1.0", sessions: hub.sessions(), runs: workspaceRuns(workspace()) }),
+    hello: () => ({ type: "hello", protocolVersion: WS_PROTOCOL_VERSION, daemon: `moonscope ${MOONSCOPE_VERSION}`, sessions: hub.sessions(), runs: workspaceRuns(workspace()) }),
     listRuns: () => workspaceRuns(workspace()),
-    request,
+    requests,
     assetsDir: findPanelAssets(),
   };
 }

@@ -10,7 +10,9 @@ import http from "node:http";
 import path from "node:path";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { RunSummary } from "../../protocol/lsp";
-import type { FromClient, Reply, StreamMethod, StreamRequests, ToClient } from "../../protocol/ws";
+import { EXPORT_FORMATS } from "../../profile/exports";
+import type { FromClient, Reply, StreamRequests, ToClient } from "../../protocol/ws";
+import { dispatch, handleMessage, wireError, type Handlers, type MessageHandlers } from "../../protocol/dispatch";
 
 export interface StreamServer {
   port: number;
@@ -27,7 +29,7 @@ export interface StreamServerOptions {
   hello: () => ToClient;
   listRuns: () => RunSummary[];
   /** Requests a dashboard may make (start/stop a session, list routes); absent: they are refused. */
-  request?: <M extends StreamMethod>(method: M, params: StreamRequests[M]["params"]) => Promise<StreamRequests[M]["result"]>;
+  requests?: Handlers<StreamRequests>;
   /** Folder of the built panel (panel.js, panel.css); absent: no dashboard page. */
   assetsDir?: string | null;
 }
@@ -41,11 +43,8 @@ const ASSETS: Record<string, string> = {
 /** Files of a run folder the API may serve; anything else is 404, whatever the path says. */
 const RUN_FILES: Record<string, string> = {
   "run.json": "application/json",
-  "flamegraph.svg": "image/svg+xml",
   "compare.svg": "image/svg+xml",
-  "profile.folded": "text/plain; charset=utf-8",
-  "profile.speedscope.json": "application/json",
-  "profile.cpuprofile": "application/json",
+  ...Object.fromEntries(Object.values(EXPORT_FORMATS).map((f) => [f.file, f.contentType])),
 };
 
 const SECURITY_HEADERS = {
@@ -158,6 +157,19 @@ export async function startStreamServer(o: StreamServerOptions): Promise<StreamS
   };
   wss.on("connection", (ws) => {
     send(ws, o.hello());
+    // What a client may send, by type; anything else (not JSON, null, an unknown type) gets an error, never a crash.
+    const messages: MessageHandlers<FromClient> = {
+      ping: (m) => send(ws, { type: "pong", id: m.id }),
+      listRuns: () => send(ws, { type: "runs", runs: o.listRuns() }),
+      request: (m) => {
+        const id = m.id;
+        if (!o.requests) return send(ws, { type: "reply", id, error: { code: "MS_ERR_READ_ONLY", message: "this stream is read-only" } });
+        dispatch(o.requests, m.method, m.params).then(
+          (result) => send(ws, { type: "reply", id, result }),
+          (e: unknown) => send(ws, { type: "reply", id, error: wireError(e, "MS_ERR_REQUEST") }),
+        );
+      },
+    };
     ws.on("message", (data) => {
       let m: FromClient;
       try {
@@ -165,26 +177,7 @@ export async function startStreamServer(o: StreamServerOptions): Promise<StreamS
       } catch {
         return send(ws, { type: "error", code: "MS_ERR_BAD_MESSAGE", message: "messages are JSON objects" });
       }
-      switch (m.type) {
-        case "ping":
-          return send(ws, { type: "pong", id: m.id });
-        case "listRuns":
-          return send(ws, { type: "runs", runs: o.listRuns() });
-        case "request": {
-          const id = m.id;
-          if (!o.request) return send(ws, { type: "reply", id, error: { code: "MS_ERR_READ_ONLY", message: "this stream is read-only" } });
-          o.request(m.method, m.params).then(
-            (result) => send(ws, { type: "reply", id, result }),
-            (e: unknown) => send(ws, { type: "reply", id, error: { code: (e as { code?: string }).code ?? "MS_ERR_REQUEST", message: (e as Error).message } }),
-          );
-          return;
-        }
-        default: {
-          const _exhaustive: never = m;
-          void _exhaustive;
-          return send(ws, { type: "error", code: "MS_ERR_BAD_MESSAGE", message: "unknown message type" });
-        }
-      }
+      handleMessage(messages, m, () => send(ws, { type: "error", code: "MS_ERR_BAD_MESSAGE", message: "unknown message type; send ping, listRuns or request" }));
     });
   });
 

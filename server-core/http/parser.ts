@@ -7,14 +7,20 @@
 //   common header names and methods are interned constants. The body of a request that arrives
 //   whole in one chunk is a zero-copy view of that chunk.
 // - Everything is processed line by line. When a line is cut by the end of a chunk, only that
-//   partial line is copied (into `pend`) together with where its scan stopped (save()), so the next
+//   partial line is copied (into `pend`) together with where its scan stopped (suspend()), so the next
 //   chunk continues the scan instead of restarting it: work is linear in the bytes received and
 //   memory per connection is bounded by the limits, whatever the chunking (a line can never
 //   grow past its size budget). Bodies are consumed as they arrive and never sit in `pend`.
 // - Every check is made in byte order and decides only from the bytes up to its position, and
 //   every byte is examined as soon as it arrives, so the requests delivered, the first error and
 //   the moment it is reported are the same for any split of the input.
-import { decodePathBytes, HEX_VALUE_PLUS_ONE, PCT_BAD_ESCAPE, PCT_BAD_UTF8 } from "./percent.js";
+import { ERRORS, statusOf, type ErrorCode } from "../../profile/errors";
+import { decodePathBytes, PCT_BAD_ESCAPE, PCT_BAD_UTF8 } from "./percent.js";
+import {
+  analyzeTransferEncoding, BSLASH, COLON, connectionFlags, CR, DQUOTE, eqLower, EQ, H_CONNECTION, H_CONTENT_LENGTH, H_EXPECT,
+  H_HOST, H_TRANSFER_ENCODING, hasUpper, HEX, hex2, HOSTCH, HT, knownName, latin1, LF, methodName, PERCENT, QDTEXT, QPAIR,
+  SEMI, SLASH, SP, STAR, TARGET, TCHAR, VALUE, VCHAR,
+} from "./grammar.js";
 
 export interface HttpLimits {
   /** Request line (without CRLF) longer than this -> 414. */
@@ -64,225 +70,32 @@ export type HttpErrorStatus = 400 | 408 | 413 | 414 | 431 | 501 | 505;
 
 export interface HttpParseError {
   status: HttpErrorStatus;
-  code: string;
+  code: HttpErrorCode;
   message: string;
 }
 
-/** Every code this module produces (408 is produced by the caller, see requestTimeoutError()). */
-export const HTTP_ERROR_CODES = Object.freeze({
-  BAD_REQUEST_LINE: "MS_ERR_HTTP_BAD_REQUEST_LINE",
-  BAD_METHOD: "MS_ERR_HTTP_BAD_METHOD",
-  BAD_TARGET: "MS_ERR_HTTP_BAD_TARGET",
-  BAD_VERSION: "MS_ERR_HTTP_BAD_VERSION",
-  UNSUPPORTED_VERSION: "MS_ERR_HTTP_UNSUPPORTED_VERSION",
-  BARE_CR: "MS_ERR_HTTP_BARE_CR",
-  BARE_LF: "MS_ERR_HTTP_BARE_LF",
-  BAD_HEADER: "MS_ERR_HTTP_BAD_HEADER",
-  OBS_FOLD: "MS_ERR_HTTP_OBS_FOLD",
-  CL_TE: "MS_ERR_HTTP_CL_TE",
-  BAD_CONTENT_LENGTH: "MS_ERR_HTTP_BAD_CONTENT_LENGTH",
-  DUP_CONTENT_LENGTH: "MS_ERR_HTTP_DUP_CONTENT_LENGTH",
-  BAD_TRANSFER_ENCODING: "MS_ERR_HTTP_BAD_TRANSFER_ENCODING",
-  DUP_TRANSFER_ENCODING: "MS_ERR_HTTP_DUP_TRANSFER_ENCODING",
-  UNSUPPORTED_TE: "MS_ERR_HTTP_UNSUPPORTED_TE",
-  BAD_CHUNK: "MS_ERR_HTTP_BAD_CHUNK",
-  HEADERS_TOO_LARGE: "MS_ERR_HTTP_HEADERS_TOO_LARGE",
-  URI_TOO_LONG: "MS_ERR_HTTP_URI_TOO_LONG",
-  BODY_TOO_LARGE: "MS_ERR_HTTP_BODY_TOO_LARGE",
-  BAD_ENCODING: "MS_ERR_HTTP_BAD_ENCODING",
-  MISSING_HOST: "MS_ERR_HTTP_MISSING_HOST",
-  DUP_HOST: "MS_ERR_HTTP_DUP_HOST",
-  BAD_HOST: "MS_ERR_HTTP_BAD_HOST",
-  REQUEST_TIMEOUT: "MS_ERR_HTTP_REQUEST_TIMEOUT",
-} as const);
+/** The codes of malformed requests (the catalog in profile/errors.ts has their statuses). */
+export type HttpErrorCode = Extract<ErrorCode, `MS_ERR_HTTP_${string}`>;
+
+/** Every HTTP error code by its short name ("BAD_CHUNK"), taken from the catalog. */
+export const HTTP_ERROR_CODES = Object.freeze(
+  Object.fromEntries(Object.keys(ERRORS).filter((c) => c.startsWith("MS_ERR_HTTP_")).map((c) => [c.slice("MS_ERR_HTTP_".length), c])),
+) as { readonly [K in HttpErrorCode as K extends `MS_ERR_HTTP_${infer N}` ? N : never]: K };
 
 /** The 408 error a server sends when a started request did not complete in time (see RequestParser.inRequest). */
 export function requestTimeoutError(): HttpParseError {
   return {
     status: 408,
-    code: HTTP_ERROR_CODES.REQUEST_TIMEOUT,
+    code: "MS_ERR_HTTP_REQUEST_TIMEOUT",
     message: "The request was not received completely in time; send the whole request without long pauses.",
   };
 }
 
 // ---------------------------------------------------------------------------------------------
-// Byte tables and constants
-
-const CR = 13;
-const LF = 10;
-const SP = 32;
-const HT = 9;
-const COLON = 58;
-const SEMI = 59;
-const EQ = 61;
-const DQUOTE = 34;
-const BSLASH = 92;
-const SLASH = 47;
-const STAR = 42;
-const QMARK = 63;
-const PERCENT = 37;
+// Framing limits
 
 const MAX_CHUNK_LINE = 4096; // chunk-size line incl. extensions and CRLF
 const MAX_CL_DIGITS = 15;
-
-function table(fill: (c: number) => number): Uint8Array {
-  const t = new Uint8Array(256);
-  for (let c = 0; c < 256; c++) t[c] = fill(c);
-  return t;
-}
-function isAlnum(c: number): boolean {
-  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
-}
-/** RFC 9110 tchar. */
-const TCHAR = table((c) => (isAlnum(c) || "!#$%&'*+-.^_`|~".includes(String.fromCharCode(c)) ? 1 : 0));
-/** request-target bytes: VCHAR except '#', '"', '<', '>' (never sent unencoded); 2 = '?', 3 = '%'. */
-const TARGET = table((c) => {
-  if (c < 0x21 || c > 0x7e || c === 0x23 || c === 0x22 || c === 0x3c || c === 0x3e) return 0;
-  if (c === QMARK) return 2;
-  if (c === PERCENT) return 3;
-  return 1;
-});
-/** VCHAR. */
-const VCHAR = table((c) => (c >= 0x21 && c <= 0x7e ? 1 : 0));
-/** field-value bytes: VCHAR, obs-text, SP, HTAB. */
-const VALUE = table((c) => ((c >= 0x21 && c <= 0x7e) || c >= 0x80 || c === SP || c === HT ? 1 : 0));
-/** quoted-string qdtext (chunk extension values). */
-const QDTEXT = table((c) =>
-  c === HT || c === SP || c === 0x21 || (c >= 0x23 && c <= 0x5b) || (c >= 0x5d && c <= 0x7e) || c >= 0x80 ? 1 : 0,
-);
-/** byte allowed after '\' in a quoted-pair. */
-const QPAIR = table((c) => (c === HT || c === SP || (c >= 0x21 && c <= 0x7e) || c >= 0x80 ? 1 : 0));
-/** Host header bytes: reg-name / IP-literal / port characters. */
-const HOSTCH = table((c) => (isAlnum(c) || "-._~!$&'()*+,;=:%[]".includes(String.fromCharCode(c)) ? 1 : 0));
-const HEX = HEX_VALUE_PLUS_ONE;
-
-type LatinBuffer = Buffer & { latin1Slice(start: number, end: number): string };
-function latin1(b: Buffer, s: number, e: number): string {
-  return (b as LatinBuffer).latin1Slice(s, e);
-}
-
-/** Case-insensitive compare of b[s..s+lower.length) with an all-lowercase ASCII string of letters, digits, '-'. */
-function eqLower(b: Buffer, s: number, lower: string): boolean {
-  for (let k = 0; k < lower.length; k++) if ((b[s + k] | 0x20) !== lower.charCodeAt(k)) return false;
-  return true;
-}
-
-// Common header names, by length. Comparing with `| 0x20` is exact here because the name bytes were
-// already checked to be tchar and the known names only hold letters, digits and '-'.
-const H_HOST = "host";
-const H_CONTENT_LENGTH = "content-length";
-const H_TRANSFER_ENCODING = "transfer-encoding";
-const H_CONNECTION = "connection";
-const H_EXPECT = "expect";
-const KNOWN_NAMES: string[][] = (() => {
-  const names = [
-    H_HOST, H_CONTENT_LENGTH, H_TRANSFER_ENCODING, H_CONNECTION, H_EXPECT,
-    "accept", "accept-encoding", "accept-language", "accept-charset", "user-agent", "content-type",
-    "cookie", "authorization", "cache-control", "pragma", "origin", "referer", "upgrade", "te",
-    "keep-alive", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-real-ip",
-    "x-request-id", "if-none-match", "if-modified-since", "range", "date", "via", "dnt", "priority",
-    "content-encoding", "forwarded", "sec-fetch-site", "sec-fetch-mode", "sec-fetch-dest",
-    "sec-fetch-user", "sec-ch-ua", "sec-ch-ua-mobile", "sec-ch-ua-platform",
-    "upgrade-insecure-requests", "x-requested-with", "traceparent",
-  ];
-  const byLen: string[][] = [];
-  for (const n of names) (byLen[n.length] ??= []).push(n);
-  return byLen;
-})();
-
-/** The interned lowercase name when b[s..e) is a common header name (any case), else "". */
-function knownName(b: Buffer, s: number, e: number): string {
-  const len = e - s;
-  const cands = len < KNOWN_NAMES.length ? KNOWN_NAMES[len] : undefined;
-  if (cands !== undefined) {
-    const c0 = b[s] | 0x20;
-    for (let k = 0; k < cands.length; k++) {
-      const n = cands[k];
-      if (n.charCodeAt(0) === c0 && eqLower(b, s, n)) return n;
-    }
-  }
-  return "";
-}
-
-function hasUpper(b: Buffer, s: number, e: number): boolean {
-  for (let i = s; i < e; i++) {
-    const c = b[i];
-    if (c >= 0x41 && c <= 0x5a) return true;
-  }
-  return false;
-}
-
-/** The interned method string for common methods, else "" (taken from the head string later). */
-function methodName(b: Buffer, s: number, e: number): string {
-  const len = e - s;
-  const c0 = b[s];
-  if (len === 3) {
-    if (c0 === 0x47 && b[s + 1] === 0x45 && b[s + 2] === 0x54) return "GET";
-    if (c0 === 0x50 && b[s + 1] === 0x55 && b[s + 2] === 0x54) return "PUT";
-  } else if (len === 4) {
-    if (c0 === 0x50 && b[s + 1] === 0x4f && b[s + 2] === 0x53 && b[s + 3] === 0x54) return "POST";
-    if (c0 === 0x48 && b[s + 1] === 0x45 && b[s + 2] === 0x41 && b[s + 3] === 0x44) return "HEAD";
-  } else if (len === 5) {
-    if (c0 === 0x50 && b[s + 1] === 0x41 && b[s + 2] === 0x54 && b[s + 3] === 0x43 && b[s + 4] === 0x48) return "PATCH";
-  } else if (len === 6) {
-    if (c0 === 0x44 && b[s + 1] === 0x45 && b[s + 2] === 0x4c && b[s + 3] === 0x45 && b[s + 4] === 0x54 && b[s + 5] === 0x45) return "DELETE";
-  } else if (len === 7) {
-    if (c0 === 0x4f && b[s + 1] === 0x50 && b[s + 2] === 0x54 && b[s + 3] === 0x49 && b[s + 4] === 0x4f && b[s + 5] === 0x4e && b[s + 6] === 0x53) return "OPTIONS";
-  }
-  return "";
-}
-
-function hex2(c: number): string {
-  return "0x" + (c < 16 ? "0" : "") + c.toString(16).toUpperCase();
-}
-
-function trimOWS(s: string): string {
-  let a = 0;
-  let e = s.length;
-  while (a < e && (s.charCodeAt(a) === SP || s.charCodeAt(a) === HT)) a++;
-  while (e > a && (s.charCodeAt(e - 1) === SP || s.charCodeAt(e - 1) === HT)) e--;
-  return a === 0 && e === s.length ? s : s.slice(a, e);
-}
-
-/** Transfer-Encoding list analysis: 0 = exactly chunked, 1 = malformed (400), 2 = unsupported coding (501). */
-function analyzeTransferEncoding(v: string): { kind: 0 | 1 | 2; coding: string } {
-  if (v.length === 7 && v.toLowerCase() === "chunked") return { kind: 0, coding: "chunked" };
-  const parts = v.split(",");
-  let chunkedSeen = 0;
-  let unknown = "";
-  for (let k = 0; k < parts.length; k++) {
-    const raw = trimOWS(parts[k]);
-    if (raw.length === 0) return { kind: 1, coding: "" };
-    const semi = raw.indexOf(";");
-    const name = (semi < 0 ? raw : trimOWS(raw.slice(0, semi))).toLowerCase();
-    if (name.length === 0) return { kind: 1, coding: "" };
-    for (let i = 0; i < name.length; i++) if (TCHAR[name.charCodeAt(i)] !== 1) return { kind: 1, coding: "" };
-    if (name === "chunked") {
-      if (semi >= 0 || k !== parts.length - 1) return { kind: 1, coding: name };
-      chunkedSeen++;
-    } else if (unknown === "") {
-      unknown = name;
-    }
-  }
-  if (chunkedSeen > 1) return { kind: 1, coding: "chunked" };
-  if (unknown !== "") return { kind: 2, coding: unknown };
-  return { kind: 0, coding: "chunked" };
-}
-
-/** Connection header tokens: bit 1 = close, bit 2 = keep-alive. */
-function connectionFlags(b: Buffer, s: number, e: number): number {
-  const len = e - s;
-  if (len === 5 && eqLower(b, s, "close")) return 1;
-  if (len === 10 && eqLower(b, s, "keep-alive")) return 2;
-  let f = 0;
-  const parts = latin1(b, s, e).split(",");
-  for (let k = 0; k < parts.length; k++) {
-    const t = trimOWS(parts[k]).toLowerCase();
-    if (t === "close") f |= 1;
-    else if (t === "keep-alive") f |= 2;
-  }
-  return f;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Parser
@@ -296,6 +109,16 @@ const ST_CHUNK_CR = 5;
 const ST_CHUNK_LF = 6;
 const ST_TRAILER = 7;
 const ST_DEAD = 8;
+
+// request-line scanner phases
+const RL_METHOD = 0;
+const RL_TARGET = 1;
+const RL_VERSION = 2;
+
+// field-line scanner phases
+const FL_NAME = 0;
+const FL_OWS = 1; // after the colon, before the value
+const FL_VALUE = 2;
 
 // chunk-size line scanner states
 const CK_SIZE = 0;
@@ -379,15 +202,28 @@ export class RequestParser {
   private rawPathSet = false;
   private fFlushed = 0;
   private offs: Int32Array = new Int32Array(64);
-  // resume point of an unfinished line (see save())
-  private rsActive = false;
-  private rsPhase = 0;
-  private rsI = 0;
-  private rsA = 0;
-  private rsB = -1;
-  private rsC = 0;
-  private rsFlag = false;
-  private rsSize = 0;
+  // Where the scan of a line cut by the end of a chunk stopped (see suspend()). Positions are relative
+  // to the line's start, because the line moves into `pend` and starts at 0 there. Each scanner reads
+  // back only what its phase had found.
+  private resumePending = false;
+  /** The scanner's phase (RL_*, FL_*) or the chunk-size line's state (CK_*). */
+  private resumePhase = 0;
+  /** The next byte to scan. */
+  private resumeAt = 0;
+  /** Request line, from RL_TARGET on: where the method ends. */
+  private resumeMethodEnd = 0;
+  /** Request line, from RL_TARGET on: the target's first '?', -1 while none. */
+  private resumeQueryAt = -1;
+  /** Request line, from RL_TARGET on: a '%' was seen before the query (the path needs decoding). */
+  private resumeTargetHasPercent = false;
+  /** Request line, in RL_VERSION: where the target ends. */
+  private resumeTargetEnd = 0;
+  /** Field line, from FL_OWS on: where the name ends. */
+  private resumeNameEnd = 0;
+  /** Field line, in FL_VALUE: where the value starts. */
+  private resumeValueStart = 0;
+  /** Chunk-size line: the size read so far. */
+  private resumeChunkSize = 0;
   private hostCount = 0;
   private conn = 0;
   private expect = false;
@@ -492,7 +328,7 @@ export class RequestParser {
     let start = 0;
     if (this.pendLen > 0) {
       // A line was cut by the end of the previous chunk: append up to its LF (never more than its
-      // size budget) and continue its scan where it stopped (see save()); the rest of the chunk is
+      // size budget) and continue its scan where it stopped (see suspend()); the rest of the chunk is
       // then parsed in place.
       const room = this.lineBudget - this.pendLen;
       const lf = chunk.indexOf(LF);
@@ -534,7 +370,7 @@ export class RequestParser {
 
   /** Safety net (unreachable when the scanners are correct): never let pend grow past a line budget. */
   private tooLongFallback(): void {
-    this.fail(431, HTTP_ERROR_CODES.HEADERS_TOO_LARGE, "A line of the request is too long; send shorter lines.");
+    this.fail("MS_ERR_HTTP_HEADERS_TOO_LARGE", "A line of the request is too long; send shorter lines.");
   }
 
   /** Parses from b[p..end). Returns where it stopped (end, a partial line start, or after a paused request); -1 on error. */
@@ -619,7 +455,7 @@ export class RequestParser {
         case ST_CHUNK_CR: {
           if (p >= end) return p;
           if (b[p] !== CR) {
-            return this.fail(400, HTTP_ERROR_CODES.BAD_CHUNK,
+            return this.fail("MS_ERR_HTTP_BAD_CHUNK",
               "Chunk data was longer than its chunk-size (no CRLF right after the data); make each chunk-size match its data exactly.");
           }
           p++;
@@ -629,7 +465,7 @@ export class RequestParser {
         case ST_CHUNK_LF: {
           if (p >= end) return p;
           if (b[p] !== LF) {
-            return this.fail(400, HTTP_ERROR_CODES.BAD_CHUNK,
+            return this.fail("MS_ERR_HTTP_BAD_CHUNK",
               "Chunk data was followed by CR without LF; end each chunk's data with CRLF.");
           }
           p++;
@@ -757,7 +593,8 @@ export class RequestParser {
     }
   }
 
-  private fail(status: HttpErrorStatus, code: string, message: string): number {
+  private fail(code: HttpErrorCode, message: string): number {
+    const status = statusOf(code) as HttpErrorStatus;
     this.state = ST_DEAD;
     this.started = false;
     this.segStart = -1;
@@ -771,30 +608,36 @@ export class RequestParser {
     return FAIL;
   }
 
-  /** Remembers where the scan of an unfinished line stopped (offsets relative to its start) and asks for more bytes. */
-  private save(p: number, budget: number, phase: number, i: number, a: number, bq: number, flag: boolean, c: number): number {
-    this.rsActive = true;
-    this.rsPhase = phase;
-    this.rsI = i - p;
-    this.rsA = a - p;
-    this.rsB = bq < 0 ? -1 : bq - p;
-    this.rsFlag = flag;
-    this.rsC = c - p;
+  /**
+   * Remembers where the scan of the unfinished line starting at p stopped (phase, next byte i) and
+   * its size budget, and asks for more bytes. What the phase had found is kept by the scanner first.
+   */
+  private suspend(p: number, budget: number, phase: number, i: number): number {
+    this.resumePending = true;
+    this.resumePhase = phase;
+    this.resumeAt = i - p;
     this.lineBudget = budget;
     return needAt(p);
   }
 
+  /** What the request-line scan found before its target or version was cut (see suspend()). */
+  private keepMethodAndTarget(p: number, mEnd: number, q: number, pct: boolean): void {
+    this.resumeMethodEnd = mEnd - p;
+    this.resumeQueryAt = q < 0 ? -1 : q - p;
+    this.resumeTargetHasPercent = pct;
+  }
+
   private headTooLarge(): number {
-    return this.fail(431, HTTP_ERROR_CODES.HEADERS_TOO_LARGE,
+    return this.fail("MS_ERR_HTTP_HEADERS_TOO_LARGE",
       `The request head is larger than ${this.maxHead} bytes; send fewer or smaller header fields.`);
   }
 
   private bareCR(): number {
-    return this.fail(400, HTTP_ERROR_CODES.BARE_CR, "A CR byte was not followed by LF; end every line with CRLF.");
+    return this.fail("MS_ERR_HTTP_BARE_CR", "A CR byte was not followed by LF; end every line with CRLF.");
   }
 
   private bareLF(): number {
-    return this.fail(400, HTTP_ERROR_CODES.BARE_LF, "A line ended with a bare LF; end every line with CRLF.");
+    return this.fail("MS_ERR_HTTP_BARE_LF", "A line ended with a bare LF; end every line with CRLF.");
   }
 
   // ---- request line ---------------------------------------------------------------------------
@@ -811,44 +654,46 @@ export class RequestParser {
     const limAbs = p + budget;
     const lim = limAbs < end ? limAbs : end;
     let i = p;
-    let phase = 0;
+    let phase = RL_METHOD;
     let mEnd = 0;
     let q = -1;
     let pct = false;
     let tEnd = 0;
-    if (this.rsActive) {
+    if (this.resumePending) {
       // resume a line cut by the end of the previous chunk (it now starts at p)
-      this.rsActive = false;
-      phase = this.rsPhase;
-      i = p + this.rsI;
-      mEnd = p + this.rsA;
-      q = this.rsB < 0 ? -1 : p + this.rsB;
-      pct = this.rsFlag;
-      tEnd = p + this.rsC;
+      this.resumePending = false;
+      phase = this.resumePhase;
+      i = p + this.resumeAt;
+      if (phase !== RL_METHOD) {
+        mEnd = p + this.resumeMethodEnd;
+        q = this.resumeQueryAt < 0 ? -1 : p + this.resumeQueryAt;
+        pct = this.resumeTargetHasPercent;
+      }
+      if (phase === RL_VERSION) tEnd = p + this.resumeTargetEnd;
     }
     let c: number;
 
-    if (phase === 0) {
+    if (phase === RL_METHOD) {
       if (i === p && b[p] === CR) {
         // Empty line before the request line (RFC 9112 §2.2): ignored, counted in the head size.
         if (p + 1 >= limAbs) return this.lineLimit(uriLimit);
-        if (p + 1 >= end) return this.save(p, budget, 0, p, 0, -1, false, 0);
+        if (p + 1 >= end) return this.suspend(p, budget, RL_METHOD, p);
         if (b[p + 1] !== LF) return this.bareCR();
         this.headBytes += 2;
         return p + 2;
       }
       // method
       while (i < lim && TCHAR[b[i]] === 1) i++;
-      if (i >= lim) return i >= limAbs ? this.lineLimit(uriLimit) : this.save(p, budget, 0, i, 0, -1, false, 0);
+      if (i >= lim) return i >= limAbs ? this.lineLimit(uriLimit) : this.suspend(p, budget, RL_METHOD, i);
       c = b[i];
       if (c !== SP || i === p) return this.badMethod(c, i === p);
       mEnd = i;
       i++;
-      phase = 1;
+      phase = RL_TARGET;
     }
 
     const ts = mEnd + 1;
-    if (phase === 1) {
+    if (phase === RL_TARGET) {
       // request-target
       while (i < lim) {
         const t = TARGET[b[i]];
@@ -862,7 +707,11 @@ export class RequestParser {
         } else if (q < 0) pct = true;
         i++;
       }
-      if (i >= lim) return i >= limAbs ? this.lineLimit(uriLimit) : this.save(p, budget, 1, i, mEnd, q, pct, 0);
+      if (i >= lim) {
+        if (i >= limAbs) return this.lineLimit(uriLimit);
+        this.keepMethodAndTarget(p, mEnd, q, pct);
+        return this.suspend(p, budget, RL_TARGET, i);
+      }
       c = b[i];
       if (c !== SP || i === ts) return this.badTarget(c, i === ts);
       tEnd = i;
@@ -872,19 +721,28 @@ export class RequestParser {
     // HTTP-version
     const vs = tEnd + 1;
     while (i < lim && VCHAR[b[i]] === 1) i++;
-    if (i >= lim) return i >= limAbs ? this.lineLimit(uriLimit) : this.save(p, budget, 2, i, mEnd, q, pct, tEnd);
+    if (i >= lim) {
+      if (i >= limAbs) return this.lineLimit(uriLimit);
+      this.keepMethodAndTarget(p, mEnd, q, pct);
+      this.resumeTargetEnd = tEnd - p;
+      return this.suspend(p, budget, RL_VERSION, i);
+    }
     c = b[i];
     if (c !== CR) {
       if (c === LF) return this.bareLF();
       if (i === vs) {
-        return this.fail(400, HTTP_ERROR_CODES.BAD_REQUEST_LINE,
+        return this.fail("MS_ERR_HTTP_BAD_REQUEST_LINE",
           "The request line must be 'METHOD SP target SP HTTP/1.1' with single spaces; remove the extra whitespace.");
       }
-      return this.fail(400, HTTP_ERROR_CODES.BAD_VERSION,
+      return this.fail("MS_ERR_HTTP_BAD_VERSION",
         "Unexpected bytes after the HTTP version in the request line; end the request line right after HTTP/1.1 with CRLF.");
     }
     if (i + 1 >= limAbs) return this.lineLimit(uriLimit);
-    if (i + 1 >= end) return this.save(p, budget, 2, i, mEnd, q, pct, tEnd);
+    if (i + 1 >= end) {
+      this.keepMethodAndTarget(p, mEnd, q, pct);
+      this.resumeTargetEnd = tEnd - p;
+      return this.suspend(p, budget, RL_VERSION, i);
+    }
     if (b[i + 1] !== LF) return this.bareCR();
 
     const vlen = i - vs;
@@ -896,11 +754,11 @@ export class RequestParser {
       if (b[vs + 5] === 0x31 && (b[vs + 7] === 0x31 || b[vs + 7] === 0x30)) {
         this.minor = b[vs + 7] === 0x31 ? 1 : 0;
       } else {
-        return this.fail(505, HTTP_ERROR_CODES.UNSUPPORTED_VERSION,
+        return this.fail("MS_ERR_HTTP_UNSUPPORTED_VERSION",
           `HTTP version ${latin1(b, vs + 5, vs + 8)} is not supported; send HTTP/1.1 or HTTP/1.0.`);
       }
     } else {
-      return this.fail(400, HTTP_ERROR_CODES.BAD_VERSION,
+      return this.fail("MS_ERR_HTTP_BAD_VERSION",
         "The request line does not end with a valid HTTP version; use exactly 'HTTP/1.1' (uppercase) or 'HTTP/1.0'.");
     }
 
@@ -918,7 +776,7 @@ export class RequestParser {
 
   private lineLimit(uriLimit: boolean): number {
     if (uriLimit) {
-      return this.fail(414, HTTP_ERROR_CODES.URI_TOO_LONG,
+      return this.fail("MS_ERR_HTTP_URI_TOO_LONG",
         `The request line is longer than ${this.maxReqLine} bytes; shorten the URL (move data into the body).`);
     }
     return this.headTooLarge();
@@ -927,36 +785,36 @@ export class RequestParser {
   private badMethod(c: number, atStart: boolean): number {
     if (c === LF) return this.bareLF();
     if (atStart) {
-      return this.fail(400, HTTP_ERROR_CODES.BAD_REQUEST_LINE,
+      return this.fail("MS_ERR_HTTP_BAD_REQUEST_LINE",
         `The request line must start with a method token, got byte ${hex2(c)}; send e.g. 'GET /path HTTP/1.1'.`);
     }
     if (c === CR) {
-      return this.fail(400, HTTP_ERROR_CODES.BAD_REQUEST_LINE,
+      return this.fail("MS_ERR_HTTP_BAD_REQUEST_LINE",
         "The request line has no request-target or version; send 'METHOD /path HTTP/1.1'.");
     }
     if (c === HT) {
-      return this.fail(400, HTTP_ERROR_CODES.BAD_REQUEST_LINE,
+      return this.fail("MS_ERR_HTTP_BAD_REQUEST_LINE",
         "The request line uses a tab as separator; separate method, target and version with single spaces.");
     }
-    return this.fail(400, HTTP_ERROR_CODES.BAD_METHOD,
+    return this.fail("MS_ERR_HTTP_BAD_METHOD",
       `The method contains the invalid byte ${hex2(c)}; use a token such as GET or POST.`);
   }
 
   private badTarget(c: number, empty: boolean): number {
     if (c === LF) return this.bareLF();
     if (empty) {
-      return this.fail(400, HTTP_ERROR_CODES.BAD_REQUEST_LINE,
+      return this.fail("MS_ERR_HTTP_BAD_REQUEST_LINE",
         "The request-target is empty or preceded by more than one space; use a single space between method and target.");
     }
     if (c === CR) {
-      return this.fail(400, HTTP_ERROR_CODES.BAD_REQUEST_LINE,
+      return this.fail("MS_ERR_HTTP_BAD_REQUEST_LINE",
         "The request line has no HTTP version; end it with ' HTTP/1.1'.");
     }
     if (c === HT) {
-      return this.fail(400, HTTP_ERROR_CODES.BAD_REQUEST_LINE,
+      return this.fail("MS_ERR_HTTP_BAD_REQUEST_LINE",
         "The request line uses a tab as separator; separate method, target and version with single spaces.");
     }
-    return this.fail(400, HTTP_ERROR_CODES.BAD_TARGET,
+    return this.fail("MS_ERR_HTTP_BAD_TARGET",
       `The request-target contains the byte ${hex2(c)}; percent-encode it (e.g. %${c.toString(16).toUpperCase().padStart(2, "0")}).`);
   }
 
@@ -973,7 +831,7 @@ export class RequestParser {
     if (c0 !== SLASH) {
       if (c0 === STAR && te - ts === 1) {
         if (this.method !== "OPTIONS") {
-          this.fail(400, HTTP_ERROR_CODES.BAD_TARGET, "The '*' request-target is only allowed with OPTIONS; request a path starting with '/'.");
+          this.fail("MS_ERR_HTTP_BAD_TARGET", "The '*' request-target is only allowed with OPTIONS; request a path starting with '/'.");
           return false;
         }
         this.rawPath = this.path = "*";
@@ -986,7 +844,7 @@ export class RequestParser {
       const slen = i - ts;
       const schemeOk = (slen === 4 && eqLower(b, ts, "http")) || (slen === 5 && eqLower(b, ts, "https"));
       if (!schemeOk || i + 2 >= pe || b[i] !== COLON || b[i + 1] !== SLASH || b[i + 2] !== SLASH) {
-        this.fail(400, HTTP_ERROR_CODES.BAD_TARGET,
+        this.fail("MS_ERR_HTTP_BAD_TARGET",
           "The request-target must start with '/' (or be an absolute http:// URL); send e.g. 'GET /path HTTP/1.1'.");
         return false;
       }
@@ -994,13 +852,13 @@ export class RequestParser {
       const as = i;
       while (i < pe && b[i] !== SLASH) {
         if (b[i] === 0x40) {
-          this.fail(400, HTTP_ERROR_CODES.BAD_TARGET, "The absolute request-target contains user info ('@'); remove the credentials from the URL.");
+          this.fail("MS_ERR_HTTP_BAD_TARGET", "The absolute request-target contains user info ('@'); remove the credentials from the URL.");
           return false;
         }
         i++;
       }
       if (i === as) {
-        this.fail(400, HTTP_ERROR_CODES.BAD_TARGET, "The absolute request-target has no host; send 'http://host/path' or just '/path'.");
+        this.fail("MS_ERR_HTTP_BAD_TARGET", "The absolute request-target has no host; send 'http://host/path' or just '/path'.");
         return false;
       }
       ps = i;
@@ -1021,7 +879,7 @@ export class RequestParser {
       this.pathSet = true;
       return true;
     }
-    this.fail(400, HTTP_ERROR_CODES.BAD_ENCODING,
+    this.fail("MS_ERR_HTTP_BAD_ENCODING",
       d === PCT_BAD_ESCAPE
         ? "The path has a '%' not followed by two hex digits; encode a literal '%' as %25."
         : d === PCT_BAD_UTF8
@@ -1042,63 +900,74 @@ export class RequestParser {
       const limAbs = p + budget;
       const lim = limAbs < end ? limAbs : end;
       let i = p;
-      let phase = 0;
+      let phase = FL_NAME;
       let ne = 0;
       let vs = 0;
-      if (this.rsActive) {
+      if (this.resumePending) {
         // resume a line cut by the end of the previous chunk (it now starts at p)
-        this.rsActive = false;
-        phase = this.rsPhase;
-        i = p + this.rsI;
-        ne = p + this.rsA;
-        vs = p + this.rsC;
+        this.resumePending = false;
+        phase = this.resumePhase;
+        i = p + this.resumeAt;
+        if (phase !== FL_NAME) ne = p + this.resumeNameEnd;
+        if (phase === FL_VALUE) vs = p + this.resumeValueStart;
       }
       let c: number;
-      if (phase === 0) {
+      if (phase === FL_NAME) {
         if (i === p) {
           c = b[p];
           if (c === CR) {
             if (budget < 2) return this.headTooLarge();
-            if (p + 1 >= end) return this.save(p, budget, 0, p, p, -1, false, p);
+            if (p + 1 >= end) return this.suspend(p, budget, FL_NAME, p);
             if (b[p + 1] !== LF) return this.bareCR();
             this.headBytes += 2;
             return p + 2;
           }
           if (this.headerCount >= this.maxCount) {
-            return this.fail(431, HTTP_ERROR_CODES.HEADERS_TOO_LARGE,
+            return this.fail("MS_ERR_HTTP_HEADERS_TOO_LARGE",
               `The request has more than ${this.maxCount} header fields; send fewer header fields.`);
           }
           if (c === SP || c === HT) {
-            return this.fail(400, HTTP_ERROR_CODES.OBS_FOLD,
+            return this.fail("MS_ERR_HTTP_OBS_FOLD",
               "A header line starts with whitespace (obsolete line folding); put each field value on one line.");
           }
         }
         while (i < lim && TCHAR[b[i]] === 1) i++;
-        if (i >= lim) return i >= limAbs ? this.headTooLarge() : this.save(p, budget, 0, i, p, -1, false, p);
+        if (i >= lim) return i >= limAbs ? this.headTooLarge() : this.suspend(p, budget, FL_NAME, i);
         c = b[i];
         if (c !== COLON) return this.badFieldName(b, p, i, c);
         if (i === p) {
-          return this.fail(400, HTTP_ERROR_CODES.BAD_HEADER, "A header line has an empty field name; send 'Name: value'.");
+          return this.fail("MS_ERR_HTTP_BAD_HEADER", "A header line has an empty field name; send 'Name: value'.");
         }
         ne = i;
         i++;
-        phase = 1;
+        phase = FL_OWS;
       }
-      if (phase === 1) {
+      if (phase === FL_OWS) {
         while (i < lim && (b[i] === SP || b[i] === HT)) i++;
-        if (i >= lim) return i >= limAbs ? this.headTooLarge() : this.save(p, budget, 1, i, ne, -1, false, p);
+        if (i >= lim) {
+          if (i >= limAbs) return this.headTooLarge();
+          this.resumeNameEnd = ne - p;
+          return this.suspend(p, budget, FL_OWS, i);
+        }
         vs = i;
       }
       while (i < lim && VALUE[b[i]] === 1) i++;
-      if (i >= lim) return i >= limAbs ? this.headTooLarge() : this.save(p, budget, 2, i, ne, -1, false, vs);
+      if (i >= lim) {
+        if (i >= limAbs) return this.headTooLarge();
+        this.keepField(p, ne, vs);
+        return this.suspend(p, budget, FL_VALUE, i);
+      }
       c = b[i];
       if (c !== CR) {
         if (c === LF) return this.bareLF();
-        return this.fail(400, HTTP_ERROR_CODES.BAD_HEADER,
+        return this.fail("MS_ERR_HTTP_BAD_HEADER",
           `Header "${latin1(b, p, ne)}" contains the control byte ${hex2(c)}; remove control characters from header values.`);
       }
       if (i + 1 >= limAbs) return this.headTooLarge();
-      if (i + 1 >= end) return this.save(p, budget, 2, i, ne, -1, false, vs);
+      if (i + 1 >= end) {
+        this.keepField(p, ne, vs);
+        return this.suspend(p, budget, FL_VALUE, i);
+      }
       if (b[i + 1] !== LF) return this.bareCR();
       let ve = i;
       while (ve > vs && (b[ve - 1] === SP || b[ve - 1] === HT)) ve--;
@@ -1109,17 +978,23 @@ export class RequestParser {
     }
   }
 
+  /** What the field-line scan found before its value was cut (see suspend()). */
+  private keepField(p: number, ne: number, vs: number): void {
+    this.resumeNameEnd = ne - p;
+    this.resumeValueStart = vs - p;
+  }
+
   private badFieldName(b: Buffer, p: number, i: number, c: number): number {
     if (c === LF) return this.bareLF();
     if (c === SP || c === HT) {
-      return this.fail(400, HTTP_ERROR_CODES.BAD_HEADER,
+      return this.fail("MS_ERR_HTTP_BAD_HEADER",
         `Header "${latin1(b, p, i)}" has whitespace before the colon; write 'Name: value' with the colon right after the name.`);
     }
     if (c === CR) {
-      return this.fail(400, HTTP_ERROR_CODES.BAD_HEADER,
+      return this.fail("MS_ERR_HTTP_BAD_HEADER",
         `Header line "${latin1(b, p, i)}" has no colon; send 'Name: value'.`);
     }
-    return this.fail(400, HTTP_ERROR_CODES.BAD_HEADER,
+    return this.fail("MS_ERR_HTTP_BAD_HEADER",
       `A header name contains the invalid byte ${hex2(c)}; header names must be tokens (letters, digits, !#$%&'*+-.^_\`|~).`);
   }
 
@@ -1145,23 +1020,23 @@ export class RequestParser {
     if (name.length < 4) return true;
     if (name === H_HOST) {
       if (this.hostCount > 0) {
-        this.fail(400, HTTP_ERROR_CODES.DUP_HOST, "The Host header was sent more than once; send exactly one Host header.");
+        this.fail("MS_ERR_HTTP_DUP_HOST", "The Host header was sent more than once; send exactly one Host header.");
         return false;
       }
       this.hostCount++;
       for (let k = vs; k < ve; k++) {
         if (HOSTCH[b[k]] !== 1) {
-          this.fail(400, HTTP_ERROR_CODES.BAD_HOST, `The Host header "${latin1(b, vs, ve)}" is not a valid host[:port]; send e.g. 'Host: example.com:8080'.`);
+          this.fail("MS_ERR_HTTP_BAD_HOST", `The Host header "${latin1(b, vs, ve)}" is not a valid host[:port]; send e.g. 'Host: example.com:8080'.`);
           return false;
         }
       }
     } else if (name === H_CONTENT_LENGTH) {
       if (this.cl >= 0) {
-        this.fail(400, HTTP_ERROR_CODES.DUP_CONTENT_LENGTH, "Content-Length was sent more than once; send a single Content-Length header.");
+        this.fail("MS_ERR_HTTP_DUP_CONTENT_LENGTH", "Content-Length was sent more than once; send a single Content-Length header.");
         return false;
       }
       if (vs === ve) {
-        this.fail(400, HTTP_ERROR_CODES.BAD_CONTENT_LENGTH, "Content-Length is empty; send the body size as decimal digits.");
+        this.fail("MS_ERR_HTTP_BAD_CONTENT_LENGTH", "Content-Length is empty; send the body size as decimal digits.");
         return false;
       }
       let v = 0;
@@ -1170,21 +1045,21 @@ export class RequestParser {
         if (c >= 0x30 && c <= 0x39) {
           v = v * 10 + (c - 0x30);
         } else if (c === 0x2c) {
-          this.fail(400, HTTP_ERROR_CODES.DUP_CONTENT_LENGTH, "Content-Length was sent as a list of values; send a single decimal value.");
+          this.fail("MS_ERR_HTTP_DUP_CONTENT_LENGTH", "Content-Length was sent as a list of values; send a single decimal value.");
           return false;
         } else {
-          this.fail(400, HTTP_ERROR_CODES.BAD_CONTENT_LENGTH, `Content-Length "${latin1(b, vs, ve)}" is not a plain decimal number; send only digits.`);
+          this.fail("MS_ERR_HTTP_BAD_CONTENT_LENGTH", `Content-Length "${latin1(b, vs, ve)}" is not a plain decimal number; send only digits.`);
           return false;
         }
       }
       if (ve - vs > MAX_CL_DIGITS) {
-        this.fail(400, HTTP_ERROR_CODES.BAD_CONTENT_LENGTH, `Content-Length has more than ${MAX_CL_DIGITS} digits; send a realistic body size.`);
+        this.fail("MS_ERR_HTTP_BAD_CONTENT_LENGTH", `Content-Length has more than ${MAX_CL_DIGITS} digits; send a realistic body size.`);
         return false;
       }
       this.cl = v;
     } else if (name === H_TRANSFER_ENCODING) {
       if (this.teIdx >= 0) {
-        this.fail(400, HTTP_ERROR_CODES.DUP_TRANSFER_ENCODING, "Transfer-Encoding was sent more than once; send a single 'Transfer-Encoding: chunked'.");
+        this.fail("MS_ERR_HTTP_DUP_TRANSFER_ENCODING", "Transfer-Encoding was sent more than once; send a single 'Transfer-Encoding: chunked'.");
         return false;
       }
       this.teIdx = k;
@@ -1201,27 +1076,27 @@ export class RequestParser {
     const te = this.teIdx < 0 ? null : this.headers[(this.teIdx << 1) + 1];
     if (te !== null) {
       if (this.cl >= 0) {
-        this.fail(400, HTTP_ERROR_CODES.CL_TE, "Content-Length and Transfer-Encoding were both sent; send only one.");
+        this.fail("MS_ERR_HTTP_CL_TE", "Content-Length and Transfer-Encoding were both sent; send only one.");
         return FAIL;
       }
       if (this.minor === 0) {
-        this.fail(400, HTTP_ERROR_CODES.BAD_TRANSFER_ENCODING, "Transfer-Encoding is not allowed in an HTTP/1.0 request; use Content-Length or HTTP/1.1.");
+        this.fail("MS_ERR_HTTP_BAD_TRANSFER_ENCODING", "Transfer-Encoding is not allowed in an HTTP/1.0 request; use Content-Length or HTTP/1.1.");
         return FAIL;
       }
       const a = analyzeTransferEncoding(te);
       if (a.kind === 1) {
-        this.fail(400, HTTP_ERROR_CODES.BAD_TRANSFER_ENCODING,
+        this.fail("MS_ERR_HTTP_BAD_TRANSFER_ENCODING",
           `Transfer-Encoding "${te}" is malformed (chunked must appear once, last); send exactly 'Transfer-Encoding: chunked'.`);
         return FAIL;
       }
       if (a.kind === 2) {
-        this.fail(501, HTTP_ERROR_CODES.UNSUPPORTED_TE,
+        this.fail("MS_ERR_HTTP_UNSUPPORTED_TE",
           `Transfer-Encoding "${a.coding}" is not supported; send the body with Content-Length or 'Transfer-Encoding: chunked'.`);
         return FAIL;
       }
     }
     if (this.minor === 1 && this.hostCount === 0) {
-      this.fail(400, HTTP_ERROR_CODES.MISSING_HOST, "The HTTP/1.1 request has no Host header; add one, e.g. 'Host: example.com'.");
+      this.fail("MS_ERR_HTTP_MISSING_HOST", "The HTTP/1.1 request has no Host header; add one, e.g. 'Host: example.com'.");
       return FAIL;
     }
     if (this.minor === 0) this.expect = false;
@@ -1235,7 +1110,7 @@ export class RequestParser {
     const cl = this.cl;
     if (cl > 0) {
       if (cl > this.maxBody) {
-        this.fail(413, HTTP_ERROR_CODES.BODY_TOO_LARGE,
+        this.fail("MS_ERR_HTTP_BODY_TOO_LARGE",
           `Content-Length ${cl} exceeds the limit of ${this.maxBody} bytes; send a smaller body.`);
         return FAIL;
       }
@@ -1257,12 +1132,12 @@ export class RequestParser {
     let i = p;
     let st = CK_SIZE;
     let size = 0;
-    if (this.rsActive) {
+    if (this.resumePending) {
       // resume a line cut by the end of the previous chunk (it now starts at p)
-      this.rsActive = false;
-      st = this.rsPhase;
-      i = p + this.rsI;
-      size = this.rsSize;
+      this.resumePending = false;
+      st = this.resumePhase;
+      i = p + this.resumeAt;
+      size = this.resumeChunkSize;
     }
     for (; i < lim; i++) {
       const c = b[i];
@@ -1271,7 +1146,7 @@ export class RequestParser {
           const h = HEX[c];
           if (h !== 0) {
             if (i - p >= 8) {
-              return this.fail(400, HTTP_ERROR_CODES.BAD_CHUNK,
+              return this.fail("MS_ERR_HTTP_BAD_CHUNK",
                 "A chunk-size has more than 8 hex digits; send chunks smaller than 4 GiB without leading zeros.");
             }
             size = size * 16 + (h - 1);
@@ -1279,7 +1154,7 @@ export class RequestParser {
           }
           if (i === p) {
             if (c === LF) return this.bareLF();
-            return this.fail(400, HTTP_ERROR_CODES.BAD_CHUNK,
+            return this.fail("MS_ERR_HTTP_BAD_CHUNK",
               `A chunk-size line starts with ${hex2(c)} instead of a hex digit; send '<hex size>\\r\\n<data>\\r\\n'.`);
           }
           if (c === SEMI) st = CK_NAME0;
@@ -1332,7 +1207,7 @@ export class RequestParser {
             return p;
           }
           if (this.bodyLen + size > this.maxBody) {
-            return this.fail(413, HTTP_ERROR_CODES.BODY_TOO_LARGE,
+            return this.fail("MS_ERR_HTTP_BODY_TOO_LARGE",
               `The chunked body exceeds the limit of ${this.maxBody} bytes; send a smaller body.`);
           }
           this.bodyRemaining = size;
@@ -1342,26 +1217,26 @@ export class RequestParser {
       }
     }
     if (i >= limAbs) return this.chunkLineTooLong();
-    this.rsSize = size;
-    return this.save(p, budget, st, i, p, -1, false, p);
+    this.resumeChunkSize = size;
+    return this.suspend(p, budget, st, i);
   }
 
   private chunkLineByte(c: number): number {
     if (c === LF) return this.bareLF();
     if (c === SP || c === HT) {
-      return this.fail(400, HTTP_ERROR_CODES.BAD_CHUNK, "A chunk-size line contains whitespace; send '<hex size>[;ext]\\r\\n' without spaces.");
+      return this.fail("MS_ERR_HTTP_BAD_CHUNK", "A chunk-size line contains whitespace; send '<hex size>[;ext]\\r\\n' without spaces.");
     }
-    return this.fail(400, HTTP_ERROR_CODES.BAD_CHUNK,
+    return this.fail("MS_ERR_HTTP_BAD_CHUNK",
       `A chunk-size line contains the byte ${hex2(c)}; the size must be plain hex digits (no '0x', no sign) and extensions ';name=value'.`);
   }
 
   private chunkLineTooLong(): number {
-    return this.fail(400, HTTP_ERROR_CODES.BAD_CHUNK,
+    return this.fail("MS_ERR_HTTP_BAD_CHUNK",
       `A chunk-size line is longer than ${MAX_CHUNK_LINE} bytes; send shorter chunk extensions.`);
   }
 
   private badChunkExt(): number {
-    return this.fail(400, HTTP_ERROR_CODES.BAD_CHUNK,
+    return this.fail("MS_ERR_HTTP_BAD_CHUNK",
       "A chunk extension is malformed; use ';name' or ';name=token' or ';name=\"quoted\"' without spaces.");
   }
 }

@@ -33,6 +33,28 @@ export const CT_HTML = "Content-Type: text/html; charset=utf-8\r\n";
 export const CONN_CLOSE = "Connection: close\r\n";
 export const CONN_KEEP_ALIVE = "Connection: keep-alive\r\n";
 
+/**
+ * Every final response head the server sends, built here so they all agree on order and framing:
+ * status line, Content-Type (a CT_* line, or "" for none), Content-Length (null: none, for a
+ * response that has no body by its status), Date, the Connection line (or ""), then `extra`
+ * (complete header lines, or ""), and the empty line. One concatenation, no objects: this is on
+ * every request's path.
+ */
+export function responseHead(status: number, contentType: string, contentLength: number | null, connection: string, extra: string): string {
+  return (
+    statusLine(status) +
+    contentType +
+    (contentLength === null ? "" : "Content-Length: " + contentLength + "\r\n") +
+    currentDateLine() +
+    connection +
+    extra +
+    "\r\n"
+  );
+}
+
+/** The interim answer to "Expect: 100-continue": a status line alone (a 1xx carries no Date or framing). */
+export const CONTINUE_HEAD = statusLine(100) + "\r\n";
+
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_VALUE = /[\0-\x08\x0a-\x1f\x7f]/;
 // Headers the server computes itself; a handler setting them would corrupt framing.

@@ -10,7 +10,7 @@ import { LuaJson, luaTypeName } from "./json";
 import { pushHostFunctions } from "./host-functions";
 import { moduleSearch } from "./modules";
 import { AR_SIZE, definitionOf } from "./debug-info";
-import { ServerError } from "../errors";
+import { MoonscopeError } from "../../profile/errors";
 
 export { ResponseKind } from "./prelude";
 
@@ -117,7 +117,7 @@ export class LuaApp {
     const rt = await LuaRuntime.create({ memoryLimitBytes: opts.memoryLimitBytes });
     const x = rt.x;
     const L = x.luaL_newstate();
-    if (!L) throw new ServerError("MS_ERR_LUA_STATE", "Could not create a Lua state (out of memory?).");
+    if (!L) throw new MoonscopeError("MS_ERR_LUA_STATE", "Could not create a Lua state (out of memory?).");
     x.luaL_openlibs(L);
 
     const refs: Refs = { nullRef: 0, arrayMtRef: 0, responseMtRef: 0, callableMtRef: 0, headersMtRef: 0, stopRef: 0 };
@@ -212,7 +212,7 @@ export class LuaApp {
     const { rt, L } = this;
     const x = rt.x;
     x.lua_rawgeti(L, LUA_REGISTRYINDEX, big(serverConfigRef));
-    if (x.lua_pcallk(L, 0, 5, 1, 0, 0) !== LUA_OK) throw new ServerError("MS_ERR_LUA_STATE", "could not read rover.server's options: " + rt.toString(L, -1));
+    if (x.lua_pcallk(L, 0, 5, 1, 0, 0) !== LUA_OK) throw new MoonscopeError("MS_ERR_LUA_STATE", "could not read rover.server's options: " + rt.toString(L, -1));
     const c: AppServerConfig = { rover: x.lua_toboolean(L, 3) !== 0, ignored: [] };
     if (x.lua_type(L, 4) === LuaType.String) c.host = rt.toString(L, 4)!;
     else if (x.lua_type(L, 4) > LuaType.Nil) c.ignored.push("host (not a string)");
@@ -240,7 +240,7 @@ export class LuaApp {
     const x = rt.x;
     x.lua_rawgeti(L, LUA_REGISTRYINDEX, big(collectRef));
     if (x.lua_pcallk(L, 0, 2, 1, 0, 0) !== LUA_OK) {
-      throw new ServerError("MS_ERR_LUA_LOAD", "could not list the routes: " + (rt.toString(L, -1) ?? "").split("\n")[0]);
+      throw new MoonscopeError("MS_ERR_LUA_LOAD", "could not list the routes: " + (rt.toString(L, -1) ?? "").split("\n")[0]);
     }
     // Stack: [3] routes {method, path, fn, name, handler, ...}, [4] named {name, fn, ...}
     const n = Number(x.lua_rawlen(L, 3));
@@ -398,7 +398,7 @@ export class LuaApp {
         const text = t === LuaType.Boolean ? (x.lua_toboolean(L, 3) ? "true" : "false") : (rt.toString(L, 3) ?? "");
         return { status: 200, kind: ResponseKind.Text, body: Buffer.from(text), headers: null };
       }
-      throw new ServerError("MS_ERR_LUA_RESULT", `the handler returned a ${luaTypeName(t)}; return api.json{...}, api.text("..."), api.empty(204), a table or a string`);
+      throw new MoonscopeError("MS_ERR_LUA_RESULT", `the handler returned a ${luaTypeName(t)}; return api.json{...}, api.text("..."), api.empty(204), a table or a string`);
     } finally {
       x.lua_settop(L, 2);
     }
@@ -453,7 +453,7 @@ export class LuaApp {
     const st = rt.x.lua_pcallk(L, 0, 1, 1, 0, 0);
     const out = rt.toString(L, -1);
     rt.x.lua_settop(L, 2);
-    if (st !== LUA_OK) throw new ServerError("MS_ERR_LUA_RUNTIME", out ?? "error");
+    if (st !== LUA_OK) throw new MoonscopeError("MS_ERR_LUA_RUNTIME", out ?? "error");
     return out;
   }
 }
@@ -464,7 +464,7 @@ function loadChunkOrThrow(rt: LuaRuntime, L: number, code: string, name: string)
   rt.refreshViews();
   rt.heap.set(bytes, p);
   const st = rt.x.luaL_loadbufferx(L, p, bytes.length, rt.cstr(name), 0);
-  if (st !== LUA_OK) throw new ServerError("MS_ERR_LUA_STATE", `internal chunk ${name} failed to load: ${rt.toString(L, -1)}`);
+  if (st !== LUA_OK) throw new MoonscopeError("MS_ERR_LUA_STATE", `internal chunk ${name} failed to load: ${rt.toString(L, -1)}`);
 }
 
 /**
@@ -475,7 +475,7 @@ function runChunk(rt: LuaRuntime, L: number, code: string, name: string, nresult
   loadChunkOrThrow(rt, L, code, name);
   const nargs = pushArgs();
   if (rt.x.lua_pcallk(L, nargs, nresults, 0, 0, 0) !== LUA_OK) {
-    throw new ServerError("MS_ERR_LUA_STATE", `internal chunk ${name} failed: ${rt.toString(L, -1)}`);
+    throw new MoonscopeError("MS_ERR_LUA_STATE", `internal chunk ${name} failed: ${rt.toString(L, -1)}`);
   }
 }
 
@@ -484,15 +484,15 @@ function runChunk(rt: LuaRuntime, L: number, code: string, name: string, nresult
  * a module's "lib/util.lua:3: ..." when the error is in a required file. A module that was not
  * found keeps the list of the files that were tried.
  */
-function loadError(what: string, msg: string, chunk: string): ServerError {
+function loadError(what: string, msg: string, chunk: string): MoonscopeError {
   const text = msg.split("\nstack traceback:")[0];
   const [first, ...rest] = text.split("\n");
   const tried = rest.filter((l) => /^\s+(no file|no field)/.test(l)).map((l) => "\n  " + l.trim());
   const m = /^([^:\n]+):(\d+): ([\s\S]*)$/.exec(first);
   if (m) {
     if (first.includes("(syntax error in module '")) what = "syntax error";
-    return new ServerError("MS_ERR_LUA_LOAD", `${m[1]}:${m[2]}: ${what}: ${m[3]}${tried.join("")}`, { file: m[1], line: Number(m[2]), traceback: msg });
+    return new MoonscopeError("MS_ERR_LUA_LOAD", `${m[1]}:${m[2]}: ${what}: ${m[3]}${tried.join("")}`, { file: m[1], line: Number(m[2]), traceback: msg });
   }
-  return new ServerError("MS_ERR_LUA_LOAD", `${chunk}: ${what}: ${first}${tried.join("")}`, { file: chunk, traceback: msg });
+  return new MoonscopeError("MS_ERR_LUA_LOAD", `${chunk}: ${what}: ${first}${tried.join("")}`, { file: chunk, traceback: msg });
 }
 

@@ -7,7 +7,7 @@
 // Both read the Lua stack directly through the raw C API (see runtime.ts); cjson's encoder writes
 // the text itself, the server's builds JS values for JSON.stringify (V8's is the fastest writer).
 import { LuaType, LUA_REGISTRYINDEX, big, type LuaRuntime } from "./runtime";
-import { ServerError } from "../errors";
+import { MoonscopeError } from "../../profile/errors";
 
 /** Nesting limit of the server's own JSON (api.json, ctx:json()). */
 export const MAX_JSON_DEPTH = 100;
@@ -94,14 +94,14 @@ export class LuaJson {
         break;
       }
     }
-    throw new ServerError("MS_ERR_LUA_RESULT", `a ${luaTypeName(x.lua_type(L, idx))} value cannot be serialised to JSON`);
+    throw new MoonscopeError("MS_ERR_LUA_RESULT", `a ${luaTypeName(x.lua_type(L, idx))} value cannot be serialised to JSON`);
   }
 
   private tableToJs(L: number, idx: number, depth: number): unknown {
     const { rt } = this;
     const x = rt.x;
     if (depth >= MAX_JSON_DEPTH) {
-      throw new ServerError("MS_ERR_LUA_RESULT", `the response table nests deeper than ${MAX_JSON_DEPTH} levels (a table that contains itself?)`);
+      throw new MoonscopeError("MS_ERR_LUA_RESULT", `the response table nests deeper than ${MAX_JSON_DEPTH} levels (a table that contains itself?)`);
     }
     // Each level keeps its key and value on the Lua stack; make room for the deepest walk once, at the root.
     if (depth === 0) ensureStack(L, x, 2 * MAX_JSON_DEPTH + 8);
@@ -132,7 +132,7 @@ export class LuaJson {
         if (kt === LuaType.String) key = rt.toString(L, top + 1)!;
         else if (kt === LuaType.Number) key = String(x.lua_tonumberx(L, top + 1, 0));
         else if (kt === LuaType.Boolean) key = x.lua_toboolean(L, top + 1) ? "true" : "false";
-        else throw new ServerError("MS_ERR_LUA_RESULT", `a table key of type ${luaTypeName(kt)} cannot be serialised to JSON`);
+        else throw new MoonscopeError("MS_ERR_LUA_RESULT", `a table key of type ${luaTypeName(kt)} cannot be serialised to JSON`);
         obj[key] = v;
       }
       x.lua_settop(L, top + 1);

@@ -227,14 +227,24 @@ export class LuaRuntime {
     this.x.lua_pushlstring(L, p, n);
   }
 
-  /** The string (or number, converted in place by Lua) at idx, decoded as UTF-8; null if not convertible. */
-  toString(L: number, idx: number): string | null {
+  /** lua_tolstring's pointer (0 when idx is not a string or number) and, in this.lastLen, its length. */
+  private stringAt(L: number, idx: number): number {
     const p = this.x.lua_tolstring(L, idx, this.lenPtr);
-    if (p === 0) return null;
+    if (p === 0) return 0;
     this.refreshViews();
     const h = this.heap;
     const lp = this.lenPtr;
-    const len = h[lp] | (h[lp + 1] << 8) | (h[lp + 2] << 16) | (h[lp + 3] << 24);
+    this.lastLen = h[lp] | (h[lp + 1] << 8) | (h[lp + 2] << 16) | (h[lp + 3] << 24);
+    return p;
+  }
+  private lastLen = 0;
+
+  /** The string (or number, converted in place by Lua) at idx, decoded as UTF-8; null if not convertible. */
+  toString(L: number, idx: number): string | null {
+    const p = this.stringAt(L, idx);
+    if (p === 0) return null;
+    const h = this.heap;
+    const len = this.lastLen;
     if (len <= 32) {
       let s = "";
       for (let i = 0; i < len; i++) {
@@ -249,13 +259,9 @@ export class LuaRuntime {
 
   /** The exact bytes of the Lua string at idx (copied out of the heap). */
   toBytes(L: number, idx: number): Buffer | null {
-    const p = this.x.lua_tolstring(L, idx, this.lenPtr);
+    const p = this.stringAt(L, idx);
     if (p === 0) return null;
-    this.refreshViews();
-    const h = this.heap;
-    const lp = this.lenPtr;
-    const len = h[lp] | (h[lp + 1] << 8) | (h[lp + 2] << 16) | (h[lp + 3] << 24);
-    return Buffer.from(h.subarray(p, p + len));
+    return Buffer.from(this.heap.subarray(p, p + this.lastLen));
   }
 
   /** Register a JS function as a Lua C function (signature int f(lua_State*)). */

@@ -63,7 +63,7 @@ describe("moonscope lsp --stdio", () => {
     const first = conn.sendRequest<{ sessionId: number; run: P.RunSummary }>(P.startProfile.method, params);
     // Wait until the session is under way, then ask again: the answer is a clear "busy".
     while (!states.some((s) => s.phase === "measuring")) await new Promise((r) => setImmediate(r));
-    await assert.rejects(conn.sendRequest(P.startProfile.method, params), (e: Error & { data?: { code: string } }) => e.data?.code === P.BUSY && /busy: GET \/users\/1/.test(e.message));
+    await assert.rejects(conn.sendRequest(P.startProfile.method, params), (e: Error & { data?: { code: string } }) => e.data?.code === "MS_ERR_BUSY" && /busy: GET \/users\/1/.test(e.message));
     const live = await lenses();
     assert.ok(live.some((l) => /^\$\(watch\) measuring/.test(l.command?.title ?? "")), live.map((l) => l.command?.title).join(" | "));
     const { run } = await first;

@@ -168,4 +168,23 @@ describe("the daemon's stream (moonscope/streamInfo)", () => {
     while (!got.some((m) => m.type === "state" && ["cancelled", "done"].includes(m.state.phase))) await new Promise((r) => setImmediate(r));
     ws.close();
   });
+
+  test("a message that is not one the daemon knows (null, a number, an unknown type or request) gets an error; the daemon and the connection live on", async () => {
+    const ws = new WebSocket(info.wsUrl);
+    const got: (ToClient | Reply)[] = [];
+    ws.on("message", (d) => got.push(JSON.parse(String(d)) as ToClient | Reply));
+    await new Promise<void>((r) => ws.once("open", () => r()));
+    for (const bad of ["null", "42", '"text"', "[]", '{"type":"nope"}', "{not json"]) ws.send(bad);
+    ws.send(JSON.stringify({ type: "request", id: 7, method: "deleteEverything", params: {} }));
+    ws.send(JSON.stringify({ type: "ping", id: 8 }));
+    // (the reply to request 7 comes from a promise, so it may arrive after the pong)
+    while (!got.some((m) => m.type === "pong" && m.id === 8) || !got.some((m) => m.type === "reply" && m.id === 7)) await new Promise((r) => setImmediate(r));
+    const errors = got.filter((m) => m.type === "error");
+    assert.equal(errors.length, 6, JSON.stringify(got));
+    for (const e of errors) assert.equal((e as { code: string }).code, "MS_ERR_BAD_MESSAGE");
+    const unknown = got.find((m): m is Extract<Reply, { type: "reply" }> => m.type === "reply" && m.id === 7);
+    assert.equal(unknown?.error?.code, "MS_ERR_BAD_MESSAGE");
+    assert.match(unknown?.error?.message ?? "", /unknown request "deleteEverything"; known: listRoutes, startProfile, stopProfile/);
+    ws.close();
+  });
 });

@@ -1,58 +1,62 @@
-// `moonscope sweep` on the example: table, sweep.json and sweep.svg agree; Ctrl-C keeps a valid partial sweep.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import type { SweepFile } from "../../profile/sweep";
-import { ROOT, writeApp } from "../helpers/server";
-import { interruptWhen, processesMentioning, runCli } from "../helpers/cli";
+import { analyzeSweep, findKnee, sweepSvg, workerEfficiency, type SweepFile, type SweepStep } from "../../profile/sweep";
 
-const HELLO = path.join(ROOT, "examples/hello/app.lua");
+function step(workers: number, connections: number, rps: number, p99Ms: number): SweepStep {
+  return {
+    workers,
+    connections,
+    rps,
+    latencyUs: { p50: p99Ms * 300, p90: p99Ms * 700, p99: p99Ms * 1000, max: p99Ms * 1500 },
+    errors: 0,
+    non2xx: 0,
+    serverCpuPercent: 50,
+    loadGenCpuPercent: 40,
+    loadGenSaturated: false,
+    rssPerWorkerBytes: 80e6,
+    rssPerConnectionBytes: 20e3,
+    durationMs: 5000,
+  };
+}
 
-test("a 2 x 2 sweep prints a table, and sweep.json and sweep.svg agree with it", async () => {
-  const out = mkdtempSync(path.join(tmpdir(), "moonscope-sweep-"));
-  const r = await runCli(["sweep", HELLO, "--route", "GET /hello", "--workers", "1,2", "--connections", "1,8", "--duration", "1s", "--warmup", "0s", "--out", out]);
-  assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stderr, /sweep: 4 steps x 2 s ≈ 8 s/);
-  const f = JSON.parse(readFileSync(path.join(out, "sweep.json"), "utf8")) as SweepFile;
-  assert.equal(f.$schema, "moonscope-sweep");
-  assert.equal(f.complete, true);
-  assert.deepEqual(
-    f.steps.map((s) => [s.workers, s.connections]),
-    [
-      [1, 1],
-      [1, 8],
-      [2, 1],
-      [2, 8],
-    ],
-  );
-  for (const s of f.steps) {
-    // (max, not p99: autocannon, used when wrk is not installed, records whole milliseconds, and a p99 under 1 ms reads 0)
-    assert.ok(s.rps > 0 && s.latencyUs.max > 0 && s.serverCpuPercent > 0, JSON.stringify(s));
-    // The table shows the same numbers as the file.
-    assert.match(r.stdout, new RegExp(`^${s.workers}\\s+${s.connections}\\s+${s.rps.toFixed(0)}\\s`, "m"));
-  }
-  assert.equal(f.knees.length, 2);
-  assert.equal(f.efficiency.length, 2);
-  const e = f.efficiency.find((x) => x.connections === 8)!;
-  const one = f.steps.find((s) => s.workers === 1 && s.connections === 8)!;
-  const two = f.steps.find((s) => s.workers === 2 && s.connections === 8)!;
-  assert.equal(e.efficiency, two.rps / (2 * one.rps));
-  assert.match(r.stdout, /Efficiency: 2 workers at 8 connections/);
-  const svg = readFileSync(path.join(out, "sweep.svg"), "utf8");
-  assert.equal((svg.match(/<circle /g) ?? []).length, 8, "4 steps x 2 panels");
+test("the knee is the last concurrency before throughput stops growing while p99 rises", () => {
+  const k = findKnee([step(1, 1, 5000, 0.3), step(1, 10, 18000, 0.8), step(1, 50, 18500, 4), step(1, 100, 18400, 9)]);
+  assert.equal(k?.connections, 10);
+  assert.match(k!.message, /past 10 connections/);
 });
 
-test("Ctrl-C mid-sweep leaves a valid partial sweep.json and no process", async () => {
-  const out = mkdtempSync(path.join(tmpdir(), "moonscope-sweep-"));
-  const app = writeApp(readFileSync(HELLO, "utf8"));
-  // Interrupt once the second step has started (the first is then saved).
-  const { code, stdout, stderr } = await interruptWhen(["sweep", app, "--route", "GET /hello", "--workers", "1", "--connections", "1,2,4,8", "--duration", "1s", "--warmup", "0s", "--out", out], /\[2\/4\]/);
-  assert.equal(code, 130, stderr);
-  const f = JSON.parse(readFileSync(path.join(out, "sweep.json"), "utf8")) as SweepFile;
-  assert.equal(f.complete, false);
-  assert.ok(f.steps.length >= 1 && f.steps.length < 4, `${f.steps.length} steps kept`);
-  assert.match(stdout, /stopped early/);
-  assert.deepEqual(processesMentioning(app), []);
+test("no knee while throughput keeps growing; a dip followed by growth is not a knee", () => {
+  assert.equal(findKnee([step(1, 1, 1000, 1), step(1, 10, 5000, 2), step(1, 50, 9000, 3)])?.connections, null);
+  assert.equal(findKnee([step(1, 1, 1000, 1), step(1, 10, 990, 2), step(1, 50, 5000, 3)])?.connections, null);
+});
+
+test("flat throughput with falling p99 is not a knee", () => {
+  assert.equal(findKnee([step(1, 1, 1000, 3), step(1, 10, 1010, 2)])?.connections, null);
+});
+
+test("worker efficiency = rps(N) / (N x rps(1)) at the same connections", () => {
+  const e = workerEfficiency([step(1, 10, 10000, 1), step(2, 10, 15000, 1), step(2, 50, 19000, 1)]);
+  assert.deepEqual(e, [{ workers: 2, connections: 10, efficiency: 0.75 }]);
+});
+
+test("saturated load generator steps are called out; the chart has one line per worker count", () => {
+  const s = [step(1, 1, 1000, 1), { ...step(2, 1, 1900, 1), loadGenSaturated: true, loadGenCpuPercent: 97 }];
+  const a = analyzeSweep(s);
+  assert.equal(a.notes.length, 1);
+  assert.match(a.notes[0], /2 worker\(s\), 1 connections the load generator was saturated \(97% CPU\)/);
+  const f: SweepFile = {
+    $schema: "moonscope-sweep",
+    version: 1,
+    createdAt: "2026-01-01T00:00:00Z",
+    app: "app.lua",
+    route: "GET /<x>",
+    plan: { workers: [1, 2], connections: [1], durationMs: 5000, warmupMs: 1000, load: "wrk" },
+    complete: true,
+    steps: s,
+    ...a,
+  };
+  const svg = sweepSvg(f);
+  assert.equal((svg.match(/<path /g) ?? []).length, 4, "2 worker counts x 2 panels");
+  assert.match(svg, /GET \/&lt;x&gt;/);
+  assert.match(svg, /<\/svg>$/);
 });

@@ -142,7 +142,7 @@ describe("workers and shutdown", () => {
     const srv = await startServer(writeApp("function api.ok.get() return api.json{ok=true} end"), ["--workers", "2"]);
     const [victim, other] = srv.pids;
     process.kill(victim, "SIGKILL");
-    const restart = await srv.waitForMessage((m) => m.type === "event" && m.code === "MS_WORKER_RESTART");
+    const restart = await srv.waitForMessage((m) => m.type === "event" && m.code === "MS_WARN_WORKER_RESTART");
     assert.match((restart as { message: string }).message, /killed by SIGKILL/);
     await srv.waitForOutput(/worker \d is back/);
     const snap = await srv.stats();

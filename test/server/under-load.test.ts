@@ -48,7 +48,7 @@ test("a worker killed under load is replaced; the failed requests are bounded by
       if (s.workers.reduce((a, w) => a + w.routes.reduce((b, r) => b + r.requests, 0), 0) > 200) break;
     }
     process.kill(srv.pids[0], "SIGKILL");
-    await srv.waitForMessage((m) => m.type === "event" && m.code === "MS_WORKER_RESTART");
+    await srv.waitForMessage((m) => m.type === "event" && m.code === "MS_WARN_WORKER_RESTART");
     const res = await load;
     const failed = res.errors + res.non2xx;
     t.diagnostic(`${generator}: ${res.requests} requests, ${failed} failed after SIGKILL of one of 2 workers (${connections} connections)`);

@@ -12,6 +12,29 @@ const HELLO = path.join(ROOT, "examples/hello/app.lua");
 const QUICK = ["--duration", "1s", "--warmup", "0s", "--workers", "1", "--connections", "4"];
 const tmp = () => mkdtempSync(path.join(tmpdir(), "moonscope-cli-"));
 
+describe("command-line conventions", () => {
+  test("an unknown flag or a flag without its value is a usage error: MS_ERR_USAGE, the command's usage, exit 2", async () => {
+    for (const args of [["profile", HELLO, "--route", "GET /hello", "--bogus"], ["profile", HELLO, "--duration"], ["sweep", HELLO, "--wat"], ["serve", HELLO, "--nope"], ["export", "x", "--format"]]) {
+      const r = await runCli(args);
+      assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, /^error MS_ERR_USAGE: /, args.join(" "));
+      assert.doesNotMatch(r.stderr, /ERR_PARSE_ARGS/, "node:util's own code is not shown");
+      assert.match(r.stderr, new RegExp(`Usage: moonscope ${args[0]} `), args.join(" "));
+    }
+  });
+
+  test("moonscope help <command> prints that command's usage; an unknown one is a usage error", async () => {
+    const h = await runCli(["help", "profile"]);
+    assert.equal(h.code, 0);
+    assert.match(h.stdout, /^Usage: moonscope profile <app.lua> --route/);
+    const all = await runCli(["help"]);
+    assert.match(all.stdout, /^Usage: moonscope <command>[\s\S]*sweep <app.lua>/);
+    const bad = await runCli(["help", "nope"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /unknown command "nope"/);
+  });
+});
+
 describe("moonscope profile", () => {
   test("the text report names throughput, latency, every stage, the processes, a verdict and hot spots", async () => {
     const out = tmp();

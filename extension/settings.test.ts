@@ -1,0 +1,26 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { PROFILE_SETTINGS, profileOptions } from "./settings";
+import { PROFILE_DEFAULTS } from "../protocol/types";
+import { EXPORT_FORMAT_NAMES } from "../profile/exports";
+import { RUN_MODES } from "../profile/run";
+
+const pkg = JSON.parse(readFileSync(path.resolve(__dirname, "..", "package.json"), "utf8"));
+const props = pkg.contributes.configuration.properties as Record<string, { default: unknown; enum?: string[] }>;
+
+test("package.json's setting defaults are the profile defaults (one fact, repeated for VS Code's UI and checked here)", () => {
+  for (const [key, value] of Object.entries(PROFILE_SETTINGS)) assert.deepEqual(props[`moonscope.${key}`]?.default, value, `moonscope.${key}`);
+  assert.deepEqual(props["moonscope.mode"].enum, RUN_MODES);
+  assert.equal((props["moonscope.mode"] as { enumDescriptions?: string[] }).enumDescriptions?.length, RUN_MODES.length);
+});
+
+test("unset settings give the profile defaults; set ones win", () => {
+  const none = { get: <T>(_k: string, d: T) => d };
+  assert.deepEqual(profileOptions(none), { durationMs: PROFILE_DEFAULTS.durationMs, warmupMs: PROFILE_DEFAULTS.warmupMs, connections: PROFILE_DEFAULTS.connections, workers: 0, mode: "sample" });
+  const set: Record<string, unknown> = { durationSeconds: 3, rate: 500, budgets: " p99=5ms " };
+  const some = { get: <T>(k: string, d: T) => (k in set ? (set[k] as T) : d) };
+  assert.deepEqual(profileOptions(some), { durationMs: 3000, warmupMs: 2000, connections: 50, workers: 0, mode: "sample", budgets: "p99=5ms", rate: 500 });
+  assert.ok(EXPORT_FORMAT_NAMES.length === 4);
+});

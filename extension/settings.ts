@@ -1,0 +1,34 @@
+// The moonscope.* settings as profile options. Their defaults are PROFILE_DEFAULTS (protocol/types.ts);
+// package.json repeats them for VS Code's settings UI, and settings.test.ts checks that it agrees.
+import { PROFILE_DEFAULTS, type ProfileOptions, type RunMode } from "../protocol/types";
+
+/** The part of vscode.WorkspaceConfiguration this reads (so it can be tested in Node). */
+export interface SettingsReader {
+  get<T>(key: string, defaultValue: T): T;
+}
+
+/** The settings keys and how each maps to a profile option. */
+export const PROFILE_SETTINGS = {
+  durationSeconds: PROFILE_DEFAULTS.durationMs / 1000,
+  warmupSeconds: PROFILE_DEFAULTS.warmupMs / 1000,
+  connections: PROFILE_DEFAULTS.connections,
+  rate: PROFILE_DEFAULTS.rate,
+  workers: PROFILE_DEFAULTS.workers,
+  mode: PROFILE_DEFAULTS.mode as RunMode,
+} as const;
+
+export function profileOptions(c: SettingsReader): ProfileOptions {
+  const d = PROFILE_SETTINGS;
+  const o: ProfileOptions = {
+    durationMs: c.get("durationSeconds", d.durationSeconds) * 1000,
+    warmupMs: c.get("warmupSeconds", d.warmupSeconds) * 1000,
+    connections: c.get("connections", d.connections),
+    workers: c.get("workers", d.workers),
+    mode: c.get<RunMode>("mode", d.mode),
+  };
+  const budgets = c.get("budgets", "").trim();
+  if (budgets) o.budgets = budgets;
+  const rate = c.get("rate", d.rate);
+  if (rate > 0) o.rate = rate;
+  return o;
+}

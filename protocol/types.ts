@@ -1,0 +1,119 @@
+// The vocabulary every process shares: routes, profile options and their defaults, sessions, run
+// summaries, live frames. lsp.ts (editor ⇄ daemon), ws.ts (dashboard ⇄ daemon) and panel.ts
+// (panel ⇄ its host) are built from these, and none of them imports another's messages.
+import type { RunMode } from "../profile/run";
+
+export type { RunMode } from "../profile/run";
+export type { StoredTree } from "../profile/run";
+
+export interface RouteEntry {
+  uri: string;
+  /** The file that defines the handler (the app's own file, or a module it requires). */
+  file: string;
+  /** The app entry that serves the route, when it is not `file` (a handler in a module). */
+  appFile?: string;
+  /** 0-based. */
+  line: number;
+  method: string;
+  path: string;
+  name: string;
+}
+
+export interface ProfileOptions {
+  durationMs?: number;
+  warmupMs?: number;
+  connections?: number;
+  /** Fixed request rate in req/s; 0 or absent: closed loop over `connections`. */
+  rate?: number;
+  /** Server workers; 0 or absent: one per CPU. */
+  workers?: number;
+  mode?: RunMode;
+  /** "p99=5ms,rps=20000,errors=0": a run that misses one is flagged (and its handler gets a warning). */
+  budgets?: string;
+}
+
+/**
+ * What a profile does when nothing says otherwise: `moonscope profile`, the daemon's sessions and
+ * the extension's settings (package.json's defaults are checked against these by a test).
+ */
+export const PROFILE_DEFAULTS = {
+  durationMs: 10_000,
+  warmupMs: 2_000,
+  connections: 50,
+  /** 0: closed loop. */
+  rate: 0,
+  /** 0: one worker per CPU. */
+  workers: 0,
+  mode: "sample",
+  cpuIntervalUs: 2500,
+  luaIntervalMs: 2,
+} as const satisfies Required<Omit<ProfileOptions, "budgets">> & { cpuIntervalUs: number; luaIntervalMs: number };
+
+export interface StartProfileParams {
+  /** The Lua file that holds the handler: the app's entry, or a module of it (the daemon finds the entry that requires it). */
+  uri: string;
+  /** "GET /users/:id" or a concrete "GET /users/42". */
+  route: string;
+  options?: ProfileOptions;
+}
+
+export interface RunSummary {
+  id: string;
+  dir: string;
+  createdAt: string;
+  appFile: string;
+  route: string;
+  rps: number;
+  p50Us: number;
+  p99Us: number;
+  topStage: string;
+  topStageShare: number;
+  verdict: string;
+  budgetsMissed: string[];
+  /** Set when the run file could not be read; the run is still listed. */
+  error?: string;
+}
+
+export type SessionPhase = "starting" | "warmup" | "measuring" | "collecting" | "writing" | "done" | "failed" | "cancelled";
+
+export interface SessionState {
+  sessionId: number;
+  route: string;
+  appFile: string;
+  phase: SessionPhase;
+  message: string;
+  elapsedMs?: number;
+  durationMs?: number;
+  rps?: number;
+  serverP99Us?: number;
+  run?: RunSummary;
+  error?: { code: string; message: string };
+}
+
+export interface StageFrameRow {
+  stage: string;
+  p50Us: number;
+  p99Us: number;
+  meanUs: number;
+  share: number;
+}
+
+/** One worker's view of the route over the last tick, so the panel can show imbalance between workers. */
+export interface WorkerFrameRow {
+  worker: number;
+  pid: number;
+  /** Requests of the route since the measurement started. */
+  requests: number;
+  rps: number;
+  serverP50Us: number;
+  serverP99Us: number;
+  /** CPU% of one core over the last tick. */
+  cpuPercent: number;
+  stages: StageFrameRow[];
+}
+
+/** A request's failure as it crosses a process boundary (LSP data, socket replies, panel replies). */
+export interface WireError {
+  code: string;
+  message: string;
+}

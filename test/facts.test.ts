@@ -1,0 +1,12 @@
+// Facts that must live in a file that cannot import them (package.json) agree with their one definition.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { MOONSCOPE_VERSION } from "../profile/version";
+
+const pkg = JSON.parse(readFileSync(path.resolve(__dirname, "..", "package.json"), "utf8"));
+
+test("package.json's version is MOONSCOPE_VERSION", () => {
+  assert.equal(pkg.version, MOONSCOPE_VERSION);
+});
