@@ -1,6 +1,6 @@
 // How every command reads its arguments: node:util's parseArgs with -h/--help built in, and every
-// usage mistake (an unknown flag, a flag without its value) as MS_ERR_USAGE followed by the
-// command's usage, which main.ts turns into exit code 2.
+// usage mistake (an unknown flag, a flag without its value) as MS_ERR_USAGE, which main.ts prints
+// with the command's usage and turns into exit code 2.
 import { parseArgs } from "node:util";
 import { MoonscopeError } from "../profile/errors";
 
@@ -31,7 +31,7 @@ export function readArgs<O extends Options>(argv: string[], options: O, help: st
     parsed = parseArgs(config);
   } catch (e) {
     // node:util's messages start with their own code ("TypeError [ERR_PARSE_ARGS_UNKNOWN_OPTION]: ...").
-    throw new MoonscopeError("MS_ERR_USAGE", `${(e as Error).message.replace(/^[A-Za-z]*Error \[[A-Z_]+\]: /, "")}\n\n${help}`);
+    throw new MoonscopeError("MS_ERR_USAGE", (e as Error).message.replace(/^[A-Za-z]*Error \[[A-Z_]+\]: /, ""));
   }
   if ((parsed.values as { help?: boolean }).help) {
     process.stdout.write(help);

@@ -5,6 +5,7 @@ import { frameLabel } from "../profile/frames";
 import { compareRuns, diffSvg, type Delta } from "../profile/compare";
 import { readRun, writeFileAtomic } from "../daemon/runs/store";
 import { MoonscopeError } from "../profile/errors";
+import { paintFor, type Paint } from "../daemon/report/paint";
 
 export const COMPARE_HELP = `Usage: moonscope compare <runA> <runB> [--out diff.svg] [--json]
 
@@ -15,9 +16,9 @@ slower in B, blue: faster) to --out, by default compare.svg in B's folder.
 
 const fmt = (us: number) => (us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us.toFixed(2)} us`);
 
-function line(d: Delta, unit: (v: number) => string): string {
+function line(d: Delta, unit: (v: number) => string, paint: Paint): string {
   const sign = d.relative >= 0 ? "+" : "";
-  const mark = d.change === "slower" ? "WORSE " : d.change === "faster" ? "BETTER" : "same  ";
+  const mark = d.change === "slower" ? paint("bad", "WORSE ") : d.change === "faster" ? paint("good", "BETTER") : "same  ";
   return `  ${mark} ${d.name.padEnd(10)} ${unit(d.before).padStart(10)} -> ${unit(d.after).padStart(10)}  ${sign}${(d.relative * 100).toFixed(1)}%  (${d.change === "within noise" ? "within noise: " + d.why : d.why})`;
 }
 
@@ -43,12 +44,13 @@ export async function compareCommand(argv: string[]): Promise<number> {
   out.push(`Compare ${cmp.route}: A = ${a.run.id}, B = ${b.run.id}`);
   for (const n of cmp.notes) out.push(`note: ${n}`);
   out.push("", "Client:");
-  out.push(line(cmp.throughput, (v) => `${v.toFixed(0)}/s`).replace("WORSE ", "WORSE ").replace("req/s     ", "req/s     "));
-  for (const d of cmp.clientLatency) out.push(line(d, fmt));
+  const paint = paintFor(process.stdout);
+  out.push(line(cmp.throughput, (v) => `${v.toFixed(0)}/s`, paint));
+  for (const d of cmp.clientLatency) out.push(line(d, fmt, paint));
   out.push("", "Stage means:");
-  for (const d of cmp.stageMeans) out.push(line(d, fmt));
+  for (const d of cmp.stageMeans) out.push(line(d, fmt, paint));
   out.push("", "Stage p99:");
-  for (const d of cmp.stageP99) out.push(line(d, fmt));
+  for (const d of cmp.stageP99) out.push(line(d, fmt, paint));
   const moved = cmp.frames.filter((f) => Math.abs(f.deltaShare) >= 0.005).slice(0, 10);
   if (moved.length) {
     out.push("", "Functions whose share of busy CPU changed most:");

@@ -23,7 +23,7 @@ Open that exact URL; the token changes every start. Ctrl-C stops it (and any ses
 export async function dashboardCommand(argv: string[]): Promise<number> {
   const args = readArgs(argv, strings("port", "workspace"), DASHBOARD_HELP);
   if (!args) return 0;
-  if (args.positionals.length > 0) throw new MoonscopeError("MS_ERR_USAGE", `dashboard takes no file, got ${args.positionals.join(" ")}\n\n${DASHBOARD_HELP}`);
+  if (args.positionals.length > 0) throw new MoonscopeError("MS_ERR_USAGE", `dashboard takes no file, got ${args.positionals.join(" ")}`);
   const port = args.values.port !== undefined ? parseIntArg("--port", args.values.port, 0, 65535) : 0;
   const workspace = path.resolve(args.values.workspace ?? process.cwd());
   let server: StreamServer | null = null;

@@ -7,7 +7,8 @@ import { MoonscopeError } from "../profile/errors";
 
 export const EXPORT_HELP = `Usage: moonscope export <run> --format ${EXPORT_FORMAT_NAMES.join("|")} -o FILE [--worker N]
 
-Writes a run's merged profile (or one worker's, with --worker) in another format.
+Writes a run's merged profile (or one worker's, with --worker) in another format. -o - writes it
+to standard output (the confirmation goes to standard error then).
 `;
 
 export async function exportCommand(argv: string[]): Promise<number> {
@@ -21,6 +22,11 @@ export async function exportCommand(argv: string[]): Promise<number> {
   if (!file) throw new MoonscopeError("MS_ERR_USAGE", "export needs -o FILE");
   const { run } = readRun(positionals[0]);
   const data = renderExport(run, format, values.worker);
+  if (file === "-") {
+    process.stdout.write(data);
+    process.stderr.write(`wrote ${format} to standard output (${Buffer.byteLength(data)} bytes)\n`);
+    return 0;
+  }
   writeFileAtomic(file, data);
   process.stdout.write(`wrote ${file} (${format}, ${Buffer.byteLength(data)} bytes)\n`);
   return 0;

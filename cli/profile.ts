@@ -1,11 +1,14 @@
 // `moonscope profile <app.lua> --route "GET /hello"`: the product's main job.
 import { spawn } from "node:child_process";
 import { flags, interruptSignal, readArgs, strings } from "./command";
+import { ProgressLine } from "./progress";
+import { ensureProfiler } from "./profiler-setup";
 import { runProfileSession, type ProfileSessionOptions, type Progress } from "../daemon/session/profile-session";
 import { isRunMode, RUN_MODES } from "../profile/run";
 import { PROFILE_DEFAULTS } from "../protocol/types";
 import { parseBudgets } from "../daemon/report/analyze";
 import { formatReport } from "../daemon/report/format";
+import { paintFor } from "../daemon/report/paint";
 import { absoluteLuaPath, parseDuration, parseIntArg } from "./args";
 import { MoonscopeError } from "../profile/errors";
 
@@ -36,6 +39,8 @@ Options:
   --lua-interval MS       Lua sampling interval in milliseconds (default ${PROFILE_DEFAULTS.luaIntervalMs}; 0 turns the Lua sampler off)
   --lua-path PATHS        more places for require after the app's folder ("vendor/?.lua;;")
   --open                  open flamegraph.svg when done
+  --quiet                 no progress on stderr (the report, warnings and errors still print)
+  --yes, -y               install 0x or clinic when the mode needs it, without asking (or MOONSCOPE_YES=1)
 `;
 
 export async function profileCommand(argv: string[]): Promise<number> {
@@ -43,7 +48,8 @@ export async function profileCommand(argv: string[]): Promise<number> {
     argv,
     {
       ...strings("route", "duration", "warmup", "connections", "rate", "workers", "mode", "load", "body", "out", "budget", "cpu-interval", "lua-interval", "lua-path"),
-      ...flags("json", "open"),
+      ...flags("json", "open", "quiet"),
+      yes: { type: "boolean", short: "y" },
       header: { type: "string", multiple: true },
     },
     PROFILE_HELP,
@@ -65,29 +71,14 @@ export async function profileCommand(argv: string[]): Promise<number> {
   const durationMs = values.duration !== undefined ? parseDuration("--duration", values.duration) : PROFILE_DEFAULTS.durationMs;
   if (durationMs < 1000) throw new MoonscopeError("MS_ERR_USAGE", "--duration must be at least 1s");
   const signal = interruptSignal("stopping: cleaning up the app and the load generator");
-  const tty = process.stderr.isTTY && !values.json;
-  let lastPhase = "";
-  const onProgress = (p: Progress) => {
-    if (!tty) {
-      // Logs (CI, pipes) get one line per phase instead of a live bar.
-      if (p.phase !== lastPhase && p.message) process.stderr.write(`${p.message}...\n`);
-      lastPhase = p.phase;
-      return;
-    }
-    if (p.phase === "measuring" && p.durationMs && p.elapsedMs !== undefined) {
-      const frac = Math.min(1, p.elapsedMs / p.durationMs);
-      const bar = "#".repeat(Math.round(frac * 24)).padEnd(24, ".");
-      const live = p.rps !== undefined ? `  ${Math.round(p.rps)} req/s  server p99 ${(p.serverP99Us ?? 0).toFixed(0)} us` : "";
-      process.stderr.write(`\r[${bar}] ${(p.elapsedMs / 1000).toFixed(1)}/${(p.durationMs / 1000).toFixed(0)} s${live}\x1b[K`);
-    } else {
-      process.stderr.write(`\r${p.message}...\x1b[K`);
-    }
-  };
+  const warmupMs = values.warmup !== undefined ? parseDuration("--warmup", values.warmup) : PROFILE_DEFAULTS.warmupMs;
+  await ensureProfiler(mode, { yes: values.yes ?? false, quiet: values.quiet ?? false, signal });
+  const progress = new ProgressLine(process.stderr, values.quiet ? "quiet" : process.stderr.isTTY && !values.json ? "tty" : "log", warmupMs);
   const result = await runProfileSession({
     appFile: positionals[0],
     route: values.route,
     durationMs,
-    warmupMs: values.warmup !== undefined ? parseDuration("--warmup", values.warmup) : PROFILE_DEFAULTS.warmupMs,
+    warmupMs,
     connections: values.connections !== undefined ? parseIntArg("--connections", values.connections, 1, 10000) : PROFILE_DEFAULTS.connections,
     rate: values.rate !== undefined ? parseIntArg("--rate", values.rate, 1, 10_000_000) : undefined,
     workers: values.workers !== undefined ? parseIntArg("--workers", values.workers, 1, 256) : PROFILE_DEFAULTS.workers,
@@ -101,11 +92,11 @@ export async function profileCommand(argv: string[]): Promise<number> {
     headers,
     luaPath: values["lua-path"] !== undefined ? absoluteLuaPath(values["lua-path"]) : undefined,
     signal,
-    onProgress,
+    onProgress: (p) => progress.update(p),
   });
-  if (tty) process.stderr.write("\r\x1b[K");
+  progress.done();
   if (values.json) process.stdout.write(JSON.stringify(result.run, null, 2) + "\n");
-  else process.stdout.write(formatReport(result.run, result.dir) + "\n");
+  else process.stdout.write(formatReport(result.run, result.dir, process.cwd(), paintFor(process.stdout)) + "\n");
   if (values.open && result.run.profile.files.flamegraph) {
     const file = `${result.dir}/${result.run.profile.files.flamegraph}`;
     const opener = process.platform === "darwin" ? "open" : process.platform === "win32" ? "explorer" : "xdg-open";

@@ -25,6 +25,7 @@ Options:
   --out DIR            (default .moonscope/runs/<time>-sweep-<method>-<path>)
   --json               print sweep.json instead of the table
   --lua-path PATHS     more places for require after the app's folder ("vendor/?.lua;;")
+  --quiet              no progress on stderr
 `;
 
 function list(flag: string, v: string): number[] {
@@ -64,7 +65,7 @@ export function formatSweep(f: SweepFile, dir: string): string {
 }
 
 export async function sweepCommand(argv: string[]): Promise<number> {
-  const args = readArgs(argv, { ...strings("route", "connections", "workers", "duration", "warmup", "load", "out", "lua-path"), ...flags("json") }, SWEEP_HELP);
+  const args = readArgs(argv, { ...strings("route", "connections", "workers", "duration", "warmup", "load", "out", "lua-path"), ...flags("json", "quiet") }, SWEEP_HELP);
   if (!args) return 0;
   const { values, positionals } = args;
   if (positionals.length !== 1) throw new MoonscopeError("MS_ERR_USAGE", 'sweep needs one app file, e.g. moonscope sweep examples/hello/app.lua --route "GET /hello"');
@@ -84,13 +85,14 @@ export async function sweepCommand(argv: string[]): Promise<number> {
     luaPath: values["lua-path"] !== undefined ? absoluteLuaPath(values["lua-path"]) : undefined,
   };
   const est = estimateMs(opts);
-  process.stderr.write(`sweep: ${est.steps} steps x ${(est.perStepMs / 1000).toFixed(0)} s ≈ ${est.totalMs >= 90_000 ? (est.totalMs / 60_000).toFixed(1) + " min" : (est.totalMs / 1000).toFixed(0) + " s"}\n`);
+  const say = (text: string) => values.quiet || process.stderr.write(text);
+  say(`sweep: ${est.steps} steps x ${(est.perStepMs / 1000).toFixed(0)} s ≈ ${est.totalMs >= 90_000 ? (est.totalMs / 60_000).toFixed(1) + " min" : (est.totalMs / 1000).toFixed(0) + " s"}\n`);
   const signal = interruptSignal("stopping after cleaning up; the steps done so far are kept");
   const { file, dir } = await runSweep({
     ...opts,
     signal,
     onStep: (done, total, step, label) => {
-      if (step === null) process.stderr.write(`[${done + 1}/${total}] ${label}...\n`);
+      if (step === null) say(`[${done + 1}/${total}] ${label}...\n`);
     },
   });
   if (values.json) process.stdout.write(JSON.stringify(file, null, 2) + "\n");

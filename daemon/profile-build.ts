@@ -12,6 +12,7 @@ import { CallTreeBuilder, mergeTrees, type CallTree } from "../profile/calltree"
 import { cpuProfileStacks, type CpuCallFrame, type CpuProfile } from "../profile/cpuprofile";
 import type { Frame } from "../profile/frames";
 import type { LuaProfileData, WorkerProfile } from "../server-core/ipc";
+import { sourceMaps } from "./source-maps";
 import { LUA_CALLER_FUNCTIONS, LUA_ENTRY_FUNCTION, STAGE_FUNCTIONS, type StageName } from "../server-core/stages";
 
 /** Node internals that belong to a stage when server-core called them. */
@@ -69,6 +70,9 @@ function classify(cf: CpuCallFrame, serverCoreUrl: RegExp): Frame {
   if (cf.url === "") return { name, kind: "native" };
   const file = fileOf(cf.url);
   const kind = cf.url.startsWith("node:") ? "node" : serverCoreUrl.test(file) ? "server-core" : "js-app";
+  // Our own bundles are mapped back to their TypeScript (server-core/worker.ts:388).
+  const source = kind === "server-core" && cf.lineNumber >= 0 ? sourceMaps.original(file, cf.lineNumber, Math.max(0, cf.columnNumber)) : null;
+  if (source) return { name, file: source.file, line: source.line, kind };
   const f: Frame = { name, file: kind === "node" ? cf.url : file.split(/[\\/]/).slice(-2).join("/"), kind };
   if (line !== undefined) f.line = line;
   return f;

@@ -9,6 +9,25 @@ import { exportFileName, inWorkspace, progressMessage, runMessage } from "./text
 
 type Cmd = (...args: unknown[]) => unknown;
 
+function errorCode(e: unknown): string | undefined {
+  return (e as { data?: { code?: string } }).data?.code;
+}
+
+/**
+ * 0x or clinic is missing: the error, with a button that installs it in a terminal, through the
+ * bundled CLI run by the editor's own Node (ELECTRON_RUN_AS_NODE), so nothing else is needed on PATH
+ * but npm.
+ */
+async function offerProfilerInstall(ctx: Ctx, e: unknown, mode: string): Promise<void> {
+  const tool = mode === "0x" ? "0x" : "clinic";
+  const action = `Install ${tool}`;
+  if ((await vscode.window.showErrorMessage(`Moonscope: ${errorMessage(e)}`, action)) !== action) return;
+  const cli = ctx.extension.asAbsolutePath(path.join("dist", "cli", "moonscope.js"));
+  const terminal = vscode.window.createTerminal({ name: `Moonscope: install ${tool}`, shellPath: process.execPath, shellArgs: [cli, "install", tool], env: { ELECTRON_RUN_AS_NODE: "1" } });
+  terminal.show();
+  ctx.output.appendLine(`installing ${tool} in the terminal "Moonscope: install ${tool}"; profile again when it says installed`);
+}
+
 function errorMessage(e: unknown): string {
   const err = e as { message?: string; data?: { code?: string } };
   return err.data?.code ? `${err.data.code}: ${err.message}` : (err.message ?? String(e));
@@ -101,7 +120,8 @@ export function commands(ctx: Ctx): { commands: Record<string, Cmd>; panel: Pane
               if (a) panel.show({ kind: "run", id: run.id });
             });
           } catch (e) {
-            void vscode.window.showErrorMessage(`Moonscope: ${errorMessage(e)}`);
+            if (errorCode(e) === "MS_ERR_PROFILER_MISSING") void offerProfilerInstall(ctx, e, given?.options?.mode ?? ctx.profileOptions().mode ?? "");
+            else void vscode.window.showErrorMessage(`Moonscope: ${errorMessage(e)}`);
           } finally {
             sub.dispose();
           }

@@ -131,7 +131,7 @@ export class Panel implements vscode.Disposable {
       for (const x of q) void this.panel?.webview.postMessage(x);
     },
     request: (m) => this.answer(m.id, m.method, m.params),
-    openSource: (m) => openSource(m.file, m.line, m.appFile),
+    openSource: (m) => openSource(m.file, m.line, m.appFile, this.ctx.extension.extensionPath),
     export: (m) => this.actions.exportRun(m.id, m.format),
   };
 
@@ -178,8 +178,8 @@ export class Panel implements vscode.Disposable {
   }
 }
 
-async function openSource(file: string, line: number | undefined, appFile: string | undefined): Promise<void> {
-  const f = resolveSource(file, appFile);
+async function openSource(file: string, line: number | undefined, appFile: string | undefined, moonscopeRoot: string): Promise<void> {
+  const f = resolveSource(file, appFile, moonscopeRoot);
   if (!f) {
     void vscode.window.showInformationMessage(`Moonscope: the source of ${file} is not on this machine (it may be Node's or Moonscope's own bundled code).`);
     return;

@@ -25,6 +25,10 @@ test("absolute paths and file: URLs of JavaScript frames resolve as they are", (
 test("what is not on disk (node: internals, bundled code, a folder) resolves to nothing", () => {
   assert.equal(resolveSource("node:internal/net", app), null);
   assert.equal(resolveSource("server-core/worker.js", app), null);
+  // A server frame, mapped to its TypeScript, opens from the Moonscope folder when the sources are there.
+  const root = path.resolve(__dirname, "..");
+  assert.equal(resolveSource("server-core/worker.ts", app, root), path.join(root, "server-core", "worker.ts"));
+  assert.equal(resolveSource("server-core/worker.ts", app, dir), null);
   assert.equal(resolveSource("app.lua", undefined), null);
   assert.equal(resolveSource(dir, undefined), null);
   assert.equal(resolveSource("file://%zz", undefined), null);

@@ -1,4 +1,6 @@
-// One esbuild bundle per process entry; `tsc -b` only type-checks (see ARCHITECTURE.md).
+// One esbuild bundle per process entry; `tsc -b` only type-checks (see ARCHITECTURE.md). Everything
+// but wasmoon (which loads its glue.wasm from beside its own index.js) is bundled, so an installed
+// Moonscope needs wasmoon and nothing else.
 // The bundles are built into a fresh folder that then replaces dist/ in one rename, so a server,
 // test or daemon running from dist/ never sees it half-written or missing.
 import { build } from "esbuild";
@@ -26,6 +28,8 @@ try {
     build({ ...node, entryPoints: { "cli/moonscope": "cli/main.ts" }, outdir: out }),
     build({ ...node, entryPoints: { "server-core/worker": "server-core/worker-main.ts" }, outdir: out }),
     build({ ...node, entryPoints: { "daemon/open-loop": "daemon/load/open-loop-main.ts" }, outdir: out }),
+    // autocannon's own process, with autocannon bundled in (an installed Moonscope has no copy of it).
+    build({ ...node, entryPoints: { "daemon/autocannon": "daemon/load/autocannon-main.ts" }, outdir: out }),
     // The VS Code extension host provides `vscode`; everything else is bundled in.
     build({ ...node, entryPoints: { "extension/extension": "extension/extension.ts" }, outdir: out, external: ["vscode"] }),
     // The panel: one browser bundle for VS Code's webview and the daemon's dashboard page.

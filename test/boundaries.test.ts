@@ -13,7 +13,7 @@ const RULES: Record<string, { folders: string[]; modules: string[] }> = {
   profile: { folders: [], modules: [] },
   protocol: { folders: ["profile"], modules: [] },
   "server-core": { folders: ["profile"], modules: ["node:*", "wasmoon"] },
-  daemon: { folders: ["protocol", "profile", "server-core"], modules: ["node:*", "ws", "luaparse", "vscode-languageserver", "vscode-languageserver-textdocument"] },
+  daemon: { folders: ["protocol", "profile", "server-core"], modules: ["node:*", "ws", "luaparse", "vscode-languageserver", "vscode-languageserver-textdocument", "autocannon"] },
   extension: { folders: ["protocol"], modules: ["node:*", "vscode", "vscode-languageclient"] },
   webview: { folders: ["protocol", "profile"], modules: ["@vscode-elements/elements"] },
   cli: { folders: ["daemon", "protocol", "profile", "server-core"], modules: ["node:*"] },

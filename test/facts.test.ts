@@ -4,9 +4,14 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { MOONSCOPE_VERSION } from "../profile/version";
+import { MIN_NODE_MAJOR } from "../daemon/doctor";
 
 const pkg = JSON.parse(readFileSync(path.resolve(__dirname, "..", "package.json"), "utf8"));
 
 test("package.json's version is MOONSCOPE_VERSION", () => {
   assert.equal(pkg.version, MOONSCOPE_VERSION);
+});
+
+test("package.json's engines.node is the Node doctor checks for", () => {
+  assert.equal(pkg.engines.node, `>=${MIN_NODE_MAJOR}`);
 });

@@ -1,38 +1,12 @@
-// Load with autocannon, run in its own process so it never shares an event loop with the session
-// that measures (it needs a whole core at high rates on this machine).
+// Load with autocannon, run in its own process (autocannon-main.ts, bundled with autocannon as
+// dist/daemon/autocannon.js) so it never shares an event loop with the session that measures.
+import { bundledScript } from "./bundled";
 import { runGeneratorProcess } from "./generator-process";
-import type { LoadOptions, LoadResult } from "./types";
-
-const MARK = "MOONSCOPE_AUTOCANNON ";
-
-const CHILD = String.raw`
-const autocannon = require(process.env.MOONSCOPE_AUTOCANNON_PATH);
-const o = JSON.parse(process.env.MOONSCOPE_LOAD);
-const inst = autocannon({
-  url: o.url, method: o.method || "GET", body: o.body, headers: o.headers,
-  connections: o.connections, duration: o.durationMs / 1000,
-  timeout: 10, pipelining: 1,
-}, (err, r) => {
-  if (err) { process.stderr.write(String(err && err.message || err) + "\n"); process.exit(1); }
-  process.stdout.write("${MARK}" + JSON.stringify(r) + "\n");
-  process.exit(0);
-});
-process.on("SIGINT", () => inst.stop());
-`;
-
-export function autocannonPath(): string | null {
-  try {
-    return require.resolve("autocannon");
-  } catch {
-    return null;
-  }
-}
+import { REPORT_MARK, type LoadOptions, type LoadResult } from "./types";
 
 export async function runAutocannon(opts: LoadOptions, signal?: AbortSignal): Promise<LoadResult> {
-  const modPath = autocannonPath();
-  if (!modPath) throw Object.assign(new Error("autocannon is not installed; run npm install in the Moonscope folder"), { code: "MS_ERR_LOAD_MISSING" });
   return runGeneratorProcess<AutocannonReport>(
-    { name: "autocannon", command: process.execPath, args: ["-e", CHILD], env: { MOONSCOPE_AUTOCANNON_PATH: modPath, MOONSCOPE_LOAD: JSON.stringify(opts) }, mark: MARK },
+    { name: "autocannon", command: process.execPath, args: [bundledScript("autocannon", "the autocannon load generator")], env: { MOONSCOPE_LOAD: JSON.stringify(opts) }, mark: REPORT_MARK.autocannon },
     signal,
     (r, cpuPercent) => {
       const durationMs = r.duration * 1000;

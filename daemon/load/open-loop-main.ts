@@ -10,9 +10,8 @@
 // Input: MOONSCOPE_LOAD (JSON LoadOptions with rate). Output: one line "MOONSCOPE_OPENLOOP {json}".
 import net from "node:net";
 import { LogHistogram } from "../../profile/histogram";
-import type { LoadOptions } from "./types";
+import { REPORT_MARK, type LoadOptions } from "./types";
 
-const MARK = "MOONSCOPE_OPENLOOP ";
 
 interface Conn {
   socket: net.Socket;
@@ -129,7 +128,7 @@ function main(): void {
       const durationMs = performance.now() - start;
       const us = (p: number) => Math.round(hist.percentile(p) / 1000);
       process.stdout.write(
-        MARK +
+        REPORT_MARK["open-loop"] +
           JSON.stringify({
             requests: completed,
             sent,

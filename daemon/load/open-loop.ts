@@ -1,22 +1,12 @@
 // Runs the fixed-rate generator (open-loop-main.ts, bundled as dist/daemon/open-loop.js) in its own process.
-import { existsSync } from "node:fs";
-import path from "node:path";
+import { bundledScript } from "./bundled";
 import { runGeneratorProcess } from "./generator-process";
-import type { LoadOptions, LoadResult } from "./types";
-
-const MARK = "MOONSCOPE_OPENLOOP ";
-
-function script(): string {
-  const candidates = [path.resolve(__dirname, "..", "daemon", "open-loop.js"), path.resolve(__dirname, "..", "..", "dist", "daemon", "open-loop.js")];
-  const found = candidates.find((p) => existsSync(p));
-  if (!found) throw Object.assign(new Error("the fixed-rate generator bundle is missing; run `npm run build`"), { code: "MS_ERR_LOAD_MISSING" });
-  return found;
-}
+import { REPORT_MARK, type LoadOptions, type LoadResult } from "./types";
 
 export async function runOpenLoop(opts: LoadOptions, signal?: AbortSignal): Promise<LoadResult> {
   if (!opts.rate) throw Object.assign(new Error("the fixed-rate generator needs --rate"), { code: "MS_ERR_USAGE" });
   return runGeneratorProcess<OpenLoopReport>(
-    { name: "open-loop", command: process.execPath, args: [script()], env: { MOONSCOPE_LOAD: JSON.stringify(opts) }, mark: MARK, cpuSkipMs: 100 },
+    { name: "open-loop", command: process.execPath, args: [bundledScript("open-loop", "the fixed-rate generator")], env: { MOONSCOPE_LOAD: JSON.stringify(opts) }, mark: REPORT_MARK["open-loop"], cpuSkipMs: 100 },
     signal,
     (r, cpuPercent) => {
       const warnings: string[] = [];

@@ -34,6 +34,9 @@ export interface LoadResult {
   warnings?: string[];
 }
 
+/** The line prefix each generator's child process reports its result with (parent and child read it here). */
+export const REPORT_MARK = { wrk: "MOONSCOPE_WRK ", autocannon: "MOONSCOPE_AUTOCANNON ", "open-loop": "MOONSCOPE_OPENLOOP " } as const satisfies Record<LoadGeneratorName, string>;
+
 /** The result of a run stopped before the generator reported anything. */
 export function abortedResult(generator: LoadGeneratorName, durationMs: number, cpuPercent: number): LoadResult {
   return {

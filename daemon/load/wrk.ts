@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { runGeneratorProcess } from "./generator-process";
-import type { LoadOptions, LoadResult } from "./types";
+import { REPORT_MARK, type LoadOptions, type LoadResult } from "./types";
 
 let cachedPath: string | null | undefined;
 /** Path of wrk when installed, else null. */
@@ -15,7 +15,7 @@ export function findWrk(): string | null {
   return cachedPath;
 }
 
-const MARK = "MOONSCOPE_WRK ";
+const MARK = REPORT_MARK.wrk;
 
 function script(opts: LoadOptions): string {
   const lines: string[] = [];

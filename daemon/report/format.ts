@@ -1,20 +1,29 @@
 // The report a person reads in ten seconds, as terminal text.
 import path from "node:path";
 import { frameLabel } from "../../profile/frames";
-import type { RunFile } from "../../profile/run";
+import type { Priority, RunFile } from "../../profile/run";
+import { plain, type Paint, type Style } from "./paint";
 
 const ms = (us: number) => (us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us.toFixed(us < 10 ? 2 : 0)} us`);
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const mb = (b: number) => `${(b / 1048576).toFixed(0)} MB`;
 const num = (n: number) => (n >= 10000 ? `${(n / 1000).toFixed(1)}k` : n.toFixed(0));
 
-function table(head: string[], rows: string[][], right: boolean[]): string {
+/** Columns padded to their widest cell; `style` colours a cell after padding (codes would count as width). */
+function table(head: string[], rows: string[][], right: boolean[], style: (row: number, col: number, text: string) => string = (_r, _c, t) => t): string {
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (right[i] ? c.padStart(w[i]) : c.padEnd(w[i]))).join("  ").trimEnd();
-  return [line(head), ...rows.map(line)].join("\n");
+  const line = (cells: string[], row: number) =>
+    cells
+      .map((c, i) => (right[i] ? c.padStart(w[i]) : c.padEnd(w[i])))
+      .map((c, i) => (row < 0 ? c : style(row, i, c)))
+      .join("  ")
+      .trimEnd();
+  return [line(head, -1), ...rows.map((r, i) => line(r, i))].join("\n");
 }
 
-export function formatReport(run: RunFile, dir: string, cwd = process.cwd()): string {
+const PRIORITY_STYLE: Record<Priority, Style | null> = { CRITICAL: "critical", HIGH: "high", MEDIUM: null, LOW: "dim" };
+
+export function formatReport(run: RunFile, dir: string, cwd = process.cwd(), paint: Paint = plain): string {
   const c = run.client;
   const s = run.server;
   const out: string[] = [];
@@ -30,6 +39,10 @@ export function formatReport(run: RunFile, dir: string, cwd = process.cwd()): st
       ["stage", "p50", "p99", "mean", "share", "priority"],
       s.stages.map((r) => [r.stage, ms(r.p50Us), ms(r.p99Us), ms(r.meanUs), pct(r.share), r.priority]),
       [false, true, true, true, true, false],
+      (row, col, text) => {
+        const style = PRIORITY_STYLE[s.stages[row].priority];
+        return style && (col === 0 || col === 5) ? paint(style, text) : text;
+      },
     ),
   );
   const diff = s.unaccountedUs;
@@ -46,7 +59,7 @@ export function formatReport(run: RunFile, dir: string, cwd = process.cwd()): st
     ),
   );
   out.push("");
-  out.push(`Verdict: ${run.verdict.message}`);
+  out.push(paint("bold", `Verdict: ${run.verdict.message}`));
   if (run.hotSpots.length) {
     out.push("");
     out.push("Hot spots (self time, share of busy CPU):");
@@ -68,8 +81,8 @@ export function formatReport(run: RunFile, dir: string, cwd = process.cwd()): st
       );
     }
   }
-  for (const w of run.warnings) out.push(`warning: ${w}`);
-  for (const b of run.budgets) out.push(`${b.ok ? "budget ok" : "BUDGET MISSED"}: ${b.message}`);
+  for (const w of run.warnings) out.push(paint("warn", `warning: ${w}`));
+  for (const b of run.budgets) out.push(b.ok ? paint("good", `budget ok: ${b.message}`) : paint("bad", `BUDGET MISSED: ${b.message}`));
   out.push("");
   const rel = path.relative(cwd, dir) || ".";
   const f = run.profile.files;

@@ -24,6 +24,17 @@ export function ensureDir(dir: string): void {
   mkdirSync(dir, { recursive: true });
 }
 
+/** Creates dir and the folders above it that are missing; answers the ones it created, deepest first. */
+export function makeDirs(dir: string): string[] {
+  const missing: string[] = [];
+  for (let d = path.resolve(dir); !existsSync(d); d = path.dirname(d)) {
+    missing.push(d);
+    if (path.dirname(d) === d) break;
+  }
+  mkdirSync(dir, { recursive: true });
+  return missing;
+}
+
 /** Reads a run from a run folder or a run.json path; errors say what is wrong and where. */
 export function readRun(where: string): { run: RunFile; dir: string } {
   let file = where;

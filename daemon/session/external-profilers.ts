@@ -8,47 +8,62 @@ import type { ToolLaunch } from "./tool-process";
 export { EXTERNAL_MODES, type ExternalMode } from "../../profile/run";
 import type { ExternalMode } from "../../profile/run";
 import { MoonscopeError } from "../../profile/errors";
+import { cachedProfiler, installCommand, PROFILER_PACKAGES, profilerCacheDir, type ProfilerTool } from "./profiler-install";
 
-const PACKAGES: Record<"0x" | "clinic", { spec: string; bin: string }> = {
-  "0x": { spec: "0x@5", bin: "cmd.js" },
-  clinic: { spec: "clinic@13", bin: "bin.js" },
-};
+/**
+ * Where a tool's command is: Moonscope's profiler cache first (where `moonscope install` puts it),
+ * then a node_modules beside the project or Moonscope (a clone with `npm run test:profilers`), then
+ * PATH. MOONSCOPE_ZEROX_BIN / MOONSCOPE_CLINIC_BIN override all of them (tests).
+ */
+export function findTool(tool: ProfilerTool): string {
+  const found = locateTool(tool);
+  if (found) return found.path;
+  throw missingProfiler(tool);
+}
 
-/** Where a tool's command is: our own node_modules first, then PATH. Overridable for tests (MOONSCOPE_<TOOL>_BIN). */
-export function findTool(tool: "0x" | "clinic"): string {
+/** Where the tool was found and how (for `moonscope doctor`), or null. */
+export function locateTool(tool: ProfilerTool): { path: string; from: "override" | "cache" | "node_modules" | "PATH" } | null {
   const override = process.env[`MOONSCOPE_${tool === "0x" ? "ZEROX" : "CLINIC"}_BIN`];
-  if (override !== undefined) {
-    if (override && existsSync(override)) return override;
-    throw missing(tool);
-  }
+  if (override !== undefined) return override && existsSync(override) ? { path: override, from: "override" } : null;
+  const cached = cachedProfiler(tool);
+  if (cached) return { path: cached, from: "cache" };
   try {
     const pkg = require.resolve(`${tool}/package.json`, { paths: [process.cwd(), path.resolve(__dirname, "..", "..")] });
-    const bin = path.join(path.dirname(pkg), PACKAGES[tool].bin);
-    if (existsSync(bin)) return bin;
+    const bin = path.join(path.dirname(pkg), PROFILER_PACKAGES[tool].bin);
+    if (existsSync(bin)) return { path: bin, from: "node_modules" };
   } catch {
     /* not in node_modules */
   }
   const r = spawnSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" });
-  if (r.status === 0 && r.stdout.trim()) return r.stdout.trim();
-  throw missing(tool);
+  if (r.status === 0 && r.stdout.trim()) return { path: r.stdout.trim(), from: "PATH" };
+  return null;
 }
 
-function missing(tool: "0x" | "clinic"): MoonscopeError {
+export function missingProfiler(tool: ProfilerTool): MoonscopeError {
   return new MoonscopeError(
     "MS_ERR_PROFILER_MISSING",
-    `${tool} is not installed. Install it beside Moonscope with \`npm install --no-save ${PACKAGES[tool].spec}\` (in the Moonscope folder), or use --mode sample, which needs nothing extra`,
+    `${tool} is not installed. Run \`${installCommand(tool)}\` (it puts ${PROFILER_PACKAGES[tool].spec} in ${profilerCacheDir()}, not in your project), or add --yes to \`moonscope profile\` to install it as the run starts; --mode sample needs nothing extra`,
+    { tool },
   );
 }
 
-/** Clinic.js is no longer maintained and breaks on Node >= 21.7: say so before starting it. */
-export function checkClinicNode(version = process.version): void {
+/** The outside tool a mode runs under. */
+export function toolOf(mode: ExternalMode): ProfilerTool {
+  return mode === "0x" ? "0x" : "clinic";
+}
+
+/** Why Clinic.js cannot run on this Node, or null when it can: it breaks from Node 21.7 on and is no longer maintained. */
+export function clinicNodeProblem(version = process.version): string | null {
   const [maj, min] = version.replace(/^v/, "").split(".").map(Number);
   if (maj > 21 || (maj === 21 && min >= 7)) {
-    throw new MoonscopeError(
-      "MS_ERR_PROFILER_UNSUPPORTED",
-      `Clinic.js does not work on Node ${version}: it breaks from Node 21.7 on and is no longer maintained (README note, 2024-09). Run Moonscope with Node 20 for the clinic modes, or use --mode 0x or --mode sample, which work here`,
-    );
+    return `Clinic.js does not work on Node ${version}: it breaks from Node 21.7 on and is no longer maintained (README note, 2024-09). Run Moonscope with Node 20 for the clinic modes, or use --mode 0x or --mode sample, which work here`;
   }
+  return null;
+}
+
+export function checkClinicNode(version = process.version): void {
+  const problem = clinicNodeProblem(version);
+  if (problem) throw new MoonscopeError("MS_ERR_PROFILER_UNSUPPORTED", problem);
 }
 
 const CLINIC_TOOL: Record<Exclude<ExternalMode, "0x">, string> = {

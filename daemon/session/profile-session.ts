@@ -14,7 +14,7 @@ import { TreeAccumulator } from "../profile-build";
 import { mergeRoute, stageRows, type Budget } from "../report/analyze";
 import { buildRunFile, type RunSettings } from "../report/run-file";
 import { writeRunFolder } from "../report/write-run";
-import { ensureDir, RUNS_DIR, runDirName } from "../runs/store";
+import { makeDirs, RUNS_DIR, runDirName } from "../runs/store";
 import { parseRouteSpec, resolveRoute } from "./route-spec";
 import type { ProfiledTarget, ProfileHandIn } from "./profiled-target";
 import { ServerProcess } from "./server-process";
@@ -90,8 +90,8 @@ async function session(o: ProfileSessionOptions, made: string[]): Promise<Sessio
   const createdAt = new Date();
   const workspace = o.workspace ?? process.cwd();
   const dir = o.out ? path.resolve(o.out) : path.join(workspace, RUNS_DIR, runDirName(createdAt, spec.method, spec.path));
-  if (!existsSync(dir)) made.push(dir);
-  ensureDir(dir);
+  // Every folder this creates (.moonscope/, runs/, the run's) is removed again if the session fails before it measured.
+  made.push(...makeDirs(dir));
   const tool = externalTool(o.mode, dir);
   const profiling = o.mode !== "none";
   let target: ProfiledTarget;

@@ -23,6 +23,36 @@ describe("command-line conventions", () => {
     }
   });
 
+  test("colour only where it helps: FORCE_COLOR paints severities and the verdict, NO_COLOR and pipes get plain text; --quiet prints no progress", async () => {
+    const args = ["profile", HELLO, "--route", "GET /hello", ...QUICK, "--mode", "none", "--budget", "p99=1us"];
+    const forced = await runCli([...args, "--out", tmp()], { env: { ...process.env, FORCE_COLOR: "1", NO_COLOR: "" } });
+    assert.match(forced.stdout, /\u001b\[1mVerdict: /);
+    assert.match(forced.stdout, /\u001b\[31mBUDGET MISSED: /);
+    assert.match(forced.stdout, /\u001b\[1m\u001b\[31mCRITICAL|\u001b\[33mHIGH/);
+    const env = { ...process.env, FORCE_COLOR: "1", NO_COLOR: "1" };
+    const none = await runCli([...args, "--out", tmp()], { env });
+    assert.doesNotMatch(none.stdout, /\u001b\[/, "NO_COLOR wins");
+    const piped = await runCli([...args, "--out", tmp(), "--quiet"], { env: { ...process.env, FORCE_COLOR: undefined, NO_COLOR: undefined } });
+    assert.doesNotMatch(piped.stdout, /\u001b\[/, "a pipe gets plain text");
+    assert.equal(piped.stderr, "", "--quiet: no progress lines");
+    assert.match(piped.stdout, /^Verdict: /m);
+  });
+
+  test("moonscope --version, and export -o - to standard output", async () => {
+    const v = await runCli(["--version"]);
+    assert.equal(v.code, 0);
+    assert.match(v.stdout, /^moonscope \d+\.\d+\.\d+ \(Node v\d+/);
+    const out = tmp();
+    const r = await runCli(["profile", HELLO, "--route", "GET /hello", ...QUICK, "--out", out]);
+    assert.equal(r.code, 0, r.stderr);
+    const svg = await runCli(["export", out, "--format", "svg", "-o", "-"]);
+    assert.equal(svg.code, 0, svg.stderr);
+    assert.match(svg.stdout, /^<\?xml|^<svg/);
+    assert.match(svg.stdout, /<\/svg>\s*$/);
+    assert.match(svg.stderr, /wrote svg to standard output/);
+    assert.equal(existsSync(path.join(ROOT, "-")), false, "no file named -");
+  });
+
   test("moonscope help <command> prints that command's usage; an unknown one is a usage error", async () => {
     const h = await runCli(["help", "profile"]);
     assert.equal(h.code, 0);
@@ -96,6 +126,11 @@ describe("moonscope profile", () => {
     assert.equal(nf.code, 1);
     assert.match(nf.stderr, /error MS_ERR_ROUTE_NOT_FOUND: app\.lua has no route GET \/nope; its routes are: GET \/hello/);
     assert.equal(existsSync(nfOut), false, "a failed session leaves no empty run folder");
+    // Nor any of the folders above it it had to create (.moonscope/runs/ in a fresh project).
+    const fresh = tmp();
+    const nf2 = await runCli(["profile", HELLO, "--route", "GET /nope", ...QUICK], { cwd: fresh });
+    assert.equal(nf2.code, 1);
+    assert.equal(existsSync(path.join(fresh, ".moonscope")), false, "no .moonscope/ for a run that never started");
     const bad = writeApp("function api.x.get(ctx)\n  return api.json { a = \nend\n");
     const le = await runCli(["profile", bad, "--route", "GET /x", ...QUICK]);
     assert.equal(le.code, 1);

@@ -8,7 +8,8 @@ import { findFrames } from "../../profile/calltree";
 import { loadTree } from "../../profile/tree-store";
 import type { RunFile } from "../../profile/run";
 import { busyTree } from "../../profile/compare";
-import { ROOT, writeApp } from "../helpers/server";
+import { spawn, spawnSync } from "node:child_process";
+import { BIN, ROOT, writeApp } from "../helpers/server";
 import { processesMentioning, runCli } from "../helpers/cli";
 
 const SLOW = readFileSync(path.join(ROOT, "examples/slow/app.lua"), "utf8");
@@ -28,6 +29,55 @@ function churnShare(run: RunFile): number {
   return findFrames(tree, (f) => f.kind === "lua" && f.name === "churn_numbers").total / tree.total;
 }
 
+/** `moonscope ...args` on a pseudo-terminal (util-linux `script`), typing `answer` at the install question. */
+function onTerminal(args: string[], env: NodeJS.ProcessEnv, answer: string): Promise<{ code: number | null; out: string }> {
+  const quote = (a: string) => `'${a.replace(/'/g, "'\\''")}'`;
+  return new Promise((resolve) => {
+    const child = spawn("script", ["-qec", [process.execPath, BIN, ...args].map(quote).join(" "), "/dev/null"], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    let answered = false;
+    const onData = (d: Buffer) => {
+      out += d;
+      // readline may move the cursor after the prompt (ESC[nG), so the question is found, not matched at the end.
+      if (!answered && out.includes("[Y/n]")) {
+        answered = true;
+        child.stdin.write(`${answer}\n`);
+      }
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    // A question that never comes (or a run that never ends) fails with what was seen, not a hang.
+    const timer = setTimeout(() => child.kill("SIGKILL"), 240_000);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    });
+  });
+}
+
+describe("profilers on demand", () => {
+  test("the first 0x run on a terminal asks, installs 0x into the profiler cache with npm, and goes on to profile", async (t) => {
+    const cache = mkdtempSync(path.join(tmpdir(), "ms-profiler-cache-"));
+    const env = { MOONSCOPE_PROFILER_CACHE: cache, MOONSCOPE_ZEROX_BIN: undefined, MOONSCOPE_YES: undefined };
+    const doctor = spawnSync(process.execPath, [BIN, "doctor", "--json"], { env: { ...process.env, ...env }, encoding: "utf8" });
+    const zerox = (JSON.parse(doctor.stdout) as { checks: { name: string; state: string; found: string }[] }).checks.find((c) => c.name === "0x")!;
+    if (zerox.state !== "missing") return t.skip(`0x is installed outside the cache here (${zerox.found}), so nothing is offered`);
+    const dir = mkdtempSync(path.join(tmpdir(), "moonscope-0x-ondemand-"));
+    const app = writeApp(SLOW);
+    const no = await onTerminal(["profile", app, "--route", "GET /crunch", "--mode", "0x", "--duration", "1s", "--warmup", "0s", "--out", dir], env, "n");
+    assert.equal(no.code, 1, no.out);
+    assert.match(no.out, /0x is not installed\. Install 0x@5 into .* now \(npm, about a minute\)\? \[Y\/n\]/);
+    assert.match(no.out, /error MS_ERR_PROFILER_MISSING: 0x is not installed\. Run `npx moonscope install 0x`/);
+    const yes = await onTerminal(["profile", app, "--route", "GET /crunch", "--mode", "0x", "--duration", "2s", "--warmup", "1s", "--connections", "8", "--out", dir], env, "y");
+    assert.equal(yes.code, 0, yes.out);
+    assert.match(yes.out, /installing 0x@5 into .* \(npm\)\.\.\.[\s\S]*installed 0x in \d+ s: /);
+    assert.match(yes.out, /0x report: /);
+    assert.ok(existsSync(path.join(cache, "0x", "node_modules", "0x", "cmd.js")));
+    const run = JSON.parse(readFileSync(path.join(dir, "run.json"), "utf8")) as RunFile;
+    assert.ok(churnShare(run) >= 0.5, `churn_numbers ${(churnShare(run) * 100).toFixed(0)}%`);
+  });
+});
+
 describe("outside profilers, one process each", () => {
   test("0x: its flamegraph.html is kept, its stacks are imported with stages and Lua frames merged in", async () => {
     const { run, dir, stdout } = await profile("0x");
@@ -37,7 +87,7 @@ describe("outside profilers, one process each", () => {
     assert.match(readFileSync(path.join(dir, run.external!.report!), "utf8"), /<html/i);
     for (const f of ["flamegraph.svg", "profile.folded", "profile.cpuprofile"]) assert.ok(existsSync(path.join(dir, f)), f);
     const folded = readFileSync(path.join(dir, "profile.folded"), "utf8");
-    assert.match(folded, /^\[handler\];[^\n]*call \(cli\/moonscope\.js:\d+\);api\.crunch\.get \(app\.lua:17\);churn_numbers \(app\.lua:9\)/m);
+    assert.match(folded, /^\[handler\];[^\n]*call \(server-core\/lua\/app\.ts:\d+\);api\.crunch\.get \(app\.lua:17\);churn_numbers \(app\.lua:9\)/m);
     assert.match(folded, /^\[write\];/m, "JS frames of the write stage");
     assert.ok(churnShare(run) >= 0.5, `churn_numbers ${(churnShare(run) * 100).toFixed(0)}%`);
     assert.match(stdout, /0x report: /);

@@ -367,6 +367,11 @@ async function main() {
   await step("Profile Route from the palette on another route (GET /crunch)", async () => {
     const before = runsOnDisk();
     await palette("Moonscope: Profile Route");
+    // The workspace has more routes than the list shows at once (it renders only the visible rows):
+    // type to filter, as a person would.
+    const input = quickInput().locator("input");
+    await input.waitFor({ state: "visible", timeout: 30_000 });
+    await input.fill("crunch");
     await quickRow("GET /crunch").first().waitFor({ timeout: 30_000 });
     await shot("route-pick");
     await quickRow("GET /crunch").first().click();
@@ -392,6 +397,45 @@ async function main() {
       return text.includes("churn_numbers") && /\bfib\b/.test(text);
     }, 30_000);
     await shot("crunch-hotspots");
+  });
+
+  await step("--mode 0x without 0x: the error offers Install 0x, which installs it, and the next run uses it", async () => {
+    // The test's XDG_CACHE_HOME is empty, so the daemon finds no 0x (its cache is under it).
+    const cached = path.join(csEnv.XDG_CACHE_HOME, "moonscope", "profilers", "0x", "node_modules", "0x", "cmd.js");
+    check(!fs.existsSync(cached), `no 0x in the test's profiler cache yet (${cached})`);
+    // A workspace setting, as a user would set it for one project (the workspace's settings file is watched).
+    const wsSettings = path.join(WS, ".vscode", "settings.json");
+    fs.mkdirSync(path.dirname(wsSettings), { recursive: true });
+    fs.writeFileSync(wsSettings, JSON.stringify({ "moonscope.mode": "0x" }, null, 1));
+    const profileCrunch = async () => {
+      await palette("Moonscope: Profile Route");
+      const input = quickInput().locator("input");
+      await input.waitFor({ state: "visible", timeout: 30_000 });
+      await input.fill("crunch");
+      await quickRow("GET /crunch").first().click();
+    };
+    // The settings file is watched; the first try may still see the old mode, so retry until the error shows.
+    await until("the missing-profiler error", async () => {
+      const before = runsOnDisk();
+      await profileCrunch();
+      const error = toast("MS_ERR_PROFILER_MISSING");
+      const ran = until("a run or the error", async () => (await error.count()) > 0 || runsOnDisk().length > before.length, 60_000);
+      await ran;
+      return (await error.count()) > 0;
+    }, 120_000, 500);
+    await shot("profiler-missing");
+    await toast("MS_ERR_PROFILER_MISSING").locator(".monaco-button", { hasText: "Install 0x" }).first().click();
+    await until(`0x installed into ${cached} from the terminal`, () => fs.existsSync(cached), 180_000, 500);
+    log(`0x installed by the editor's button: ${path.relative(TMP, cached)}`);
+    await shot("profiler-installed");
+    const before = runsOnDisk();
+    await profileCrunch();
+    const run = await newRun(before, "GET /crunch");
+    const report = JSON.parse(fs.readFileSync(path.join(WS, ".moonscope", "runs", run, "run.json"), "utf8"));
+    check(report.options?.mode === "0x", `the run used 0x (mode ${report.options?.mode})`);
+    check(report.client?.requests > 0, `the 0x run sent requests (${JSON.stringify(report.client)})`);
+    log(`0x run written: ${run}`);
+    fs.rmSync(wsSettings);
   });
 
   // code-server's own noise: vsda and open-vsx lookups, GitHub auth, an inline handler its CSP blocks.
