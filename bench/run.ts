@@ -1,4 +1,5 @@
-// `npm run bench [-- --only=serve,profile,live,external,svg,panel --rounds=3 --seconds=5 --connections=50 --workers=2 --load=wrk]`
+// `npm run bench [-- --only=serve,profile,live,external,svg,panel,compare --rounds=3 --seconds=5 --connections=50 --workers=2 --load=wrk]`
+// (compare: `--tries=10 --experiments=A/A,×2 --rejudge=bench/results/<file>.json`)
 // Runs the benchmarks one after another (never two at once: the machine has 2 cores) and writes
 // bench/results/bench-<time>.json. Only ratios within one run mean anything.
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -7,6 +8,7 @@ import { serveBench } from "./serve-bench";
 import { externalBench, liveTreeBench, profileBench } from "./profile-bench";
 import { svgBench } from "./svg-bench";
 import { panelBench } from "./panel-bench";
+import { compareTruthBench } from "./compare-truth";
 import { ROOT } from "./targets";
 
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, "").split("=") as [string, string]));
@@ -22,6 +24,8 @@ async function main(): Promise<void> {
   if (only.has("external")) Object.assign(out, await externalBench({ rounds: 1, seconds: num("seconds", 5), workers: 1, connections: num("connections", 50), load }));
   if (only.has("svg")) Object.assign(out, svgBench());
   if (only.has("panel")) Object.assign(out, await panelBench({ liveSeconds: num("live-seconds", 60), nodes: num("nodes", 100_000) }));
+  // Not in the default set: it measures for about 40 minutes.
+  if (only.has("compare")) Object.assign(out, await compareTruthBench({ tries: num("tries", 10), only: args.get("experiments")?.split(","), rejudge: args.get("rejudge") }));
   const dir = path.join(ROOT, "bench", "results");
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);

@@ -4,6 +4,7 @@ import { MOONSCOPE_VERSION } from "../profile/version";
 import { serveCommand, SERVE_HELP } from "./serve";
 import { profileCommand, PROFILE_HELP } from "./profile";
 import { compareCommand, COMPARE_HELP } from "./compare";
+import { abCommand, AB_HELP } from "./ab";
 import { exportCommand, EXPORT_HELP } from "./export";
 import { sweepCommand, SWEEP_HELP } from "./sweep";
 import { lspCommand, LSP_HELP } from "./lsp";
@@ -15,6 +16,7 @@ import { installCommand, INSTALL_HELP } from "./install";
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string; summary: string }> = {
   profile: { run: profileCommand, help: PROFILE_HELP, summary: "profile <app.lua>   load one route and report per-stage timings, CPU and hot spots; write a flamegraph" },
   compare: { run: compareCommand, help: COMPARE_HELP, summary: "compare <A> <B>     compare two runs: stage and latency deltas, differential flamegraph" },
+  ab: { run: abCommand, help: AB_HELP, summary: "ab <A> <B>          two versions (apps or runs) measured in one go, rounds interleaved, and compared" },
   export: { run: exportCommand, help: EXPORT_HELP, summary: "export <run>        write a run's profile as svg, cpuprofile, speedscope or folded" },
   sweep: { run: sweepCommand, help: SWEEP_HELP, summary: "sweep <app.lua>     how a route scales with connections and workers (table, knee, sweep.svg)" },
   dashboard: { run: dashboardCommand, help: DASHBOARD_HELP, summary: "dashboard           the panel in a browser (127.0.0.1, token): live runs, flamegraphs, compare" },

@@ -8,7 +8,7 @@ import type { Progress } from "../daemon/session/profile-session";
 const SMOOTHING = 0.25;
 
 export class ProgressLine {
-  private lastPhase = "";
+  private lastStep = "";
   private smoothedRps: number | null = null;
   private countdown: NodeJS.Timeout | null = null;
 
@@ -20,8 +20,11 @@ export class ProgressLine {
 
   update(p: Progress): void {
     if (this.mode === "quiet") return;
-    const entered = p.phase !== this.lastPhase;
-    this.lastPhase = p.phase;
+    // A new round, or the other side of ab, is a new step too (and its req/s starts afresh).
+    const step = `${p.phase}:${p.round?.index ?? ""}:${p.side ?? ""}`;
+    const entered = step !== this.lastStep;
+    this.lastStep = step;
+    if (entered) this.smoothedRps = null;
     if (this.mode === "log") {
       if (entered && p.message) this.out.write(`${p.message}...\n`);
       return;
@@ -33,7 +36,8 @@ export class ProgressLine {
       const frac = Math.min(1, p.elapsedMs / p.durationMs);
       const bar = "#".repeat(Math.round(frac * 24)).padEnd(24, ".");
       const live = this.smoothedRps !== null ? `  ${Math.round(this.smoothedRps)} req/s  server p99 ${(p.serverP99Us ?? 0).toFixed(0)} us` : "";
-      this.draw(`[${bar}] ${(p.elapsedMs / 1000).toFixed(1)}/${(p.durationMs / 1000).toFixed(0)} s${live}`);
+      const which = `${p.round ? ` round ${p.round.index + 1}/${p.round.count}` : ""}${p.side ? ` ${p.side}` : ""}`;
+      this.draw(`[${bar}] ${(p.elapsedMs / 1000).toFixed(1)}/${(p.durationMs / 1000).toFixed(0)} s${which}${live}`);
       return;
     }
     if (p.phase !== "warmup") this.draw(`${p.message}...`);

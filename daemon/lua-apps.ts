@@ -36,6 +36,8 @@ export class LuaWorkspace {
   private entriesMemo: { at: number; entries: string[] } | null = null;
   /** Text of open editor buffers, which win over the disk. */
   private overlay: (file: string) => string | undefined = () => undefined;
+  /** The last scan of each open buffer, with the text it was made from. */
+  private readonly bufferScans = new Map<string, { text: string; scan: FileScan }>();
 
   constructor(root: string) {
     this.root = path.resolve(root);
@@ -81,7 +83,15 @@ export class LuaWorkspace {
 
   scan(file: string): FileScan | null {
     const open = this.overlay(file);
-    if (open !== undefined) return scanLua(open);
+    if (open !== undefined) {
+      // An open buffer is parsed once per text, not once per lens request or per lookup of a request.
+      const hit = this.bufferScans.get(file);
+      if (hit && hit.text === open) return hit.scan;
+      const scan = scanLua(open);
+      this.bufferScans.set(file, { text: open, scan });
+      return scan;
+    }
+    this.bufferScans.delete(file);
     let stamp: string;
     try {
       const st = statSync(file);

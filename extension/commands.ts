@@ -67,6 +67,36 @@ async function pickRun(ctx: Ctx, placeHolder: string): Promise<P.RunSummary | un
   return pick?.r;
 }
 
+/**
+ * "Compare with the last run": the daemon runs that run's copy of the app and the app as it is now in
+ * interleaved rounds, streaming to the panel, under a cancellable progress notification; then the
+ * panel shows the comparison and a notification the headline. Rejects when it failed, after saying so.
+ */
+async function compareWithRun(ctx: Ctx, panel: Panel, target: { run: string; route?: string; options?: P.StartCompareParams["options"] }): Promise<void> {
+  panel.show({ kind: "live" }, true);
+  await panel.whenReady(10_000);
+  await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Moonscope: comparing ${target.route ?? "the last run"} with the code as it is now`, cancellable: true },
+    async (progress, token) => {
+      token.onCancellationRequested(() => void ctx.request(P.stopProfile, {}));
+      const sub = ctx.onSessionState((s) => progress.report({ message: progressMessage(s) }));
+      try {
+        const r = await ctx.request(P.startCompare, { run: target.run, options: { ...ctx.compareOptions(), ...target.options } });
+        ctx.output.appendLine(`compare ${r.before.id} (the last run's code) -> ${r.after.id} (the app now)${r.svgFile ? ` (differential flamegraph: ${r.svgFile})` : ""}`);
+        for (const line of [r.comparison.method.summary, ...r.comparison.differences.map((d) => `differs: ${d}`), `verdict: ${r.headline.text}`]) ctx.output.appendLine(`  ${line}`);
+        panel.show({ kind: "compare", before: r.before.id, after: r.after.id });
+        void vscode.window.showInformationMessage(`Moonscope: ${r.after.route}: ${r.headline.text}`);
+      } catch (e) {
+        if (errorCode(e) === "MS_ERR_PROFILER_MISSING") void offerProfilerInstall(ctx, e, target.options?.mode ?? ctx.compareOptions().mode ?? "");
+        else void vscode.window.showErrorMessage(`Moonscope: ${errorMessage(e)}`);
+        throw e;
+      } finally {
+        sub.dispose();
+      }
+    },
+  );
+}
+
 /** Writes a run's profile: into moonscope.exportFolder when set, else where the save dialog says. */
 async function exportRun(ctx: Ctx, id: string, format: ExportFormat): Promise<void> {
   const folder = vscode.workspace.getConfiguration("moonscope").get<string>("exportFolder", "");
@@ -88,10 +118,11 @@ async function exportRun(ctx: Ctx, id: string, format: ExportFormat): Promise<vo
 }
 
 export function commands(ctx: Ctx): { commands: Record<string, Cmd>; panel: Panel } {
-  const panel = new Panel(ctx, {
+  const panel: Panel = new Panel(ctx, {
     listRoutes: () => workspaceRoutes(ctx),
     startProfile: (t) => void vscode.commands.executeCommand("moonscope.profileRoute", t),
     exportRun: (id, format) => exportRun(ctx, id, format),
+    startCompare: (p) => compareWithRun(ctx, panel, { ...p, route: ctx.lastRun?.id === p.run ? ctx.lastRun.route : undefined }),
   });
   const table: Record<string, Cmd> = {
     "moonscope.profileRoute": async (arg?: unknown) => {
@@ -156,6 +187,16 @@ export function commands(ctx: Ctx): { commands: Record<string, Cmd>; panel: Pane
       } catch (e) {
         void vscode.window.showErrorMessage(`Moonscope: ${errorMessage(e)}`);
       }
+    },
+    "moonscope.compareWithLastRun": async () => {
+      const run = ctx.lastRun ?? (await pickRun(ctx, "Run whose code to measure again beside the app as it is now"));
+      if (!run) return;
+      if (ctx.session) {
+        void vscode.window.showWarningMessage(`Moonscope: ${ctx.session.route} is being profiled; wait for it or run Moonscope: Stop Profiling.`);
+        return;
+      }
+      // compareWithRun has said what went wrong; a rejected command would say it a second time.
+      await compareWithRun(ctx, panel, { run: run.id, route: run.route }).catch(() => {});
     },
     "moonscope.showOutput": () => ctx.output.show(),
   };

@@ -6,7 +6,7 @@ import * as vscode from "vscode";
 import { LanguageClient, RequestType, NotificationType, State, TransportKind, type LanguageClientOptions, type ServerOptions } from "vscode-languageclient/node";
 import * as P from "../protocol/lsp";
 import { statusText } from "./texts";
-import { profileOptions } from "./settings";
+import { compareOptions, profileOptions } from "./settings";
 
 /** protocol/lsp.ts declarations as vscode-jsonrpc types, made once. */
 export function req<Params, Result>(d: P.RequestDecl<Params, Result>): RequestType<Params, Result, void> {
@@ -96,6 +96,11 @@ export class Ctx implements vscode.Disposable {
   /** Settings (moonscope.*) as profile options. */
   profileOptions(): P.ProfileOptions {
     return profileOptions(vscode.workspace.getConfiguration("moonscope"));
+  }
+
+  /** Settings as the options of a compare (the load, not the duration). */
+  compareOptions(): P.ProfileOptions {
+    return compareOptions(vscode.workspace.getConfiguration("moonscope"));
   }
 
   dispose(): void {

@@ -16,6 +16,8 @@ export interface PanelActions {
   listRoutes(): Promise<P.RouteEntry[]>;
   /** Starts a profile the way the Profile Route command does (progress notification, run message). */
   startProfile(target: P.StartProfileParams): void;
+  /** Runs a compare the way the Compare with Last Run command does; rejects when it fails (after saying so). */
+  startCompare(params: P.StartCompareParams): Promise<void>;
   exportRun(id: string, format: ExportFormat): Promise<void>;
 }
 
@@ -145,23 +147,35 @@ export class Panel implements vscode.Disposable {
     getRun: (p) => this.ctx.request(P.getRun, p),
     listRoutes: async () => ({ routes: await this.actions.listRoutes() }),
     stopProfile: (p) => this.ctx.request(P.stopProfile, p),
-    // The answer is the daemon's id of the session the command started, from its first state.
-    startProfile: (p) => {
-      if (this.ctx.session) throw new RequestError("MS_ERR_BUSY", `busy: ${this.ctx.session.route} is being profiled; wait for it or stop it`);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          sub.dispose();
-          reject(new RequestError("MS_ERR_SESSION", "the profile did not start; the Moonscope output has the details"));
-        }, SESSION_START_MS);
-        const sub = this.ctx.onSessionState((s) => {
-          clearTimeout(timer);
-          sub.dispose();
-          resolve({ sessionId: s.sessionId });
-        });
-        this.actions.startProfile(p);
-      });
-    },
+    startProfile: (p) => this.sessionStartedBy(() => this.actions.startProfile(p)),
+    startCompare: (p) => this.sessionStartedBy(() => this.actions.startCompare(p)),
   };
+
+  /**
+   * Starts a session the way its command does; the answer is the daemon's id of that session, from
+   * its first state, or the error of a start that failed before the session began.
+   */
+  private sessionStartedBy(start: () => Promise<void> | void): Promise<{ sessionId: number }> {
+    if (this.ctx.session) throw new RequestError("MS_ERR_BUSY", `busy: ${this.ctx.session.route} is being profiled; wait for it or stop it`);
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const settle = (fn: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        sub.dispose();
+        fn();
+      };
+      const timer = setTimeout(() => settle(() => reject(new RequestError("MS_ERR_SESSION", "the session did not start; the Moonscope output has the details"))), SESSION_START_MS);
+      const sub = this.ctx.onSessionState((s) => settle(() => resolve({ sessionId: s.sessionId })));
+      void Promise.resolve(start()).catch((e: unknown) =>
+        settle(() => {
+          const { code, message } = wireError(e, "MS_ERR_SESSION");
+          reject(new RequestError(code, message));
+        }),
+      );
+    });
+  }
 
   private async answer(id: number, method: unknown, params: unknown): Promise<void> {
     const reply = (r: Omit<Extract<ToPanel, { type: "reply" }>, "type" | "id">) => void this.panel?.webview.postMessage({ type: "reply", id, ...r } satisfies ToPanel);

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { PROFILE_SETTINGS, profileOptions } from "./settings";
+import { compareOptions, PROFILE_SETTINGS, profileOptions } from "./settings";
 import { PROFILE_DEFAULTS } from "../protocol/types";
 import { EXPORT_FORMAT_NAMES } from "../profile/exports";
 import { RUN_MODES } from "../profile/run";
@@ -23,4 +23,10 @@ test("unset settings give the profile defaults; set ones win", () => {
   const some = { get: <T>(k: string, d: T) => (k in set ? (set[k] as T) : d) };
   assert.deepEqual(profileOptions(some), { durationMs: 3000, warmupMs: 2000, connections: 50, workers: 0, mode: "sample", budgets: "p99=5ms", rate: 500 });
   assert.ok(EXPORT_FORMAT_NAMES.length === 4);
+});
+
+test("a compare takes the settings' load but not their duration (the daemon's AB_DEFAULTS say how long)", () => {
+  const set: Record<string, unknown> = { durationSeconds: 3, warmupSeconds: 1, workers: 2 };
+  const some = { get: <T>(k: string, d: T) => (k in set ? (set[k] as T) : d) };
+  assert.deepEqual(compareOptions(some), { warmupMs: 1000, connections: 50, workers: 2, mode: "sample" });
 });

@@ -17,6 +17,15 @@ export const PROFILE_SETTINGS = {
   mode: PROFILE_DEFAULTS.mode as RunMode,
 } as const;
 
+/**
+ * The options of "Compare with Last Run": the settings' load, but not their duration, so the
+ * daemon's AB_DEFAULTS give a round's length and the rounds (a compare measures both sides many times).
+ */
+export function compareOptions(c: SettingsReader): ProfileOptions {
+  const { durationMs: _ignored, ...load } = profileOptions(c);
+  return load;
+}
+
 export function profileOptions(c: SettingsReader): ProfileOptions {
   const d = PROFILE_SETTINGS;
   const o: ProfileOptions = {

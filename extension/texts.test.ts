@@ -13,6 +13,7 @@ const run: RunSummary = {
 test("the status bar: the running session with its time left, else the last result, else idle", () => {
   assert.deepEqual(statusText(session, run), { text: "$(pulse) profiling GET /hello, 4 s left", tooltip: "measuring GET /hello" });
   assert.equal(statusText({ ...session, phase: "starting", elapsedMs: undefined }, null).text, "$(pulse) profiling GET /hello");
+  assert.equal(statusText({ ...session, kind: "compare", elapsedMs: 30_000, durationMs: 50_000 }, null).text, "$(pulse) comparing GET /hello, 20 s left");
   assert.equal(statusText(null, run).text, "$(flame) GET /hello: 24.8k req/s, p99 1.90 ms");
   assert.equal(statusText(null, null).text, "$(flame) Moonscope");
 });

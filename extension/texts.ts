@@ -15,7 +15,8 @@ const ms = (us: number) => `${(us / 1000).toFixed(2)} ms`;
 export function statusText(session: SessionState | null, last: RunSummary | null): { text: string; tooltip: string } {
   if (session) {
     const left = secondsLeft(session);
-    return { text: `$(pulse) profiling ${session.route}${left !== null ? `, ${left} s left` : ""}`, tooltip: session.message };
+    const doing = session.kind === "compare" ? "comparing" : "profiling";
+    return { text: `$(pulse) ${doing} ${session.route}${left !== null ? `, ${left} s left` : ""}`, tooltip: session.message };
   }
   if (last) return { text: `$(flame) ${last.route}: ${kreq(last.rps)}, p99 ${ms(last.p99Us)}`, tooltip: `${last.verdict}\n(${last.id})` };
   return { text: "$(flame) Moonscope", tooltip: "Moonscope: profile a Lua route from its code lens" };

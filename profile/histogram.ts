@@ -96,6 +96,32 @@ export class LogHistogram {
     return this;
   }
 
+  /**
+   * Removes what an earlier snapshot of the same cumulative histogram held, leaving what was
+   * recorded since (a round of a run). Counts never go below 0 (a worker that restarted in between
+   * starts again from 0); min and max become the edges of the buckets left.
+   */
+  since(earlier: LogHistogram | HistogramData): this {
+    const e = earlier instanceof LogHistogram ? earlier : LogHistogram.from(earlier);
+    const c = this.counts;
+    let count = 0;
+    let lo = -1;
+    let hi = -1;
+    for (let i = 0; i < c.length; i++) {
+      c[i] = Math.max(0, c[i] - e.counts[i]);
+      if (c[i] > 0) {
+        count += c[i];
+        if (lo < 0) lo = i;
+        hi = i;
+      }
+    }
+    this.sum = count > 0 ? Math.max(0, this.sum - e.sum) : 0;
+    this.count = count;
+    this.min = count > 0 ? bucketLow(lo) : Infinity;
+    this.max = count > 0 ? bucketLow(hi) + bucketWidth(hi) : 0;
+    return this;
+  }
+
   /** Value (ns) at percentile p in [0, 100]; the bucket's midpoint, clamped to the exact min and max. */
   percentile(p: number): number {
     if (this.count === 0) return 0;

@@ -107,15 +107,64 @@ export interface StoredTree {
   total: number;
 }
 
+/**
+ * One measured round of a run (`profile --runs N`, and each side of `ab`): what the client saw and
+ * the server measured in that window alone. Comparisons judge a metric across rounds, because the
+ * noise that matters is between windows, not between the requests of one window.
+ */
+export interface RoundStats {
+  /** When the round started, ms after the run's first round started (ab interleaves two runs' rounds). */
+  startMs: number;
+  windowMs: number;
+  requests: number;
+  /** Client side (the load generator's), as in `client`. */
+  rps: number;
+  latencyUs: LatencySummaryUs;
+  errors: number;
+  generatorCpuPercent: number;
+  /** Server side, the route's requests of this round. */
+  server: { meanUs: number; p50Us: number; p99Us: number };
+  stageMeanUs: Record<StageName, number>;
+  stageP99Us: Record<StageName, number>;
+  /** The workers' CPU time (user + system) per request of the route, in µs: its cost, whatever the concurrency. */
+  cpuUsPerRequest: number;
+}
+
+/** Where a run ran: a comparison names any difference. */
+export interface MachineInfo {
+  platform: string;
+  arch: string;
+  cpuModel: string;
+  cores: number;
+  node: string;
+}
+
 export interface RunFile {
   $schema: typeof RUN_SCHEMA;
   version: number;
   tool: { name: "moonscope"; version: string; node: string };
   id: string;
   createdAt: string;
-  app: { file: string; routes: RunRoute[] };
+  app: {
+    file: string;
+    routes: RunRoute[];
+    /** A hash (sha256, 16 hex digits) of each Lua file of the app (the entry and what it requires), by path relative to the app's folder. */
+    files?: Record<string, string>;
+    /** A copy of those files as they were profiled, relative to the run folder ("app/"): `moonscope ab` can run them again. */
+    snapshot?: string;
+  };
   route: RunRoute;
+  /** Absent in runs from before it was recorded. */
+  machine?: MachineInfo;
+  /** The measured rounds, in order (absent in runs from before rounds: read the run as one round). */
+  rounds?: RoundStats[];
+  /** Set when the run is one side of `moonscope ab`: the other side's id, and the order the rounds ran in ("ABBA..."). */
+  ab?: { side: "A" | "B"; other: string; order: string };
   options: {
+    /** Measured rounds (absent: 1); durationMs is each round's. */
+    runs?: number;
+    /** --lua-path as given (absolute entries), when there was one. */
+    luaPath?: string;
     durationMs: number;
     warmupMs: number;
     connections: number;

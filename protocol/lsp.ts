@@ -1,11 +1,11 @@
 // The daemon's custom LSP requests and notifications, declared once (method name + types) and
 // imported by both ends: the extension asks with Ctx.request(decl, params), the language server
 // answers with handle(decl, fn), so the compiler checks both against the same declaration.
-import type { Comparison } from "../profile/compare";
+import type { Comparison, Headline } from "../profile/compare";
 import type { ExportFormat } from "../profile/exports";
 import type { RunFile } from "../profile/run";
 import { notification, request } from "./dispatch";
-import type { RouteEntry, RunSummary, SessionState, StartProfileParams } from "./types";
+import type { RouteEntry, RunSummary, SessionState, StartCompareParams, StartProfileParams } from "./types";
 import type { ToClient } from "./ws";
 
 export type { NotificationDecl, RequestDecl } from "./dispatch";
@@ -14,6 +14,21 @@ export * from "./types";
 export const listRoutes = request<{ uri?: string }, { routes: RouteEntry[] }>("moonscope/listRoutes");
 /** Resolves when the run is written (or fails); progress arrives as sessionState notifications. */
 export const startProfile = request<StartProfileParams, { sessionId: number; run: RunSummary }>("moonscope/startProfile");
+/**
+ * Runs a compare session (types.ts StartCompareParams) and resolves when both runs are written:
+ * their summaries, the comparison (its per-frame deltas cut to the 50 largest), its one-line
+ * headline and the differential flamegraph in the second run's folder. Progress arrives as
+ * sessionState notifications (kind "compare"); stopProfile stops it too.
+ */
+export const startCompare = request<StartCompareParams, StartCompareResult>("moonscope/startCompare");
+export interface StartCompareResult {
+  sessionId: number;
+  before: RunSummary;
+  after: RunSummary;
+  comparison: Comparison;
+  headline: Headline;
+  svgFile: string | null;
+}
 export const stopProfile = request<{ sessionId?: number }, { stopped: boolean }>("moonscope/stopProfile");
 export const listRuns = request<{ route?: string }, { runs: RunSummary[] }>("moonscope/listRuns");
 /** The whole run.json, and the folder it is in. */

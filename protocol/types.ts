@@ -49,12 +49,30 @@ export const PROFILE_DEFAULTS = {
   luaIntervalMs: 2,
 } as const satisfies Required<Omit<ProfileOptions, "budgets">> & { cpuIntervalUs: number; luaIntervalMs: number };
 
+/**
+ * \`moonscope ab\` and "compare with the last run": rounds per side and each round's length. Five
+ * interleaved rounds of 5 s detect a 20 % change in the handler (see the README's "Reading a
+ * comparison") in under a minute of measuring.
+ */
+export const AB_DEFAULTS = { runs: 5, durationMs: 5_000 } as const;
+
 export interface StartProfileParams {
   /** The Lua file that holds the handler: the app's entry, or a module of it (the daemon finds the entry that requires it). */
   uri: string;
   /** "GET /users/:id" or a concrete "GET /users/42". */
   route: string;
   options?: ProfileOptions;
+}
+
+/**
+ * "Compare with the last run": the code a run measured (its copy of the app, side A, "before") and
+ * that app as it is now (side B, "after"), their rounds interleaved as `moonscope ab` does.
+ */
+export interface StartCompareParams {
+  /** The run whose code is "before". */
+  run: string;
+  /** The load, as the profile settings say; a round's length (durationMs) and the rounds default to AB_DEFAULTS. */
+  options?: ProfileOptions & { runs?: number };
 }
 
 export interface RunSummary {
@@ -78,10 +96,13 @@ export type SessionPhase = "starting" | "warmup" | "measuring" | "collecting" | 
 
 export interface SessionState {
   sessionId: number;
+  /** A profile (absent in older daemons) or an interleaved compare (startCompare). */
+  kind?: "profile" | "compare";
   route: string;
   appFile: string;
   phase: SessionPhase;
   message: string;
+  /** Over the whole measurement: a compare's rounds of both sides count one after the other. */
   elapsedMs?: number;
   durationMs?: number;
   rps?: number;

@@ -73,7 +73,9 @@ export type FromWorker =
   | { type: "profile"; id: number; profile: WorkerProfile }
   /** A worker answering GET /__moonscope/stats needs every worker's numbers. */
   | { type: "merged-stats-request"; id: number; reset?: boolean }
-  | { type: "event"; level: "info" | "warn" | "error"; code: ErrorCode; message: string };
+  | { type: "event"; level: "info" | "warn" | "error"; code: ErrorCode; message: string }
+  /** The answer to a liveness ping; also sent unasked, about once a second, while requests keep ending (see watchdog.ts). */
+  | { type: "pong" };
 
 // master -> worker
 export type ToWorker =
@@ -82,7 +84,9 @@ export type ToWorker =
   | ({ type: "profile-start"; id: number } & ProfileStartOptions)
   /** rotate: hand in what was sampled so far and keep sampling (the live flamegraph). */
   | { type: "profile-stop"; id: number; rotate?: boolean }
-  | { type: "shutdown"; graceMs: number };
+  | { type: "shutdown"; graceMs: number }
+  /** Liveness: a worker whose event loop does not answer for a while is replaced (see Master). */
+  | { type: "ping" };
 
 // master -> parent
 export type FromMaster =

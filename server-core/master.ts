@@ -58,9 +58,40 @@ interface Slot {
   worker: Worker | null;
   ready: boolean;
   restarts: number[];
+  /** When the worker last answered a liveness ping (or became ready). */
+  answeredAt: number;
+  /** Why the master killed the worker, for the restart's log line. */
+  killedBecause: string | null;
 }
 
 const STATS_TIMEOUT_MS = 1000;
+
+/** How often the master pings each ready worker. */
+const PING_EVERY_MS = 1000;
+
+/**
+ * How long a worker may go without a pong before it is killed and replaced. A worker answers pings
+ * between turns of its event loop, and while requests keep it busy for longer (many connections to
+ * a slow handler) it sends a pong unasked about once a second as requests end (watchdog.ts); one
+ * request takes at most the handler timeout plus the watchdog's second before it is stopped or
+ * killed. So only a worker that makes no progress at all is killed: stuck outside any request, or
+ * with a dead watchdog thread. With --handler-timeout 0 there is no limit on a request, so there is
+ * no liveness check either.
+ */
+export function livenessLimitMs(handlerTimeoutMs: number): number {
+  return handlerTimeoutMs > 0 ? Math.max(5000, 2 * handlerTimeoutMs + 2000) : 0;
+}
+
+/** Whether a process with this pid exists (a zombie still does; a reaped one does not). */
+function processExists(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
 
 /** How long a worker may take to answer a profiler request before it counts as hung (a start takes ~0.1 s). */
 const PROFILE_ANSWER_MS = 5000;
@@ -77,6 +108,9 @@ export class Master {
   routes: RouteInfo[] = [];
   private restarts = 0;
   private askSeq = 0;
+  /** The port workers are forked with: the requested one, until every worker died once with port 0 (see fork()). */
+  private listenPort: number;
+  private liveness: NodeJS.Timeout | undefined;
   /** The profile every worker should be running (a replacement worker joins it), or null. */
   private activeProfile: ProfileStartOptions | null = null;
   private readonly pending = new Map<number, { want: Set<number>; got: Map<number, FromWorker>; done: (r: { got: Map<number, FromWorker>; missing: number[] }) => void; timer: NodeJS.Timeout }>();
@@ -85,6 +119,7 @@ export class Master {
   constructor(opts: ServeOptions, events: MasterEvents) {
     this.opts = opts;
     this.events = events;
+    this.listenPort = opts.port;
   }
 
   /** Starts every worker; resolves with the port once all are listening, rejects with the first worker's load error. */
@@ -98,7 +133,8 @@ export class Master {
       throw new MoonscopeError("MS_ERR_WORKER_START", `the worker bundle ${workerScript} is missing; run \`npm run build\``);
     }
     cluster.setupPrimary({ exec: workerScript, silent: false });
-    for (let i = 0; i < this.opts.workers; i++) this.slots.push({ index: i + 1, worker: null, ready: false, restarts: [] });
+    for (let i = 0; i < this.opts.workers; i++) this.slots.push({ index: i + 1, worker: null, ready: false, restarts: [], answeredAt: 0, killedBecause: null });
+    this.startLivenessChecks();
     return new Promise((resolve, reject) => {
       let settled = false;
       const fail = (err: MoonscopeError) => {
@@ -121,6 +157,17 @@ export class Master {
 
   private fork(slot: Slot, onReady: () => void, onFail: (e: MoonscopeError) => void): void {
     const wopts = workerOptionsFor(this.opts, slot.index);
+    // Cluster shares one listening handle per requested (host, port) while a worker holds it. With
+    // port 0, a worker forked when none is alive would get a new handle, so a new port under the
+    // clients' feet: it asks for the port the first workers got instead (and keeps it, whatever
+    // rover.server says).
+    // A worker that died at the same time but whose exit is not handled yet has been reaped already
+    // (so kill(pid, 0) fails): it holds no handle.
+    if (this.port !== 0 && !this.slots.some((s) => s !== slot && s.worker !== null && processExists(s.worker.process.pid))) this.listenPort = this.port;
+    if (this.listenPort !== wopts.port) {
+      wopts.port = this.listenPort;
+      wopts.explicit = [...wopts.explicit, "port"];
+    }
     const w = cluster.fork({ MOONSCOPE_WORKER: JSON.stringify(wopts) });
     slot.worker = w;
     slot.ready = false;
@@ -129,6 +176,7 @@ export class Master {
       switch (m.type) {
         case "ready":
           slot.ready = true;
+          slot.answeredAt = Date.now();
           this.routes = m.routes;
           // A worker that replaces one mid-profile joins the profile (nobody waits for its answer).
           if (this.activeProfile && w.isConnected()) w.send({ type: "profile-start", id: 0, ...this.activeProfile } satisfies ToWorker);
@@ -142,6 +190,9 @@ export class Master {
         case "profile-started":
         case "profile":
           this.onReply(m.id, slot.index, m);
+          break;
+        case "pong":
+          slot.answeredAt = Date.now();
           break;
         case "merged-stats-request":
           void this.collectStats(!!m.reset).then((s) => {
@@ -187,7 +238,8 @@ export class Master {
         onFail(new MoonscopeError("MS_ERR_WORKER_START", `worker ${slot.index} exited during startup (${signal ? "signal " + signal : "exit code " + code}); run with --workers 1 to see its output`));
         return;
       }
-      const why = signal ? `killed by ${signal}` : `exited with code ${code}`;
+      const why = slot.killedBecause ?? (signal ? `killed by ${signal}` : `exited with code ${code}`);
+      slot.killedBecause = null;
       this.restarts++;
       const t = Date.now();
       slot.restarts = slot.restarts.filter((x) => t - x < 10_000);
@@ -204,6 +256,29 @@ export class Master {
       if (delay) setTimeout(again, delay).unref();
       else again();
     });
+  }
+
+  /** Pings every ready worker each second; one that has not answered within the liveness limit is killed (the exit handler replaces it). */
+  private startLivenessChecks(): void {
+    const limit = livenessLimitMs(this.opts.handlerTimeoutMs);
+    if (limit === 0) return;
+    this.liveness = setInterval(() => {
+      if (this.stopping) return;
+      const t = Date.now();
+      for (const s of this.slots) {
+        const w = s.worker;
+        if (!w || !s.ready || !w.isConnected()) continue;
+        if (t - s.answeredAt > limit) {
+          s.killedBecause = `stopped answering for ${((t - s.answeredAt) / 1000).toFixed(1)} s (stuck where its watchdog cannot stop it) and was killed`;
+          // Not killed again while it dies: the exit handler replaces it.
+          s.answeredAt = t;
+          w.process.kill("SIGKILL");
+          continue;
+        }
+        w.send({ type: "ping" } satisfies ToWorker);
+      }
+    }, PING_EVERY_MS);
+    this.liveness.unref();
   }
 
   /** Sends a request to every ready worker; resolves with the answers, listing workers that did not answer in time. */
@@ -277,6 +352,7 @@ export class Master {
       const slot = this.slots.find((s) => s.index === index);
       const pid = slot?.worker?.process.pid;
       if (!slot?.worker || this.stopping) continue;
+      slot.killedBecause = `hung ${doing} and was killed`;
       slot.worker.process.kill("SIGKILL");
       out.push(`worker ${index} (pid ${pid}) hung ${doing} and was replaced; the new worker is profiled from when it is up`);
     }
@@ -317,6 +393,7 @@ export class Master {
   stop(): Promise<void> {
     if (!this.stopping) {
       this.stopping = true;
+      clearInterval(this.liveness);
       for (const s of this.slots) {
         const w = s.worker;
         if (!w) continue;

@@ -21,9 +21,11 @@ async function main(): Promise<void> {
       send({ type: "merged-stats-request", id, reset });
     },
     log: (level, code, message) => send({ type: "event", level, code, message }),
+    alive: () => send({ type: "pong" }),
   });
   process.on("message", (m: ToWorker) => {
-    if (m.type === "stats") send({ type: "stats", id: m.id, snapshot: worker.snapshot(!!m.reset) });
+    if (m.type === "ping") send({ type: "pong" });
+    else if (m.type === "stats") send({ type: "stats", id: m.id, snapshot: worker.snapshot(!!m.reset) });
     else if (m.type === "merged-stats") {
       const cb = pendingStats.get(m.id);
       pendingStats.delete(m.id);

@@ -6,7 +6,6 @@ import path from "node:path";
 import type { WorkerOptions } from "./options";
 import { LuaApp, ResponseKind, type AppServerConfig, type HandlerOutcome, type HandlerResult, type LuaRoute } from "./lua/app";
 import type { LuaSampler } from "./lua/sampler";
-import { LUA_MASKCOUNT } from "./lua/runtime";
 import { Router } from "./router";
 import { RouteStats, STAGE_COUNT, S_CONTEXT, S_EXTRACT, S_HANDLER, S_PARSE, S_QUEUE, S_SERIALIZE, S_WRITE } from "./stages";
 import { RequestParser, type HttpParseError, type ParsedRequest } from "./http/parser";
@@ -16,7 +15,7 @@ import { startWatchdog, type Watchdog } from "./watchdog";
 import { ProfilerControl } from "./profiler-control";
 import { ResourceStats } from "./resource-stats";
 import { LogOnce } from "./log-once";
-import { MoonscopeError, type ErrorCode } from "../profile/errors";
+import { MoonscopeError, statusOf, type ErrorCode } from "../profile/errors";
 import type { RouteInfo, WorkerSnapshot } from "./ipc";
 
 export type { WorkerOptions } from "./options";
@@ -27,9 +26,22 @@ export interface WorkerHost {
   /** Asks the master for merged stats of all workers (for /__moonscope/stats; ?reset=1 resets them after). */
   requestMergedStats(reset: boolean, cb: (json: string) => void): void;
   log(level: "info" | "warn" | "error", code: ErrorCode, message: string): void;
+  /** Tells the master the worker makes progress (requests end) while its event loop may be too busy to answer pings. */
+  alive?(): void;
 }
 
 const STATS_PATH = "/__moonscope/stats";
+
+/**
+ * Backpressure. A connection gets at most PIPELINE_DEPTH of its pipelined requests answered in one
+ * go; then the worker serves its other connections and comes back (the rest wait, none is refused).
+ * Once HIGH_WATER_MARK bytes of responses wait for the client to read them, the connection is not
+ * read (so no more of its requests are answered) until they are sent. A client that takes none of
+ * its responses for --request-timeout is disconnected. Both checks run only after a response was
+ * written: a counter and a comparison on the request path.
+ */
+export const PIPELINE_DEPTH = 16;
+export const HIGH_WATER_MARK = 64 * 1024;
 
 interface Failure {
   status: number;
@@ -47,6 +59,15 @@ interface Conn {
   requestStartedAt: number;
   closing: boolean;
   busy: boolean;
+  /** Requests answered since the connection was last read (see PIPELINE_DEPTH). */
+  answered: number;
+  /** Not read, and its queued requests not answered, until release (see hold()). */
+  held: boolean;
+  /** While held for its write buffer: when the client last took some of it (0: held for its turn only). */
+  heldSince: number;
+  /** The write buffer's size when the client last took some of it. */
+  heldBytes: number;
+  release: () => void;
 }
 
 export class ServerWorker {
@@ -65,7 +86,6 @@ export class ServerWorker {
   private readonly resources = new ResourceStats();
   private sweepTimer: NodeJS.Timeout | undefined;
   private shuttingDown = false;
-  private hookFn = 0;
   /** The address the server listens on (after start). */
   listeningHost = "";
   private readonly logOnce: LogOnce;
@@ -101,10 +121,10 @@ export class ServerWorker {
     this.applyAppConfig(this.app.serverConfig);
     this.router = new Router(this.app.routes);
     for (const r of this.app.routes) this.stats.set(r, new RouteStats(`${r.method} ${r.path}`));
-    this.installInterrupt();
     if (o.handlerTimeoutMs > 0) this.watchdog = await startWatchdog(o.handlerTimeoutMs, this.watchdogHooks());
     this.resources.start();
-    this.server = net.createServer({ noDelay: true }, (s) => this.onConnection(s));
+    // allowHalfOpen: a client that half-closes after pipelining still gets the responses held back for it (see hold()).
+    this.server = net.createServer({ noDelay: true, allowHalfOpen: true }, (s) => this.onConnection(s));
     const port = await new Promise<number>((resolve, reject) => {
       this.server.once("error", (e: NodeJS.ErrnoException) => {
         if (e.code === "EADDRINUSE") {
@@ -140,17 +160,9 @@ export class ServerWorker {
     }
   }
 
-  // ---- Lua interruption (see watchdog.ts) ----
-  private installInterrupt(): void {
-    const { rt } = this.app;
-    this.hookFn = rt.addHookFunction((l) => {
-      rt.x.lua_sethook(l, 0, 0, 0);
-      this.app.raiseStop(l);
-    });
-  }
-
+  // ---- Lua interruption (see watchdog.ts and lua/stop.ts) ----
   private watchdogHooks() {
-    return { onTimeout: () => this.interruptLua(), onSample: () => this.sampler?.sample() };
+    return { onTimeout: () => this.interruptLua(), onSample: () => this.sampler?.sample(), onProgress: () => this.host.alive?.() };
   }
 
   /** The handler timeout's watchdog thread, or one without a time budget when the sampler needs it alone. */
@@ -160,8 +172,7 @@ export class ServerWorker {
   }
 
   private interruptLua(): void {
-    this.app.timedOut = true;
-    this.app.rt.x.lua_sethook(this.app.L, this.hookFn, LUA_MASKCOUNT, 1);
+    this.app.stop.request();
   }
 
   // ---- connections ----
@@ -170,6 +181,8 @@ export class ServerWorker {
       socket.destroy();
       return;
     }
+    const onRequest = (req: ParsedRequest) => this.onRequest(conn, req);
+    const onError = (e: HttpParseError) => this.onParseError(conn, e);
     const conn: Conn = {
       socket,
       parser: new RequestParser({ maxBodyBytes: this.opts.maxBodyBytes }),
@@ -178,17 +191,21 @@ export class ServerWorker {
       requestStartedAt: 0,
       closing: false,
       busy: false,
+      answered: 0,
+      held: false,
+      heldSince: 0,
+      heldBytes: 0,
+      release: () => this.release(conn, onRequest, onError),
     };
     this.conns.add(conn);
     conn.parser.onContinue = () => socket.write(CONTINUE_HEAD);
-    const onRequest = (req: ParsedRequest) => this.onRequest(conn, req);
-    const onError = (e: HttpParseError) => this.onParseError(conn, e);
     socket.on("data", (chunk: Buffer) => {
       const t = now();
       conn.mark = t;
       conn.lastActivity = t;
       if (conn.closing) return;
       if (!conn.parser.inRequest) conn.requestStartedAt = t;
+      conn.answered = 0;
       conn.parser.execute(chunk, t, onRequest, onError);
     });
     socket.on("error", () => {
@@ -196,10 +213,42 @@ export class ServerWorker {
     });
     socket.on("close", () => this.conns.delete(conn));
     socket.on("end", () => {
-      // Half-close from the client: finish what we have, then close our side.
-      if (!conn.busy) socket.end();
+      // Half-close from the client: finish what we have (held requests included), then close our side.
+      if (!conn.busy && !conn.held) socket.end();
       conn.closing = true;
     });
+  }
+
+  /** Stops reading and answering conn: its turn is over (setImmediate), or the client must read first ('drain'). */
+  private hold(conn: Conn): void {
+    conn.held = true;
+    conn.parser.pause();
+    conn.socket.pause();
+    const waiting = conn.socket.writableLength;
+    if (waiting >= HIGH_WATER_MARK) {
+      conn.heldSince = now();
+      conn.heldBytes = waiting;
+      conn.socket.once("drain", conn.release);
+    } else {
+      conn.heldSince = 0;
+      setImmediate(conn.release);
+    }
+  }
+
+  /** Reads conn again and answers the requests it queued meanwhile. */
+  private release(conn: Conn, onRequest: (req: ParsedRequest) => void, onError: (e: HttpParseError) => void): void {
+    if (!conn.held) return;
+    conn.held = false;
+    conn.heldSince = 0;
+    if (conn.socket.destroyed) return;
+    conn.socket.resume();
+    if (conn.busy) return; // a stats answer holds the parser itself and resumes it when done
+    conn.parser.resume();
+    conn.answered = 0;
+    conn.mark = now();
+    conn.parser.execute(EMPTY, conn.mark, onRequest, onError);
+    // The client half-closed while we held its requests: all answered now, close our side.
+    if (conn.closing && !conn.held && !conn.busy) conn.socket.end();
   }
 
   private onParseError(conn: Conn, e: HttpParseError): void {
@@ -235,6 +284,10 @@ export class ServerWorker {
       t = t2;
     }
 
+    // The time budget covers all Lua work of the request: building ctx (a __gc finalizer may run
+    // there), the handler, and reading its value back (serialize walks are stopped too).
+    const wd = this.watchdog;
+    if (wd !== null) wd.enter();
     let failure = this.pushContext(ex.route, req, ex.params, ex.query);
     if (timed) {
       const t2 = now();
@@ -251,6 +304,8 @@ export class ServerWorker {
     if (outcome !== null && !outcome.ok) failure = this.handlerFailure(outcome, ex.route, stats.route);
 
     const res = this.serialize(failure, stats.route, req.httpMinor, keepAlive, head);
+    if (wd !== null) wd.leave();
+    if (this.app.stop.requested) this.app.stop.clear();
     if (timed) {
       const t2 = now();
       d[S_SERIALIZE] = t2 - t;
@@ -308,14 +363,15 @@ export class ServerWorker {
     }
   }
 
-  /** Stage "handler": the Lua call, under the watchdog, visible to the sampler. */
+  /** Stage "handler": the Lua call (under the watchdog since the context stage), visible to the sampler. */
   private runHandler(routeKey: string): HandlerOutcome {
-    const wd = this.watchdog;
     const sampler = this.sampler;
-    if (sampler !== null) sampler.route = routeKey;
-    if (wd !== null) wd.enter();
+    if (sampler === null) return this.app.call();
+    sampler.route = routeKey;
+    const wd = this.watchdog;
+    if (wd !== null) wd.handlerRunning(true);
     const outcome = this.app.call();
-    if (wd !== null) wd.leave();
+    if (wd !== null) wd.handlerRunning(false);
     return outcome;
   }
 
@@ -340,11 +396,18 @@ export class ServerWorker {
         result = this.app.readResult();
       } catch (e) {
         const err = e as MoonscopeError;
-        failure = { status: 500, code: err.code ?? "MS_ERR_LUA_RESULT", message: err.message };
-        this.logOnce.write("error", failure.code, `${routeKey}: ${err.message}`);
+        const code = err.code ?? "MS_ERR_LUA_RESULT";
+        failure = { status: statusOf(code), code, message: err.message };
+        this.logOnce.write(code === "MS_ERR_LUA_TIMEOUT" ? "warn" : "error", failure.code, `${routeKey}: ${err.message}`);
         return this.serialize(failure, routeKey, httpMinor, keepAlive, head);
       }
       const status = result.status;
+      // The builders check statuses where they are called; this catches one written into the response table directly.
+      if (!(status >= 200 && status <= 599 && status % 1 === 0)) {
+        const message = `the handler's response has status ${status}; a status is an integer from 200 to 599`;
+        this.logOnce.write("error", "MS_ERR_LUA_RESULT", `${routeKey}: ${message}`);
+        return this.serialize({ status: 500, code: "MS_ERR_LUA_RESULT", message }, routeKey, httpMinor, keepAlive, head);
+      }
       let extra = "";
       let contentType = CONTENT_TYPE[result.kind] ?? "";
       if (result.headers !== null) {
@@ -357,26 +420,30 @@ export class ServerWorker {
         if (h.hasContentType) contentType = "";
       }
       const connHeader = keepAlive ? (httpMinor === 0 ? CONN_KEEP_ALIVE : "") : CONN_CLOSE;
-      const noBody = status === 204 || status === 304 || (status >= 100 && status < 200);
+      // 204 and 304 have no body by definition (a client would read one as the next response): whatever the handler gave is dropped.
+      const noBody = status === 204 || status === 304;
+      if (noBody || result.body === null) return { status, out: responseHead(status, "", noBody ? null : 0, connHeader, extra), body: null };
       if (typeof result.body === "string") {
         return { status, out: responseHead(status, contentType, Buffer.byteLength(result.body), connHeader, extra) + (head ? "" : result.body), body: null };
       }
-      if (result.body !== null && !noBody) {
-        return { status, out: responseHead(status, contentType, result.body.length, connHeader, extra), body: head ? null : result.body };
-      }
-      return { status, out: responseHead(status, "", noBody ? null : 0, connHeader, extra), body: null };
+      return { status, out: responseHead(status, contentType, result.body.length, connHeader, extra), body: head ? null : result.body };
     }
     const errText = errorBody(failure.code, failure.message);
     const out = responseHead(failure.status, CT_JSON, Buffer.byteLength(errText), keepAlive ? "" : CONN_CLOSE, "") + (head ? "" : errText);
     return { status: failure.status, out, body: null };
   }
 
-  /** Stage "write": the response handed to the socket (one write; head and body corked together). */
+  /**
+   * Stage "write": the response handed to the socket (one write; head and body corked together).
+   * Heads are always written as UTF-8: header values are UTF-8 text read from Lua strings, and
+   * written as such their bytes never include CR, LF or NUL unless the text does (which
+   * renderHeaders refuses). Written as latin1, U+010D U+010A would reach the wire as CR LF.
+   */
   private writeResponse(socket: net.Socket, out: string, body: Buffer | null): void {
     if (body === null) socket.write(out);
     else {
       socket.cork();
-      socket.write(out, "latin1");
+      socket.write(out);
       socket.write(body);
       socket.uncork();
     }
@@ -389,7 +456,9 @@ export class ServerWorker {
       // dispatches the next pipelined request of the same chunk (or asks for its 100 Continue).
       conn.parser.pause();
       conn.socket.end();
+      return;
     }
+    if (++conn.answered >= PIPELINE_DEPTH || conn.socket.writableLength >= HIGH_WATER_MARK) this.hold(conn);
   }
 
   private writeError(conn: Conn, status: number, code: ErrorCode, message: string, keepAlive: boolean, extraHeaders: string | null, head = false): void {
@@ -422,6 +491,19 @@ export class ServerWorker {
     const t = now();
     for (const c of this.conns) {
       if (c.busy || c.socket.destroyed) continue;
+      if (c.held) {
+        if (c.heldSince === 0) continue;
+        const waiting = c.socket.writableLength;
+        if (waiting < c.heldBytes) {
+          c.heldBytes = waiting;
+          c.heldSince = t;
+        } else if (t - c.heldSince > this.opts.requestTimeoutMs) {
+          // It reads none of its responses: what it asked for stays unanswered, and its memory is freed.
+          c.closing = true;
+          c.socket.destroy();
+        }
+        continue;
+      }
       if (c.parser.inRequest) {
         if (c.requestStartedAt !== 0 && t - c.requestStartedAt > this.opts.requestTimeoutMs) {
           this.unmatched.count(408);
@@ -462,7 +544,7 @@ export class ServerWorker {
         resolve();
       });
       for (const c of this.conns) {
-        if (!c.parser.inRequest && !c.busy) c.socket.end();
+        if (!c.parser.inRequest && !c.busy && !c.held) c.socket.end();
       }
     });
     clearInterval(this.sweepTimer);

@@ -5,14 +5,16 @@ import type { CallTree } from "../profile/calltree";
 import { busyTree } from "../profile/compare";
 import type { Frame } from "../profile/frames";
 import { checkRun, type RunFile } from "../profile/run";
+import { checkRunShape } from "../profile/run-shape";
 import { loadTree } from "../profile/tree-store";
 import { EXPORT_FORMAT_NAMES, EXPORT_FORMATS } from "../profile/exports";
 import { handleMessage, type MessageHandlers } from "../protocol/dispatch";
-import type { RouteEntry, RunSummary, SessionState } from "../protocol/types";
+import { AB_DEFAULTS, type RouteEntry, type RunSummary, type SessionState } from "../protocol/types";
 import type { PanelView, ToPanel } from "../protocol/panel";
 import type { ToClient } from "../protocol/ws";
 import { onThemeChange } from "./colors";
 import { CompareView } from "./compare";
+import { defaultPick, sameRunRefusal } from "./compare-pick";
 import { h, fill } from "./dom";
 import { FlameGraph } from "./flamegraph";
 import { rate } from "./format";
@@ -58,6 +60,14 @@ export class App {
   private readonly beforeSelect = h("vscode-single-select", { "aria-label": "First run (before)", "data-testid": "compare-before" }) as SelectEl;
   private readonly afterSelect = h("vscode-single-select", { "aria-label": "Second run (after)", "data-testid": "compare-after" }) as SelectEl;
   private readonly compareBody = h("div", {});
+  /** The user chose the runs to compare (pressed Compare): a new run no longer replaces them with the default pair. */
+  private comparePicked = false;
+  /** The pair the Compare tab shows, if any. */
+  private compared: { before: string; after: string } | null = null;
+  private readonly lastRunButton = h("vscode-button", { secondary: true, disabled: true, "data-testid": "compare-last" }, "Compare with last run");
+  // In VS Code the settings and AB_DEFAULTS say how long; the dashboard asks here.
+  private readonly roundsInput = h("input", { type: "number", min: 1, max: 50, value: AB_DEFAULTS.runs, className: "ms-input ms-narrow", "aria-label": "Rounds per side", "data-testid": "compare-rounds" }) as HTMLInputElement;
+  private readonly roundSecondsInput = h("input", { type: "number", min: 1, max: 120, value: AB_DEFAULTS.durationMs / 1000, className: "ms-input ms-narrow", "aria-label": "Seconds per round", "data-testid": "compare-seconds" }) as HTMLInputElement;
   private routes: RouteEntry[] = [];
   private readonly routeSelect = h("vscode-single-select", { "aria-label": "Route to profile", "data-testid": "route-select" }) as SelectEl;
   private readonly durationInput = h("input", { type: "number", min: 1, max: 600, value: 10, className: "ms-input ms-narrow", "aria-label": "Seconds to measure", "data-testid": "duration" }) as HTMLInputElement;
@@ -91,8 +101,11 @@ export class App {
     });
     const compareButton = h("vscode-button", { "data-testid": "compare-go" }, "Compare");
     compareButton.addEventListener("click", () => {
-      if (this.beforeSelect.value && this.afterSelect.value) void this.showCompare(this.beforeSelect.value, this.afterSelect.value);
+      if (!this.beforeSelect.value || !this.afterSelect.value) return;
+      this.comparePicked = true;
+      void this.showCompare(this.beforeSelect.value, this.afterSelect.value);
     });
+    this.lastRunButton.addEventListener("click", () => !this.lastRunButton.hasAttribute("disabled") && void this.compareWithLastRun());
 
     this.startButton.addEventListener("click", () => void this.startProfile());
     this.stopButton.addEventListener("click", () => {
@@ -110,10 +123,22 @@ export class App {
       tabHeader("hotspots", "Hot spots"),
       h("vscode-tab-panel", {}, this.hotspots.el),
       tabHeader("compare", "Compare"),
-      h("vscode-tab-panel", {}, h("div", { className: "ms-row" }, h("label", {}, "Before "), this.beforeSelect, h("label", {}, " After "), this.afterSelect, compareButton), this.compareBody),
+      h(
+        "vscode-tab-panel",
+        {},
+        h("div", { className: "ms-row" }, h("label", {}, "Before "), this.beforeSelect, h("label", {}, " After "), this.afterSelect, compareButton),
+        h(
+          "div",
+          { className: "ms-row" },
+          this.lastRunButton,
+          ...(host.kind === "browser" ? [h("label", {}, " Rounds "), this.roundsInput, h("label", {}, " Seconds per round "), this.roundSecondsInput] : []),
+        ),
+        this.compareBody,
+      ),
     ) as TabsEl;
     this.tabs.addEventListener("vsc-tabs-select", () => {
       this.hotspots.setShown(this.currentTab() === "hotspots");
+      if (this.currentTab() === "compare") this.renderCompareDefault();
       // A canvas laid out while its tab was hidden has no width: draw again once visible.
       requestAnimationFrame(() => this.redraw());
     });
@@ -175,6 +200,20 @@ export class App {
     }
   }
 
+  /** Runs the last run's code (its copy of the app) and the app as it is now in interleaved rounds; the live view streams it, compareDone shows the result. */
+  private async compareWithLastRun(): Promise<void> {
+    const last = this.runs.find((r) => !r.error);
+    if (!last) return this.showNotice("info", "No run yet: profile a route first. Compare with last run then measures that run's code against the app as it is now.");
+    const seconds = Math.max(1, Math.min(120, Number(this.roundSecondsInput.value) || AB_DEFAULTS.durationMs / 1000));
+    const runs = Math.max(1, Math.min(50, Math.round(Number(this.roundsInput.value) || AB_DEFAULTS.runs)));
+    try {
+      const options = this.host.kind === "browser" ? { runs, durationMs: seconds * 1000, warmupMs: Math.min(2000, seconds * 500) } : undefined;
+      await this.host.request("startCompare", { run: last.id, options });
+    } catch (e) {
+      this.showNotice("error", `${(e as { code?: string }).code ?? "MS_ERR_SESSION"}: ${(e as Error).message}`);
+    }
+  }
+
   private readonly fromHost: MessageHandlers<ToPanel> = {
     stream: (m) => handleMessage(this.fromDaemon, m.message, ignore),
     show: (m) => void this.show(m.view),
@@ -206,6 +245,11 @@ export class App {
       this.hotspots.setTree(busyTree(t));
     },
     runDone: (m) => void this.refreshRuns().then(() => this.showRun(m.run.id, false)),
+    compareDone: (m) =>
+      void this.refreshRuns().then(async () => {
+        await this.showRun(m.after.id, false);
+        await this.showCompare(m.before.id, m.after.id);
+      }),
     error: (m) => this.showNotice("error", `${m.code}: ${m.message}`),
   };
 
@@ -220,9 +264,11 @@ export class App {
       this.setFlameTree(null, "The flamegraph appears about 2 s into the measurement and grows as samples come in.");
       this.hotspots.setTree(null);
     }
+    if (s.phase === "starting" && s.kind === "compare") this.setFlameTree(null, "A comparison has no live flamegraph (two apps take turns, and their profilers are left undisturbed); the differential flamegraph appears in Compare at the end.");
     this.session = active ? s : null;
     this.startButton.toggleAttribute("disabled", active);
     this.stopButton.toggleAttribute("disabled", !active);
+    this.renderLastRunButton();
     if (active) {
       const left = s.durationMs && s.elapsedMs !== undefined ? ` · ${Math.max(0, (s.durationMs - s.elapsedMs) / 1000).toFixed(0)} s left` : "";
       this.setStatus(`${s.phase} ${s.route}${left}${s.message && s.phase !== "measuring" ? ` — ${s.message}` : ""}`, s.phase);
@@ -238,8 +284,10 @@ export class App {
 
   private async show(v: PanelView): Promise<void> {
     if (v.kind === "run") await this.showRun(v.id);
-    else if (v.kind === "compare") await this.showCompare(v.before, v.after);
-    else this.selectTab("overview");
+    else if (v.kind === "compare") {
+      this.comparePicked = true;
+      await this.showCompare(v.before, v.after);
+    } else this.selectTab("overview");
   }
 
   private async refreshRuns(): Promise<void> {
@@ -253,7 +301,7 @@ export class App {
 
   private async loadRun(id: string): Promise<RunFile> {
     const { run } = await this.host.request("getRun", { id });
-    return checkRun(run, `run ${id}`);
+    return checkRunShape(checkRun(run, `run ${id}`), `run ${id}`);
   }
 
   private async showRun(id: string, switchTab = true): Promise<void> {
@@ -274,10 +322,17 @@ export class App {
   }
 
   private async showCompare(before: string, after: string): Promise<void> {
+    if (before === after) {
+      this.compared = null;
+      fill(this.compareBody, h("p", { className: "ms-empty", role: "alert", "data-testid": "compare-refused" }, sameRunRefusal(before)));
+      this.selectTab("compare");
+      return;
+    }
     try {
       const [a, b] = await Promise.all([this.loadRun(before), this.loadRun(after)]);
       this.compare.show(a, b);
       fill(this.compareBody, this.compare.el);
+      this.compared = { before, after };
       this.beforeSelect.value = before;
       this.afterSelect.value = after;
       this.view = { kind: "compare", before, after };
@@ -285,6 +340,7 @@ export class App {
       this.hideNotice();
       this.selectTab("compare");
     } catch (e) {
+      this.compared = null;
       this.showNotice("error", `Could not compare ${before} and ${after}: ${(e as Error).message}`);
     }
   }
@@ -302,7 +358,33 @@ export class App {
   private renderEmpty(): void {
     this.setFlameTree(null, "No profile yet: profile a route to see where its CPU time goes.");
     this.hotspots.setTree(null);
-    fill(this.compareBody, h("p", { className: "ms-muted" }, "Pick two runs of a route and press Compare: stage and percentile changes, judged against run-to-run noise, and a differential flamegraph."));
+    this.renderCompareDefault();
+  }
+
+  /**
+   * With nothing compared yet, the Compare tab compares the default pair (defaultPick) once it is
+   * shown (two runs are read and judged only then), or says why there is none.
+   */
+  private renderCompareDefault(): void {
+    if (this.compared || this.comparePicked) return;
+    const pick = defaultPick(this.runs);
+    if ("why" in pick) {
+      fill(this.compareBody, h("p", { className: "ms-empty", "data-testid": "compare-none" }, pick.why));
+      return;
+    }
+    fill(this.compareBody, h("p", { className: "ms-muted" }, "Pick two runs and press Compare: every metric judged across rounds, what differs besides the code, and a differential flamegraph."));
+    if (this.currentTab() !== "compare") return;
+    // Claimed before the runs load, so a tab-select event meanwhile does not start a second load.
+    this.compared = pick;
+    void this.showCompare(pick.before, pick.after);
+  }
+
+  private renderLastRunButton(): void {
+    const last = this.runs.find((r) => !r.error);
+    this.lastRunButton.toggleAttribute("disabled", !last || this.session !== null);
+    this.lastRunButton.title = last
+      ? `Runs the code of the last run (${last.route}, ${new Date(last.createdAt).toLocaleString()}) and the app as it is now, their rounds interleaved, then compares them`
+      : "Profile a route first: this then measures that run's code against the app as it is now";
   }
 
   private renderRunOptions(): void {
@@ -313,8 +395,14 @@ export class App {
       if (current) sel.value = current;
     };
     options(this.runSelect, this.run?.id);
-    options(this.beforeSelect, this.beforeSelect.value || ok[1]?.id);
-    options(this.afterSelect, this.afterSelect.value || ok[0]?.id);
+    const pick = defaultPick(this.runs);
+    const kept = (id: string) => (this.comparePicked && ok.some((r) => r.id === id) ? id : undefined);
+    options(this.beforeSelect, kept(this.beforeSelect.value) ?? ("before" in pick ? pick.before : ok[1]?.id));
+    options(this.afterSelect, kept(this.afterSelect.value) ?? ("after" in pick ? pick.after : ok[0]?.id));
+    // Until the user picks, the tab follows the newest pair.
+    if (!this.comparePicked) this.compared = null;
+    this.renderCompareDefault();
+    this.renderLastRunButton();
     const broken = this.runs.filter((r) => r.error);
     if (broken.length) this.showNotice("info", `${broken.length} run folder${broken.length > 1 ? "s" : ""} could not be read and ${broken.length > 1 ? "are" : "is"} left out: ${broken.map((r) => `${r.id} (${r.error})`).join("; ")}`);
   }
@@ -335,7 +423,8 @@ export class App {
   private showFrame(m: LiveFrame): void {
     if (this.workerSelect.childElementCount !== m.workers.length + 1) this.renderWorkerOptions();
     const left = Math.max(0, (m.durationMs - m.elapsedMs) / 1000);
-    this.setStatus(`measuring ${m.route} · ${(m.elapsedMs / 1000).toFixed(1)} of ${(m.durationMs / 1000).toFixed(0)} s · ${left.toFixed(0)} s left`, "measuring");
+    const side = m.side ? ` · ${m.side === "A" ? "before: the last run's code" : "after: the app now"}${m.round ? `, round ${m.round.index + 1} of ${m.round.count}` : ""}` : "";
+    this.setStatus(`measuring ${m.route}${side} · ${(m.elapsedMs / 1000).toFixed(1)} of ${(m.durationMs / 1000).toFixed(0)} s · ${left.toFixed(0)} s left`, "measuring");
     this.overview.showFrame(m, this.selectedWorker());
   }
 

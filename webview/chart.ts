@@ -111,6 +111,7 @@ export class LiveChart {
       g.stroke();
     });
     c.dataset.points = String(n);
+    c.dataset.tLast = n ? this.t[n - 1].toFixed(2) : "";
     this.legendEl.replaceChildren(
       ...this.series.map((s, si) => {
         const last = this.values[si][n - 1];

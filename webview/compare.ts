@@ -1,17 +1,27 @@
-// Two runs side by side: throughput and client percentiles, stage means and p99s, each judged
-// against the noise (profile/compare.ts, the same call as `moonscope compare`), the functions whose
-// share moved most, and a differential flamegraph of the second run coloured by how each frame's
-// share changed (red: larger, blue: smaller).
+// Two runs side by side: the headline verdict, how it was reached and what differs besides the code
+// (above the tables, so a different load is never missed), then throughput, CPU per request and
+// client percentiles, stage means and p99s, each judged across rounds (profile/compare.ts, the same
+// call as `moonscope compare`), the functions whose share moved most, and a differential flamegraph
+// of the second run coloured by how each frame's share changed.
 import type { CallNode } from "../profile/calltree";
-import { busyTree, compareRuns, type Delta } from "../profile/compare";
+import { busyTree, compareRuns, headline, type Delta } from "../profile/compare";
 import { matchPaths } from "../profile/diff";
 import { frameLabel, type Frame } from "../profile/frames";
 import type { RunFile } from "../profile/run";
 import { loadTree } from "../profile/tree-store";
 import { mix } from "./colors";
 import { h, fill } from "./dom";
-import { FlameGraph } from "./flamegraph";
+import { FlameGraph, type Legend } from "./flamegraph";
 import { duration, rate, share, signedRelative, signedShare } from "./format";
+
+const DIFF_LEGEND: Legend = {
+  label: "Colours of the differential flamegraph",
+  items: [
+    { swatch: "ms-diff-grew", text: "share grew" },
+    { swatch: "ms-diff-shrank", text: "share shrank" },
+    { swatch: "ms-diff-same", text: "unchanged or new" },
+  ],
+};
 
 export class CompareView {
   readonly el: HTMLElement;
@@ -29,16 +39,17 @@ export class CompareView {
       label: "Differential flamegraph: the second run, red where a frame's share of CPU grew, blue where it shrank",
       onOpenSource,
       testid: "compare-flamegraph",
+      legend: DIFF_LEGEND,
       colorOf: (n, p) => {
         const d = this.deltas.get(n);
-        if (d === undefined) return null;
+        if (d === undefined) return p.kind.program;
         // Full colour at a 10-point share change; the neutral base keeps unchanged frames quiet.
         const t = Math.min(1, Math.abs(d) / 0.1);
         return t < 0.02 ? p.kind.program : mix(p.kind.program, d > 0 ? p.grew : p.shrank, 0.25 + 0.75 * t);
       },
       describe: (n) => {
         const d = this.deltas.get(n);
-        return d === undefined ? null : `share of CPU ${signedShare(d)} against the first run`;
+        return d === undefined ? "new in the second run" : `share of CPU ${signedShare(d)} against the first run`;
       },
     });
     this.el = h(
@@ -47,7 +58,7 @@ export class CompareView {
       this.summary,
       this.stages,
       h("h3", {}, "Differential flamegraph"),
-      h("p", { className: "ms-muted" }, "The second run's busy CPU; red: the frame's share grew, blue: it shrank, grey: new or unchanged."),
+      h("p", { className: "ms-muted" }, "The second run's busy CPU, each frame coloured by how its share of CPU changed against the first run."),
       this.flame.el,
       this.frames,
     );
@@ -55,11 +66,19 @@ export class CompareView {
 
   show(a: RunFile, b: RunFile): void {
     const c = compareRuns(a, b);
+    const verdict = headline(c);
+    const look = verdict.change === "slower" ? "ms-worse" : verdict.change === "faster" ? "ms-better" : "";
+    const value = (d: Delta, v: number) => (d === c.throughput ? rate(v) : duration(v));
     fill(
       this.summary,
       h("h2", {}, `${c.route}: ${a.id} → ${b.id}`),
+      h("p", { className: `ms-verdict ${look}`, "data-testid": "compare-headline", "data-change": verdict.change }, verdict.text),
+      h("p", { className: "ms-muted", "data-testid": "compare-method" }, `How: ${c.method.summary}.`),
+      c.differences.length
+        ? h("div", { "data-testid": "compare-differences" }, h("p", {}, "What differs between the runs:"), h("ul", { className: "ms-differences" }, ...c.differences.map((d) => h("li", {}, d))))
+        : null,
       ...c.notes.map((n) => h("p", { className: "ms-note" }, n)),
-      deltaTable("Client", [{ ...c.throughput, name: "req/s" }, ...c.clientLatency], (d) => (d.name === "req/s" ? rate(d.before) : duration(d.before)), (d) => (d.name === "req/s" ? rate(d.after) : duration(d.after)), "compare-client"),
+      deltaTable("Client and cost (CPU/req: the workers' CPU time per request)", [c.throughput, c.cpuPerRequest, ...c.clientLatency], (d) => value(d, d.before), (d) => value(d, d.after), "compare-client"),
     );
     fill(
       this.stages,
@@ -113,7 +132,7 @@ function deltaTable(title: string, rows: Delta[], before: (d: Delta) => string, 
           h("td", {}, before(d)),
           h("td", {}, after(d)),
           h("td", {}, signedRelative(d.relative)),
-          h("td", { className: d.change === "slower" ? "ms-worse" : d.change === "faster" ? "ms-better" : "ms-muted", title: d.why }, d.change),
+          h("td", { className: d.change === "slower" ? "ms-worse" : d.change === "faster" ? "ms-better" : "ms-muted", title: d.why }, d.change === "no change" ? `no change (±${(d.detectable * 100).toFixed(0)}%)` : d.change),
         ),
       ),
     ),

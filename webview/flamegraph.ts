@@ -30,6 +30,8 @@ export interface FlameGraphOptions {
   onSandwich?(frame: Frame): void;
   /** Without search and legend (the sandwich's two small graphs). */
   compact?: boolean;
+  /** What the colours mean, when colorOf gives them a meaning of its own (default: the frame kinds). */
+  legend?: Legend;
   /** data-testid of the canvas (default "flamegraph"). */
   testid?: string;
 }
@@ -71,7 +73,7 @@ export class FlameGraph {
       { className: "ms-flame" },
       o.compact ? null : h("div", { className: "ms-row" }, this.search, this.matchInfo),
       this.crumbs,
-      o.compact ? null : legend(),
+      o.compact ? null : legend(o.legend ?? KIND_LEGEND),
       this.empty,
       this.scroller,
       this.detail,
@@ -416,11 +418,21 @@ export class FlameGraph {
   }
 }
 
-function legend(): HTMLElement {
-  const kinds = ["stage", "lua", "lua-c", "js-app", "server-core", "node", "native", "gc"] as const;
+/** A legend: what it is about, and each colour (a CSS class that paints the swatch) with its meaning. */
+export interface Legend {
+  label: string;
+  items: { swatch: string; text: string }[];
+}
+
+const KIND_LEGEND: Legend = {
+  label: "Colours by kind",
+  items: (["stage", "lua", "lua-c", "js-app", "server-core", "node", "native", "gc"] as const).map((k) => ({ swatch: `ms-kind-${k}`, text: KIND_LABELS[k] })),
+};
+
+function legend(l: Legend): HTMLElement {
   return h(
     "div",
-    { className: "ms-legend", "aria-label": "Colours by kind" },
-    ...kinds.map((k) => h("span", { className: "ms-legend-item" }, h("span", { className: `ms-swatch ms-kind-${k}`, "aria-hidden": "true" }), KIND_LABELS[k])),
+    { className: "ms-legend", "aria-label": l.label, "data-testid": "flame-legend" },
+    ...l.items.map((i) => h("span", { className: "ms-legend-item" }, h("span", { className: `ms-swatch ${i.swatch}`, "aria-hidden": "true" }), i.text)),
   );
 }

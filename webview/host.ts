@@ -152,6 +152,7 @@ class BrowserHost implements Host {
     listRoutes: (p) => this.ask("listRoutes", p),
     startProfile: (p) => this.ask("startProfile", p),
     stopProfile: (p) => this.ask("stopProfile", p),
+    startCompare: (p) => this.ask("startCompare", p),
   };
 
   async request<M extends PanelMethod>(method: M, params: PanelRequests[M]["params"]): Promise<PanelRequests[M]["result"]> {

@@ -1,6 +1,6 @@
 // What every load generator run shares: a child process, its CPU sampled from /proc, Ctrl-C passed
 // on as SIGINT, and one marked line of JSON on stdout as its report.
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { sampleCpu } from "./proc-cpu";
 import { abortedResult, type LoadGeneratorName, type LoadResult } from "./types";
 
@@ -15,9 +15,25 @@ export interface GeneratorRun {
   cpuSkipMs?: number;
 }
 
+/**
+ * A watcher that kills pid once this process is gone, however it ends (SIGKILL included): a shell
+ * reading a pipe from us, which reads end-of-file when we die. Without it a killed `moonscope
+ * profile` left wrk loading the port until its --duration ran out. Killed when the generator exits.
+ */
+function tieToThisProcess(pid: number | undefined): ChildProcess | null {
+  if (pid === undefined) return null;
+  const watcher = spawn("/bin/sh", ["-c", 'while read -r _; do :; done; kill -TERM "$0" 2>/dev/null', String(pid)], { stdio: ["pipe", "ignore", "ignore"] });
+  watcher.on("error", () => {});
+  watcher.stdin.on("error", () => {});
+  watcher.unref();
+  return watcher;
+}
+
 /** Runs the generator; returns its parsed report and CPU%, or the aborted result when it was stopped before reporting. */
 export async function runGeneratorProcess<T>(g: GeneratorRun, signal: AbortSignal | undefined, toResult: (report: T, cpuPercent: number) => LoadResult): Promise<LoadResult> {
   const child = spawn(g.command, g.args, { stdio: ["ignore", "pipe", "pipe"], env: g.env ? { ...process.env, ...g.env } : process.env });
+  const tie = tieToThisProcess(child.pid);
+  child.on("exit", () => tie?.kill());
   const spawnedAt = performance.now();
   const cpu = sampleCpu(child.pid!, 200, g.cpuSkipMs ?? 500);
   const onAbort = () => child.kill("SIGINT");

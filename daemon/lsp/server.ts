@@ -2,7 +2,8 @@
 // GET /users/:id", then the last run's figures), and the custom requests of protocol/lsp.ts that run
 // profiling sessions, list runs, export and compare them.
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
+import { format } from "node:util";
 import {
   createConnection,
   ProposedFeatures,
@@ -19,8 +20,8 @@ import { TextDocument } from "vscode-languageserver-textdocument";
 import * as P from "../../protocol/lsp";
 import { luaWorkspace, type LuaWorkspace } from "../lua-apps";
 import { specHits } from "../session/route-spec";
-import { lensTitle, workspaceRuns } from "../runs/summary";
-import { readRun, writeFileAtomic } from "../runs/store";
+import { findRun as findWorkspaceRun, lensTitle, workspaceRuns } from "../runs/summary";
+import { writeFileAtomic } from "../runs/store";
 import { SessionHub } from "../session-hub";
 import { dashboardOptions } from "../ws/dashboard";
 import { compareRuns, diffSvg } from "../../profile/compare";
@@ -31,6 +32,8 @@ import { MOONSCOPE_VERSION } from "../../profile/version";
 import { wireError, type RequestDecl } from "../../protocol/dispatch";
 import { startStreamServer, type StreamServer } from "../ws/server";
 import type { ToClient } from "../../protocol/ws";
+import { FrameGuard } from "./frames";
+import { filePathOf } from "./uri";
 
 /** ResponseError codes: the JSON-RPC range reserved for servers, with the MS_ERR_* code in data. */
 const ERR_SESSION = -32001;
@@ -41,7 +44,25 @@ function asResponseError(e: unknown): ResponseError<{ code: string }> {
   return new ResponseError(ERR_SESSION, message, { code });
 }
 
-export function startLanguageServer(connection: Connection = createConnection(ProposedFeatures.all)): Connection {
+/** Over stdio, the messages pass the framing guard first (see frames.ts); other transports as vscode-languageserver picks them. */
+function defaultConnection(): Connection {
+  if (!process.argv.includes("--stdio")) return createConnection(ProposedFeatures.all);
+  const guard = new FrameGuard((problem) => process.stderr.write(`moonscope lsp: a malformed message from the editor: ${problem}\n`));
+  // Given as a stream (not a message reader), the guard still ends the process when stdin ends.
+  const connection = createConnection(ProposedFeatures.all, process.stdin.pipe(guard), process.stdout);
+  // stdout carries the protocol, so console output goes to the editor's log (what --stdio alone does).
+  const toLog = (send: (m: string) => void) => (...args: unknown[]) => send(format(...args));
+  console.log = console.info = toLog((m) => connection.console.log(m));
+  console.debug = toLog((m) => connection.console.log(m));
+  console.warn = toLog((m) => connection.console.warn(m));
+  console.error = toLog((m) => connection.console.error(m));
+  return connection;
+}
+
+/** How long after the last edit of a document its diagnostics are worked out again (typing re-parses once, not per key). */
+const DIAGNOSTICS_DELAY_MS = 300;
+
+export function startLanguageServer(connection: Connection = defaultConnection()): Connection {
   const documents = new TextDocuments(TextDocument);
   let workspace = process.cwd();
   let canRefreshLenses = false;
@@ -85,7 +106,8 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
 
   connection.onInitialize((params: InitializeParams) => {
     const folder = params.workspaceFolders?.[0]?.uri ?? params.rootUri;
-    if (folder) workspace = fileURLToPath(folder);
+    const root = folder ? filePathOf(folder) : null;
+    if (root !== null) workspace = root;
     canRefreshLenses = !!params.capabilities.workspace?.codeLens?.refreshSupport;
     return {
       capabilities: { textDocumentSync: TextDocumentSyncKind.Incremental, codeLensProvider: { resolveProvider: false } },
@@ -94,8 +116,7 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
   });
 
   /** The handlers a document defines, with the app that serves them and that app's runs. */
-  const handlersOf = (doc: TextDocument) => {
-    const file = fileURLToPath(doc.uri);
+  const handlersOf = (doc: TextDocument, file: string) => {
     const ws = apps();
     const routes = ws.routesDefinedIn(file);
     const entries = new Set(routes.map((r) => r.appFile));
@@ -105,8 +126,9 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
 
   /** A warning over every handler whose last run missed a budget (moonscope.budgets). */
   const publishDiagnostics = (doc: TextDocument) => {
-    if (!doc.uri.startsWith("file:") || !doc.uri.endsWith(".lua")) return;
-    const { routes, runs } = handlersOf(doc);
+    const file = filePathOf(doc.uri);
+    if (file === null || !file.endsWith(".lua")) return;
+    const { routes, runs } = handlersOf(doc, file);
     const diagnostics: Diagnostic[] = [];
     for (const r of routes) {
       const last = runs.find((x) => x.appFile === r.appFile && x.route === `${r.method} ${r.path}`);
@@ -121,15 +143,32 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
     }
     void connection.sendDiagnostics({ uri: doc.uri, diagnostics });
   };
+  const pendingDiagnostics = new Map<string, NodeJS.Timeout>();
   documents.onDidOpen((e) => publishDiagnostics(e.document));
-  documents.onDidChangeContent((e) => publishDiagnostics(e.document));
+  documents.onDidChangeContent((e) => {
+    const uri = e.document.uri;
+    clearTimeout(pendingDiagnostics.get(uri));
+    pendingDiagnostics.set(
+      uri,
+      setTimeout(() => {
+        pendingDiagnostics.delete(uri);
+        const doc = documents.get(uri);
+        if (doc) publishDiagnostics(doc);
+      }, DIAGNOSTICS_DELAY_MS),
+    );
+  });
+  documents.onDidClose((e) => {
+    clearTimeout(pendingDiagnostics.get(e.document.uri));
+    pendingDiagnostics.delete(e.document.uri);
+  });
   // A saved file may add or drop a require: the app structure is read again.
   documents.onDidSave(() => apps().invalidate());
 
   connection.onCodeLens((params): CodeLens[] => {
     const doc = documents.get(params.textDocument.uri);
-    if (!doc || !doc.uri.startsWith("file:")) return [];
-    const { routes, runs } = handlersOf(doc);
+    const file = doc ? filePathOf(doc.uri) : null;
+    if (!doc || file === null) return [];
+    const { routes, runs } = handlersOf(doc, file);
     const lenses: CodeLens[] = [];
     for (const r of routes) {
       const route = `${r.method} ${r.path}`;
@@ -153,20 +192,23 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
   handle(P.listRoutes, (params) => {
     const ws = apps();
     if (!params.uri) return { routes: ws.routes() };
-    if (!params.uri.startsWith("file:")) return { routes: [] };
     const uri = params.uri;
-    const file = fileURLToPath(uri);
+    const file = filePathOf(uri);
+    if (file === null) return { routes: [] };
     return { routes: ws.routesDefinedIn(file).map((r) => ({ uri, file, appFile: r.appFile, line: r.line, method: r.method, path: r.path, name: r.name })) };
   });
 
-  handle(P.startProfile, async (params) => {
+  /** A session's runs change the figures lenses and the budget warnings: refresh both once it ends. */
+  const thenRefresh = async <T>(session: Promise<T>): Promise<T> => {
     try {
-      return await hub.start(params);
+      return await session;
     } finally {
       refreshLenses(true);
       for (const d of documents.all()) publishDiagnostics(d);
     }
-  });
+  };
+  handle(P.startProfile, (params) => thenRefresh(hub.start(params)));
+  handle(P.startCompare, (params) => thenRefresh(hub.startCompare(params)));
 
   handle(P.stopProfile, (params) => ({ stopped: hub.stop(params.sessionId) }));
 
@@ -176,15 +218,7 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
     runs: workspaceRuns(workspace).filter((r) => !params.route || r.route === params.route),
   }));
 
-  const findRun = (id: string) => {
-    const hit = workspaceRuns(workspace).find((r) => r.id === id);
-    if (!hit) throw new MoonscopeError("MS_ERR_RUN_NOT_FOUND", `no run ${id} under ${path.join(workspace, ".moonscope", "runs")}`);
-    try {
-      return readRun(hit.dir);
-    } catch (e) {
-      throw e instanceof MoonscopeError ? e : new MoonscopeError("MS_ERR_RUN_CORRUPT", `${hit.dir}: ${(e as Error).message}; the run is damaged, profile the route again`);
-    }
-  };
+  const findRun = (id: string) => findWorkspaceRun(workspace, id);
 
   handle(P.getRun, (params) => findRun(params.id));
 

@@ -10,6 +10,7 @@ import { RouteStats, S_HANDLER, S_WRITE, STAGE_COUNT } from "../../server-core/s
 import type { LoadResult } from "../load";
 import type { WorkerTree } from "../profile-build";
 import { buildRunFile, exportTitles, type Collected, type RunSettings } from "./run-file";
+import { roundStats } from "../session/rounds";
 
 const ROUTE = { method: "GET", path: "/users/:id", name: "api.users.get", file: "app.lua", line: 7 };
 const KEY = "GET /users/:id";
@@ -82,6 +83,10 @@ function collected(over: Partial<Collected> = {}): Collected {
     luaIntervalMs: 1,
     firstSnapshotMs: 260,
     external: null,
+    rounds: [roundStats(snapshot([worker(1, 0, 100), worker(2, 0, 100)]), snapshot([worker(2, 2, 600), worker(1, 3, 1100)]), KEY, load, 2000, 0)],
+    machine: { platform: "linux", arch: "x64", cpuModel: "Test CPU", cores: 2, node: "v20.0.0" },
+    appFiles: { "app.lua": "0123456789abcdef" },
+    snapshot: "app",
     ...over,
   };
 }
@@ -94,7 +99,15 @@ test("a run with a profile: what was collected, merged over workers, with the fo
   assert.equal(run.app.file, "/apps/users/app.lua");
   assert.deepEqual(run.app.routes.map((r) => r.path), ["/users/:id", "/health"]);
   assert.deepEqual(run.route, ROUTE);
-  assert.deepEqual(run.options, { durationMs: 2000, warmupMs: 1000, connections: 4, rate: null, workers: 2, mode: "sample", load: "wrk", cpuIntervalUs: 2500, luaIntervalMs: 1 });
+  assert.deepEqual(run.options, { runs: 1, durationMs: 2000, warmupMs: 1000, connections: 4, rate: null, workers: 2, mode: "sample", load: "wrk", cpuIntervalUs: 2500, luaIntervalMs: 1 });
+  assert.deepEqual(run.app.files, { "app.lua": "0123456789abcdef" });
+  assert.equal(run.app.snapshot, "app");
+  assert.equal(run.machine?.cpuModel, "Test CPU");
+  // One round: the route's 5 requests; the workers' CPU went from 200 to 1700 ms: 300 ms (300000 µs) per request.
+  assert.equal(run.rounds?.length, 1);
+  assert.equal(run.rounds![0].cpuUsPerRequest, 300_000);
+  assert.equal(run.rounds![0].rps, 2.5);
+  assert.ok(Math.abs(run.rounds![0].stageMeanUs.handler - 40) < 1, `handler mean ${run.rounds![0].stageMeanUs.handler}`);
   assert.equal(run.client.rps, 2.5);
   assert.equal(run.client.latencyUs.p99, 90);
 

@@ -3,7 +3,7 @@
 import path from "node:path";
 import type { CallTree } from "../../profile/calltree";
 import { EXPORT_FORMATS, EXPORT_FORMAT_NAMES } from "../../profile/exports";
-import { RUN_SCHEMA, RUN_VERSION, type RunFile, type RunMode } from "../../profile/run";
+import { RUN_SCHEMA, RUN_VERSION, type MachineInfo, type RoundStats, type RunFile, type RunMode } from "../../profile/run";
 import { storeTree } from "../../profile/tree-store";
 import { MOONSCOPE_VERSION } from "../../profile/version";
 import type { RouteInfo, StatsSnapshot } from "../../server-core/ipc";
@@ -18,6 +18,10 @@ export interface RunSettings {
   warmupMs: number;
   connections: number;
   rate?: number;
+  /** Measured rounds (absent: 1); durationMs is each round's. */
+  runs?: number;
+  /** --lua-path as given (absolute entries), so `ab` can run the app the same way again. */
+  luaPath?: string;
   /** Server workers: as asked (0: one per CPU) for a session, the ones that served for the run file (one under an outside profiler). */
   workers: number;
   mode: RunMode;
@@ -45,6 +49,13 @@ export interface Collected {
   luaIntervalMs: number;
   firstSnapshotMs: number | null;
   external: RunFile["external"];
+  /** The measured rounds (one for a plain run). */
+  rounds: RoundStats[];
+  machine: MachineInfo;
+  /** Hashes of the app's Lua files, and the run folder's copy of them (null: none kept). */
+  appFiles: Record<string, string>;
+  snapshot: string | null;
+  ab?: RunFile["ab"];
 }
 
 /** run.json for what was collected; every profile export it lists is to be written beside it. */
@@ -76,9 +87,19 @@ export function buildRunFile(o: RunSettings, c: Collected): RunFile {
     tool: { name: "moonscope", version: MOONSCOPE_VERSION, node: process.version },
     id: c.id,
     createdAt: c.createdAt.toISOString(),
-    app: { file: path.resolve(o.appFile), routes: c.routes.map((r) => ({ method: r.method, path: r.path, name: r.name, file: r.file, line: r.line })) },
+    app: {
+      file: path.resolve(o.appFile),
+      routes: c.routes.map((r) => ({ method: r.method, path: r.path, name: r.name, file: r.file, line: r.line })),
+      files: c.appFiles,
+      ...(c.snapshot ? { snapshot: c.snapshot } : {}),
+    },
     route: { method: c.route.method, path: c.route.path, name: c.route.name, file: c.route.file, line: c.route.line },
+    machine: c.machine,
+    rounds: c.rounds,
+    ...(c.ab ? { ab: c.ab } : {}),
     options: {
+      runs: o.runs ?? 1,
+      ...(o.luaPath ? { luaPath: o.luaPath } : {}),
       durationMs: o.durationMs,
       warmupMs: o.warmupMs,
       connections: o.connections,

@@ -3,7 +3,7 @@ import path from "node:path";
 import type { CallTree } from "../../profile/calltree";
 import { EXPORT_FORMATS, EXPORT_FORMAT_NAMES, renderTree } from "../../profile/exports";
 import type { RunFile } from "../../profile/run";
-import { writeFileAtomic } from "../runs/store";
+import { finishRunDir, writeFileAtomic } from "../runs/store";
 import { exportTitles } from "./run-file";
 
 /** Writes run (from buildRunFile) and, when there is a profile, the exports it lists, into dir. */
@@ -14,4 +14,5 @@ export function writeRunFolder(dir: string, run: RunFile, merged: CallTree | nul
   }
   // Last: a folder without run.json is an unfinished run, never one whose run.json names missing files.
   writeFileAtomic(path.join(dir, "run.json"), JSON.stringify(run));
+  finishRunDir(dir);
 }

@@ -1,9 +1,15 @@
 // Run folders: `.moonscope/runs/<time>-<method>-<path>/` with run.json written last and atomically
 // (temp file + rename), so a folder without run.json is an unfinished run and never a corrupt one.
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, existsSync } from "node:fs";
+// While a process writes a run folder it holds a lock folder in it that names its pid; a folder
+// whose writer died (a SIGKILLed `moonscope profile`) before run.json is removed when runs are
+// listed, temp files included.
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, existsSync } from "node:fs";
 import path from "node:path";
 import { checkRun, type RunFile } from "../../profile/run";
+import { checkRunShape } from "../../profile/run-shape";
 import { MoonscopeError } from "../../profile/errors";
+import { EXPORT_FORMATS } from "../../profile/exports";
+import { SNAPSHOT_DIR } from "../session/app-snapshot";
 
 export const RUNS_DIR = path.join(".moonscope", "runs");
 
@@ -32,7 +38,55 @@ export function makeDirs(dir: string): string[] {
     if (path.dirname(d) === d) break;
   }
   mkdirSync(dir, { recursive: true });
+  // The run folder names its writer until writeRunFolder is done (an empty folder, so a run that
+  // never started still counts as empty and is removed as before).
+  if (missing.length > 0) mkdirSync(path.join(dir, WRITING + process.pid));
   return missing;
+}
+
+/** The lock folder of a run folder being written, followed by the writer's pid. */
+const WRITING = ".moonscope-writing-";
+
+/** This process has finished writing dir (run.json is there): its lock folder goes. */
+export function finishRunDir(dir: string): void {
+  rmSync(path.join(dir, WRITING + process.pid), { recursive: true, force: true });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** What a session writes before run.json (the app's copy, the exports): a folder of only these (and temp files) holds no run yet. */
+const RUN_WRITES = new Set<string>([SNAPSHOT_DIR, ...Object.values(EXPORT_FORMATS).map((f) => f.file)]);
+const TEMP = /\.tmp-\d+-\d+$/;
+
+/**
+ * Removes dir when it is a run folder without run.json whose writer is gone (its lock folder names
+ * a dead process) and that holds only what the run writer writes. A folder being written by a
+ * living process, and one no writer marked, stay; one that also holds other files (an outside
+ * profiler's report kept after a failed session) stays, without its lock and temp files.
+ */
+export function sweepIfAbandoned(dir: string): boolean {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return false;
+  }
+  if (names.includes("run.json")) return false;
+  const writers = names.filter((n) => n.startsWith(WRITING)).map((n) => Number(n.slice(WRITING.length)));
+  if (writers.length === 0 || writers.some((pid) => !Number.isInteger(pid) || alive(pid))) return false;
+  if (names.every((n) => n.startsWith(WRITING) || RUN_WRITES.has(n) || TEMP.test(n))) {
+    rmSync(dir, { recursive: true, force: true });
+    return true;
+  }
+  for (const n of names) if (n.startsWith(WRITING) || TEMP.test(n)) rmSync(path.join(dir, n), { recursive: true, force: true });
+  return false;
 }
 
 /** Reads a run from a run folder or a run.json path; errors say what is wrong and where. */
@@ -46,7 +100,7 @@ export function readRun(where: string): { run: RunFile; dir: string } {
   } catch (e) {
     throw new MoonscopeError("MS_ERR_RUN_CORRUPT", `${file} is not valid JSON (${(e as Error).message}); the run is damaged, profile the route again`);
   }
-  return { run: checkRun(parsed, file), dir: path.dirname(file) };
+  return { run: checkRunShape(checkRun(parsed, file), file), dir: path.dirname(file) };
 }
 
 export interface RunListing {
@@ -61,7 +115,11 @@ export function listRuns(root: string): RunListing[] {
   const out: RunListing[] = [];
   for (const name of readdirSync(root).sort().reverse()) {
     const dir = path.join(root, name);
-    if (!statSync(dir).isDirectory() || !existsSync(path.join(dir, "run.json"))) continue;
+    if (!statSync(dir).isDirectory()) continue;
+    if (!existsSync(path.join(dir, "run.json"))) {
+      sweepIfAbandoned(dir);
+      continue;
+    }
     try {
       out.push({ dir, run: readRun(dir).run });
     } catch (e) {

@@ -3,7 +3,8 @@ import path from "node:path";
 import type { RunFile } from "../../profile/run";
 import type { RunSummary } from "../../protocol/lsp";
 import { existsSync, readdirSync, statSync } from "node:fs";
-import { readRun, RUNS_DIR } from "./store";
+import { MoonscopeError } from "../../profile/errors";
+import { readRun, RUNS_DIR, sweepIfAbandoned } from "./store";
 
 export function summarize(run: RunFile, dir: string): RunSummary {
   const top = [...run.server.stages].sort((a, b) => b.share - a.share)[0];
@@ -40,7 +41,9 @@ export function workspaceRuns(workspace: string): RunSummary[] {
       const st = statSync(file);
       stamp = `${st.mtimeMs}:${st.size}`;
     } catch {
-      continue; // not a run folder, or a run still being written (run.json comes last)
+      // Not a run folder, or a run still being written (run.json comes last), or one whose writer died.
+      sweepIfAbandoned(dir);
+      continue;
     }
     const hit = cache.get(dir);
     if (hit && hit.stamp === stamp) {
@@ -57,6 +60,17 @@ export function workspaceRuns(workspace: string): RunSummary[] {
     out.push(summary);
   }
   return out;
+}
+
+/** A workspace's run by its id, read whole; a missing or damaged one is an error that says what to do. */
+export function findRun(workspace: string, id: string): { run: RunFile; dir: string } {
+  const hit = workspaceRuns(workspace).find((r) => r.id === id);
+  if (!hit) throw new MoonscopeError("MS_ERR_RUN_NOT_FOUND", `no run ${id} under ${path.join(workspace, RUNS_DIR)}`);
+  try {
+    return readRun(hit.dir);
+  } catch (e) {
+    throw e instanceof MoonscopeError ? e : new MoonscopeError("MS_ERR_RUN_CORRUPT", `${hit.dir}: ${(e as Error).message}; the run is damaged, profile the route again`);
+  }
 }
 
 const ms = (us: number) => (us >= 1000 ? `${(us / 1000).toFixed(us >= 10000 ? 0 : 1)} ms` : `${(us / 1000).toFixed(2)} ms`);

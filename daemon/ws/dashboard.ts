@@ -23,6 +23,7 @@ export function dashboardOptions(hub: SessionHub, workspace: () => string, port?
     listRoutes: () => ({ routes: luaWorkspace(workspace()).routes() }),
     startProfile: (params) => ({ sessionId: hub.launch(params) }),
     stopProfile: (params) => ({ stopped: hub.stop(params.sessionId) }),
+    startCompare: (params) => ({ sessionId: hub.launchCompare(params) }),
   };
   return {
     port,

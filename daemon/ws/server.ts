@@ -8,6 +8,7 @@ import { randomBytes, timingSafeEqual } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
+import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { RunSummary } from "../../protocol/lsp";
 import { EXPORT_FORMATS } from "../../profile/exports";
@@ -46,6 +47,31 @@ const RUN_FILES: Record<string, string> = {
   "compare.svg": "image/svg+xml",
   ...Object.fromEntries(Object.values(EXPORT_FORMATS).map((f) => [f.file, f.contentType])),
 };
+
+/** The largest message a client may send; a larger one closes its connection (code 1009, "message too big"). */
+export const WS_MAX_MESSAGE = 64 * 1024;
+/** Bytes waiting for a client past which its messages are not read and live frames and trees are skipped for it. */
+export const WS_HIGH_WATER = 1024 * 1024;
+/** Bytes waiting for a client that reads nothing, past which it is disconnected. */
+export const WS_MAX_BUFFERED = 16 * 1024 * 1024;
+
+/** The request target as a URL, or null when it is not one ("http://[" is a request target too). */
+function targetUrl(target: string | undefined): URL | null {
+  try {
+    return new URL(target ?? "/", "http://127.0.0.1");
+  } catch {
+    return null;
+  }
+}
+
+/** decodeURIComponent, or null for malformed percent-encoding. */
+function decodeSegment(s: string): string | null {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return null;
+  }
+}
 
 const SECURITY_HEADERS = {
   "Content-Security-Policy": "default-src 'none'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'",
@@ -114,7 +140,17 @@ export async function startStreamServer(o: StreamServerOptions): Promise<StreamS
   };
 
   const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    try {
+      answer(req, res);
+    } catch (e) {
+      // Whatever a request meets (an unreadable run folder, ...), it is answered and the daemon goes on.
+      if (!res.headersSent) json(res, 500, { error: { code: "MS_ERR_REQUEST", message: (e as Error).message } });
+      else res.destroy();
+    }
+  });
+  const answer = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    const url = targetUrl(req.url);
+    if (url === null) return json(res, 400, { error: { code: "MS_ERR_HTTP_BAD_TARGET", message: `the request target ${JSON.stringify(req.url)} is not a path; use http://127.0.0.1:${port}/...` } });
     if (!hostOk(req.headers.host)) return json(res, 403, { error: { code: "MS_ERR_FORBIDDEN", message: "wrong Host header; use http://127.0.0.1:PORT" } });
     // The bundle holds no secret and the page that loads it had to show the token; its URL carries none.
     const asset = /^\/assets\/([^/]+)$/.exec(url.pathname);
@@ -125,8 +161,9 @@ export async function startStreamServer(o: StreamServerOptions): Promise<StreamS
     if (url.pathname === "/api/runs") return json(res, 200, { runs: o.listRuns() });
     const m = /^\/api\/runs\/([^/]+)\/([^/]+)$/.exec(url.pathname);
     if (m) {
-      const id = decodeURIComponent(m[1]);
-      const file = decodeURIComponent(m[2]);
+      const id = decodeSegment(m[1]);
+      const file = decodeSegment(m[2]);
+      if (id === null || file === null) return json(res, 400, { error: { code: "MS_ERR_HTTP_BAD_ENCODING", message: `bad percent-encoding in ${url.pathname}` } });
       const run = o.listRuns().find((r) => r.id === id);
       const type = RUN_FILES[file];
       if (!run || !type) return json(res, 404, { error: { code: "MS_ERR_NOT_FOUND", message: `no ${file} for run ${id}` } });
@@ -138,24 +175,49 @@ export async function startStreamServer(o: StreamServerOptions): Promise<StreamS
       return;
     }
     return json(res, 404, { error: { code: "MS_ERR_NOT_FOUND", message: `nothing at ${url.pathname}` } });
-  });
+  };
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: WS_MAX_MESSAGE });
   server.on("upgrade", (req, socket, head) => {
-    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    const url = targetUrl(req.url);
     const refuse = (status: number, why: string) => {
       socket.end(`HTTP/1.1 ${status} ${why}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
+    if (url === null) return refuse(400, "Bad Request");
     if (url.pathname !== "/ws") return refuse(404, "Not Found");
     if (!hostOk(req.headers.host)) return refuse(403, "Forbidden");
     if (!originOk(req.headers.origin)) return refuse(403, "Forbidden");
     if (!tokenOk(url.searchParams.get("token"))) return refuse(401, "Unauthorized");
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, socket));
   });
-  const send = (ws: WebSocket, m: ToClient | Reply) => {
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(m));
+  /**
+   * Sends text to ws, minding what it has not read yet: past WS_HIGH_WATER its own messages are no
+   * longer read (so a client that asks without reading stops being answered) until the socket
+   * drains; past WS_MAX_BUFFERED it is disconnected.
+   */
+  const sendText = (ws: WebSocket, text: string) => {
+    if (ws.readyState !== ws.OPEN) return;
+    ws.send(text);
+    if (ws.bufferedAmount > WS_MAX_BUFFERED) ws.terminate();
+    else if (ws.bufferedAmount > WS_HIGH_WATER) held.get(ws)?.();
   };
-  wss.on("connection", (ws) => {
+  const send = (ws: WebSocket, m: ToClient | Reply) => sendText(ws, JSON.stringify(m));
+  /** Pauses a client's incoming messages until its socket drained; set per connection. */
+  const held = new WeakMap<WebSocket, () => void>();
+
+  const onConnection = (ws: WebSocket, socket: Duplex) => {
+    let paused = false;
+    held.set(ws, () => {
+      if (paused) return;
+      paused = true;
+      ws.pause();
+      socket.once("drain", () => {
+        paused = false;
+        ws.resume();
+      });
+    });
+    // Too big a message (WS_MAX_MESSAGE) or a broken frame: ws closes the connection and reports it here.
+    ws.on("error", () => {});
     send(ws, o.hello());
     // What a client may send, by type; anything else (not JSON, null, an unknown type) gets an error, never a crash.
     const messages: MessageHandlers<FromClient> = {
@@ -177,9 +239,13 @@ export async function startStreamServer(o: StreamServerOptions): Promise<StreamS
       } catch {
         return send(ws, { type: "error", code: "MS_ERR_BAD_MESSAGE", message: "messages are JSON objects" });
       }
-      handleMessage(messages, m, () => send(ws, { type: "error", code: "MS_ERR_BAD_MESSAGE", message: "unknown message type; send ping, listRuns or request" }));
+      try {
+        handleMessage(messages, m, () => send(ws, { type: "error", code: "MS_ERR_BAD_MESSAGE", message: "unknown message type; send ping, listRuns or request" }));
+      } catch (e) {
+        send(ws, { type: "error", ...wireError(e, "MS_ERR_REQUEST") });
+      }
     });
-  });
+  };
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -192,7 +258,12 @@ export async function startStreamServer(o: StreamServerOptions): Promise<StreamS
     url: `http://127.0.0.1:${port}/?token=${token}`,
     broadcast(m) {
       const text = JSON.stringify(m);
-      for (const c of wss.clients) if (c.readyState === c.OPEN) c.send(text);
+      // Frames and trees are superseded by the next ones: a client that is behind skips them.
+      const skippable = m.type === "frame" || m.type === "tree";
+      for (const c of wss.clients) {
+        if (skippable && c.bufferedAmount > WS_HIGH_WATER) continue;
+        sendText(c, text);
+      }
     },
     clients: () => wss.clients.size,
     close: () =>

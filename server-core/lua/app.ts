@@ -10,6 +10,7 @@ import { LuaJson, luaTypeName } from "./json";
 import { pushHostFunctions } from "./host-functions";
 import { moduleSearch } from "./modules";
 import { AR_SIZE, definitionOf } from "./debug-info";
+import { LuaStop } from "./stop";
 import { MoonscopeError } from "../../profile/errors";
 
 export { ResponseKind } from "./prelude";
@@ -93,14 +94,15 @@ export class LuaApp {
   private readonly headerNames = new Map<string, number>();
   private readonly paramNames = new Map<string, number>();
   private readonly ar: number;
-  /** Set by the interrupt hook so a LUA_ERRRUN can be told apart from a handler's own error. */
-  timedOut = false;
+  /** The watchdog's stop of the running request (see stop.ts). */
+  readonly stop: LuaStop;
 
-  private constructor(rt: LuaRuntime, L: number, refs: Refs, json: LuaJson) {
+  private constructor(rt: LuaRuntime, L: number, refs: Refs, json: LuaJson, stop: LuaStop) {
     this.rt = rt;
     this.L = L;
     this.refs = refs;
     this.json = json;
+    this.stop = stop;
     this.ar = rt.x.malloc(AR_SIZE);
     this.f = {
       method: rt.cstr("method"),
@@ -121,9 +123,10 @@ export class LuaApp {
     x.luaL_openlibs(L);
 
     const refs: Refs = { nullRef: 0, arrayMtRef: 0, responseMtRef: 0, callableMtRef: 0, headersMtRef: 0, stopRef: 0 };
-    const json = new LuaJson(rt, refs);
+    const stop = new LuaStop(rt, L, refs);
+    const json = new LuaJson(rt, refs, stop, opts.memoryLimitBytes);
     const search = moduleSearch({ appDir: opts.appDir, luaPath: opts.luaPath });
-    pushHostFunctions(L, { rt, json, search, worker: opts.worker ?? 1 });
+    pushHostFunctions(L, { rt, json, search, worker: opts.worker ?? 1, stop });
     x.lua_getfield(L, -1, rt.cstr("cjson_encode"));
     const encodeRef = x.luaL_ref(L, LUA_REGISTRYINDEX);
     x.lua_getfield(L, -1, rt.cstr("cjson_decode"));
@@ -178,7 +181,7 @@ export class LuaApp {
     pushRef(tbRef);
     pushRef(ctxRef);
 
-    const app = new LuaApp(rt, L, refs, json);
+    const app = new LuaApp(rt, L, refs, json, stop);
     app.runApp(source, opts.chunkName);
     app.readServerConfig(serverConfigRef, isRoverRef);
     app.collectRoutes(collectRef);
@@ -192,7 +195,8 @@ export class LuaApp {
     const p = rt.scratch(bytes.length);
     rt.refreshViews();
     rt.heap.set(bytes, p);
-    const st = x.luaL_loadbufferx(L, p, bytes.length, rt.cstr("@" + chunkName), 0);
+    // Text only, as for every chunk an app loads (see sandbox.ts): Lua does not check bytecode.
+    const st = x.luaL_loadbufferx(L, p, bytes.length, rt.cstr("@" + chunkName), rt.cstr("t"));
     if (st !== LUA_OK) {
       const msg = rt.toString(L, -1) ?? "unknown error";
       x.lua_settop(L, 2);
@@ -340,10 +344,9 @@ export class LuaApp {
   call(): HandlerOutcome {
     const { rt, L } = this;
     const x = rt.x;
-    this.timedOut = false;
     const st = x.lua_pcallk(L, 1, 1, 1, 0, 0);
     if (st === LUA_OK) return { ok: true };
-    if (this.timedOut) {
+    if (this.stop.requested) {
       x.lua_settop(L, 2);
       return { ok: false, kind: "timeout", message: "the handler ran longer than its time budget and was stopped" };
     }
@@ -357,12 +360,6 @@ export class LuaApp {
     x.lua_settop(L, 2);
     const nl = tb.indexOf("\n");
     return { ok: false, kind: "error", message: nl < 0 ? tb : tb.slice(0, nl), traceback: tb };
-  }
-
-  /** Raises the "stopped" error in a running handler (from the watchdog's hook). */
-  raiseStop(l: number): number {
-    this.rt.x.lua_rawgeti(l, LUA_REGISTRYINDEX, big(this.refs.stopRef));
-    return this.rt.x.lua_error(l);
   }
 
   /** Step 3 (stage "serialize"): reads the handler's return value and serialises it. */
@@ -383,7 +380,7 @@ export class LuaApp {
         if (kind === ResponseKind.Json) {
           x.lua_rawgeti(L, 3, big(3));
           // A string given to api.json is JSON text already (Rover's api.json(cjson.encode(t))).
-          body = x.lua_type(L, 4) === LuaType.String ? rt.toBytes(L, 4)! : (JSON.stringify(json.toJs(L, 4, 0)) ?? "null");
+          body = x.lua_type(L, 4) === LuaType.String ? rt.toBytes(L, 4)! : json.responseText(L, 4);
         } else if (kind !== ResponseKind.Empty) {
           x.lua_rawgeti(L, 3, big(3));
           body = rt.toBytes(L, 4) ?? Buffer.alloc(0);
@@ -392,7 +389,7 @@ export class LuaApp {
       }
       if (t === LuaType.String) return { status: 200, kind: ResponseKind.Text, body: rt.toBytes(L, 3), headers: null };
       if (t === LuaType.Nil || t === LuaType.None) return { status: 204, kind: ResponseKind.Empty, body: null, headers: null };
-      if (t === LuaType.Table) return { status: 200, kind: ResponseKind.Json, body: JSON.stringify(json.toJs(L, 3, 0)), headers: null };
+      if (t === LuaType.Table) return { status: 200, kind: ResponseKind.Json, body: json.responseText(L, 3), headers: null };
       // Numbers and booleans are text, as Rover answers them (tostring: 42, 1.5, true).
       if (t === LuaType.Number || t === LuaType.Boolean) {
         const text = t === LuaType.Boolean ? (x.lua_toboolean(L, 3) ? "true" : "false") : (rt.toString(L, 3) ?? "");

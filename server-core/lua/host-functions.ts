@@ -1,11 +1,16 @@
 // The JavaScript functions a Lua state calls into (as Lua C functions): JSON for ctx:json() and
-// cjson, request ids, the environment, and the module searcher and loadfile that read the host's
-// files. They reach Lua as one table passed to our own chunks, never as globals.
+// cjson, request ids, the environment, the module searcher and loadfile that read the host's
+// files, the coroutine functions the watchdog's stop needs, and random seeds. They reach Lua as one
+// table passed to our own chunks, never as globals.
+import { randomInt } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { LUA_OK, LuaType, type LuaRuntime } from "./runtime";
-import { CjsonError, cjsonOptions, luaTypeName, type LuaJson } from "./json";
+import { CjsonError, cjsonOptions, luaTypeName, parseJsonExact, type LuaJson } from "./json";
 import { chunkNameOf, findModule, readLuaSource, searchPath, type ModuleSearch } from "./modules";
+import { coroutineFunctions } from "./coroutines";
+import { MoonscopeError } from "../../profile/errors";
+import type { LuaStop } from "./stop";
 
 export interface HostContext {
   rt: LuaRuntime;
@@ -13,6 +18,8 @@ export interface HostContext {
   search: ModuleSearch;
   /** The worker's number, mixed into request ids so two workers never hand out the same one. */
   worker: number;
+  /** The watchdog's stop of the running request (coroutines must be known to it). */
+  stop: LuaStop;
 }
 
 /** A failure to report as a Lua error (anything else thrown is a bug, or Lua's own longjmp). */
@@ -45,21 +52,23 @@ export function readDotEnv(dir: string): Record<string, string> {
   return out;
 }
 
-/** JSON.parse, with the failure described by the caller's own wording. */
+/** JSON.parse (integers beyond 2^53 kept exact), with the failure described by the caller's own wording. */
 function parseJson(text: string, fail: (text: string, why: string) => Error): unknown {
   try {
-    return JSON.parse(text);
+    return parseJsonExact(text);
   } catch (e) {
+    if (e instanceof CjsonError) throw e;
     throw fail(text, (e as Error).message);
   }
 }
 
 /** Pushes the table of host functions onto L's stack. */
 export function pushHostFunctions(L: number, h: HostContext): void {
-  const { rt, json, search } = h;
+  const { rt, json, search, stop } = h;
   const x = rt.x;
   const dotenv = readDotEnv(search.appDir);
   const getenv = (name: string): string | undefined => process.env[name] ?? dotenv[name];
+  const coroutines = coroutineFunctions(rt, stop);
   let requestSeq = 0;
   let idMs = -1;
   let idPrefix = "";
@@ -72,7 +81,11 @@ export function pushHostFunctions(L: number, h: HostContext): void {
         return fn(l);
       } catch (e) {
         if (typeof e === "number") throw e;
-        if (!(e instanceof LuaRaise || e instanceof CjsonError || e instanceof SyntaxError)) throw e;
+        // The serialiser's limits (json.ts) inside cjson.encode: the watchdog's stop goes on as the
+        // stop, a result too large is an error like any other. Thrown on, a JS exception would
+        // unwind the Lua VM's C frames without Lua knowing, and leave the state broken.
+        if (e instanceof MoonscopeError && e.code === "MS_ERR_LUA_TIMEOUT") return stop.raise(l);
+        if (!(e instanceof LuaRaise || e instanceof CjsonError || e instanceof SyntaxError || e instanceof MoonscopeError)) throw e;
         message = e.message;
       }
       rt.pushString(l, message);
@@ -196,6 +209,20 @@ export function pushHostFunctions(L: number, h: HostContext): void {
       rt.pushString(l, text);
       return 1;
     }),
+    // true while the running request is being stopped (debug.sethook may not take the stop's hook away)
+    stopping: rt.addCFunction((l) => {
+      x.lua_pushboolean(l, stop.requested ? 1 : 0);
+      return 1;
+    }),
+    // math.randomseed's two seeds, from the operating system: Lua's own default mixes the time with
+    // addresses, and addresses are the same in every worker's WebAssembly heap
+    random_seed: rt.addCFunction((l) => {
+      x.lua_pushinteger(l, BigInt(randomInt(2 ** 48 - 1)));
+      x.lua_pushinteger(l, BigInt(randomInt(2 ** 48 - 1)));
+      return 2;
+    }),
+    co_resume: coroutines.resume,
+    co_wrap: coroutines.wrap,
     cjson_decode: cfn((l) => {
       const value = parseJson(rt.toString(l, 1) ?? "", (s, why) => new CjsonError(s.trim() === "" ? "Expected value but found T_END at character 1" : `Expected JSON: ${why}`));
       json.pushJs(l, value, 0, "cjson", x.lua_tonumberx(l, 2, 0), x.lua_toboolean(l, 3) !== 0);

@@ -6,8 +6,13 @@
 //   numbers are written with 14 significant digits, cjson.null is a NULL light userdata.
 // Both read the Lua stack directly through the raw C API (see runtime.ts); cjson's encoder writes
 // the text itself, the server's builds JS values for JSON.stringify (V8's is the fastest writer).
+// Integers beyond 2^53 are written with all their digits, as lua-cjson does (a JS number would round
+// them), and read back as Lua integers when they fit in 64 bits.
+// Every walk ends when the watchdog stops the request (a table of shared references can have
+// millions of leaves), and past a byte budget: JS strings are not under the Lua state's memory limit.
 import { LuaType, LUA_REGISTRYINDEX, big, type LuaRuntime } from "./runtime";
 import { MoonscopeError } from "../../profile/errors";
+import type { LuaStop } from "./stop";
 
 /** Nesting limit of the server's own JSON (api.json, ctx:json()). */
 export const MAX_JSON_DEPTH = 100;
@@ -55,20 +60,48 @@ export function formatG(n: number, precision: number): string {
   return fixed;
 }
 
+/** A Lua integer beyond 2^53, carried as its exact digits to the writer. */
+class WideInteger {
+  constructor(readonly digits: string) {}
+}
+
+/** |n| from here on is not exact as a double: the Lua integer behind it is read as a BigInt instead. */
+const WIDE = 2 ** 53;
+/** A run of 16 digits in JSON text may be an integer a double cannot hold. */
+const LONG_DIGITS = /[0-9]{16}/;
+/** Bytes a walk charges for a table, whatever its contents (keys and values are charged as they come). */
+const TABLE_COST = 64;
+
 export class LuaJson {
   private readonly rt: LuaRuntime;
   /** Registry references of api.null and api.array's metatable; filled in once the prelude has run. */
   private readonly refs: { readonly nullRef: number; readonly arrayMtRef: number };
   /** The address behind cjson.empty_array (a light userdata that encodes as []). */
   readonly emptyArrayPtr: number;
+  private readonly stop: LuaStop;
+  /** How large a walk's output may grow (the state's memory limit). */
+  private readonly maxBytes: number;
+  private bytesLeft = 0;
+  /** The current walk met an integer beyond 2^53. */
+  private sawWide = false;
 
-  constructor(rt: LuaRuntime, refs: { readonly nullRef: number; readonly arrayMtRef: number }) {
+  constructor(rt: LuaRuntime, refs: { readonly nullRef: number; readonly arrayMtRef: number }, stop: LuaStop, maxBytes: number) {
     this.rt = rt;
     this.refs = refs;
     this.emptyArrayPtr = rt.x.malloc(1);
+    this.stop = stop;
+    this.maxBytes = maxBytes;
   }
 
   // ---- the server's flavour ----
+
+  /** The JSON text of the Lua value at absolute index idx (api.json, a returned table). */
+  responseText(L: number, idx: number): string {
+    this.bytesLeft = this.maxBytes;
+    this.sawWide = false;
+    const v = this.toJs(L, idx, 0);
+    return this.sawWide ? writeWide(v) : (JSON.stringify(v) ?? "null");
+  }
 
   /** Converts the Lua value at absolute index idx into a JS value for JSON.stringify. */
   toJs(L: number, idx: number, depth: number): unknown {
@@ -80,10 +113,19 @@ export class LuaJson {
         return null;
       case LuaType.Boolean:
         return x.lua_toboolean(L, idx) !== 0;
-      case LuaType.Number:
-        return x.lua_tonumberx(L, idx, 0);
-      case LuaType.String:
-        return rt.toString(L, idx);
+      case LuaType.Number: {
+        const n = x.lua_tonumberx(L, idx, 0);
+        if ((n >= WIDE || n <= -WIDE) && x.lua_isinteger(L, idx)) {
+          this.sawWide = true;
+          return new WideInteger(String(x.lua_tointegerx(L, idx, 0)));
+        }
+        return n;
+      }
+      case LuaType.String: {
+        const s = rt.toString(L, idx)!;
+        if ((this.bytesLeft -= s.length) < 0) throw this.tooLarge();
+        return s;
+      }
       case LuaType.Table:
         return this.tableToJs(L, idx, depth);
       case LuaType.LightUserdata: {
@@ -103,6 +145,7 @@ export class LuaJson {
     if (depth >= MAX_JSON_DEPTH) {
       throw new MoonscopeError("MS_ERR_LUA_RESULT", `the response table nests deeper than ${MAX_JSON_DEPTH} levels (a table that contains itself?)`);
     }
+    this.charge();
     // Each level keeps its key and value on the Lua stack; make room for the deepest walk once, at the root.
     if (depth === 0) ensureStack(L, x, 2 * MAX_JSON_DEPTH + 8);
     let forceArray = false;
@@ -119,6 +162,8 @@ export class LuaJson {
     const top = x.lua_gettop(L);
     x.lua_pushnil(L);
     while (x.lua_next(L, idx) !== 0) {
+      // Per entry too: one flat table can hold millions of them.
+      if (this.stop.requested) throw this.stopped();
       const kt = x.lua_type(L, top + 1);
       const v = this.toJs(L, top + 2, depth + 1);
       if (obj === null && kt === LuaType.Number && x.lua_tonumberx(L, top + 1, 0) === arr.length + 1) {
@@ -130,10 +175,12 @@ export class LuaJson {
         }
         let key: string;
         if (kt === LuaType.String) key = rt.toString(L, top + 1)!;
-        else if (kt === LuaType.Number) key = String(x.lua_tonumberx(L, top + 1, 0));
+        else if (kt === LuaType.Number) key = x.lua_isinteger(L, top + 1) ? String(x.lua_tointegerx(L, top + 1, 0)) : String(x.lua_tonumberx(L, top + 1, 0));
         else if (kt === LuaType.Boolean) key = x.lua_toboolean(L, top + 1) ? "true" : "false";
         else throw new MoonscopeError("MS_ERR_LUA_RESULT", `a table key of type ${luaTypeName(kt)} cannot be serialised to JSON`);
-        obj[key] = v;
+        // A "__proto__" key assigned would set the object's prototype and vanish from the JSON.
+        if (key === "__proto__") Object.defineProperty(obj, key, { value: v, enumerable: true, writable: true, configurable: true });
+        else obj[key] = v;
       }
       x.lua_settop(L, top + 1);
     }
@@ -162,6 +209,9 @@ export class LuaJson {
     } else if (typeof v === "number") {
       if (Number.isSafeInteger(v)) x.lua_pushinteger(L, big(v));
       else x.lua_pushnumber(L, v);
+    } else if (typeof v === "bigint") {
+      if (v >= INT64_MIN && v <= INT64_MAX) x.lua_pushinteger(L, v);
+      else x.lua_pushnumber(L, Number(v));
     } else if (typeof v === "boolean") {
       x.lua_pushboolean(L, v ? 1 : 0);
     } else if (Array.isArray(v)) {
@@ -189,6 +239,7 @@ export class LuaJson {
 
   /** cjson.encode of the value at absolute index idx. */
   encodeCjson(L: number, idx: number, o: CjsonEncodeOptions): string {
+    this.bytesLeft = this.maxBytes;
     return this.cjValue(L, idx, 0, o);
   }
 
@@ -230,6 +281,7 @@ export class LuaJson {
   }
 
   private cjString(s: string, o: CjsonEncodeOptions): string {
+    if ((this.bytesLeft -= s.length) < 0) throw this.tooLarge();
     const q = JSON.stringify(s);
     return o.escapeSlash && q.includes("/") ? q.replaceAll("/", "\\/") : q;
   }
@@ -238,6 +290,7 @@ export class LuaJson {
     const { rt } = this;
     const x = rt.x;
     if (depth > o.maxDepth) throw new CjsonError(`Cannot serialise, excessive nesting (${depth})`);
+    this.charge();
     ensureStack(L, x, 6);
     const markedArray = x.lua_getmetatable(L, idx) ? (x.lua_settop(L, -2), this.hasMetatable(L, idx, this.refs.arrayMtRef)) : false;
     const top = x.lua_gettop(L);
@@ -247,6 +300,7 @@ export class LuaJson {
     let isArray = true;
     x.lua_pushnil(L);
     while (x.lua_next(L, idx) !== 0) {
+      if (this.stop.requested) throw this.stopped();
       if (x.lua_type(L, top + 1) !== LuaType.Number) {
         isArray = false;
         break;
@@ -268,6 +322,7 @@ export class LuaJson {
     if (isArray && (max > 0 || markedArray || !o.emptyTableAsObject)) {
       const parts: string[] = [];
       for (let i = 1; i <= max; i++) {
+        if (this.stop.requested) throw this.stopped();
         x.lua_rawgeti(L, idx, big(i));
         parts.push(this.cjValue(L, top + 1, depth, o));
         x.lua_settop(L, top);
@@ -277,6 +332,7 @@ export class LuaJson {
     const parts: string[] = [];
     x.lua_pushnil(L);
     while (x.lua_next(L, idx) !== 0) {
+      if (this.stop.requested) throw this.stopped();
       const kt = x.lua_type(L, top + 1);
       let key: string;
       if (kt === LuaType.String) key = this.cjString(rt.toString(L, top + 1) ?? "", o);
@@ -288,6 +344,20 @@ export class LuaJson {
     return "{" + parts.join(",") + "}";
   }
 
+  /** Per table (and per entry, in the loops): the walk ends once the watchdog stops the request, or past its byte budget. */
+  private charge(): void {
+    if (this.stop.requested) throw this.stopped();
+    if ((this.bytesLeft -= TABLE_COST) < 0) throw this.tooLarge();
+  }
+
+  private stopped(): MoonscopeError {
+    return new MoonscopeError("MS_ERR_LUA_TIMEOUT", "serialising the response took longer than the time budget and was stopped");
+  }
+
+  private tooLarge(): MoonscopeError {
+    return new MoonscopeError("MS_ERR_LUA_RESULT", `the response would be larger than the Lua state's memory limit (${Math.round(this.maxBytes / 1048576)} MiB) once serialised (a table that holds the same large values many times?)`);
+  }
+
   private hasMetatable(L: number, idx: number, ref: number): boolean {
     const x = this.rt.x;
     if (!x.lua_getmetatable(L, idx)) return false;
@@ -297,6 +367,119 @@ export class LuaJson {
     return same !== 0;
   }
 }
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+/** JSON text of a value from toJs that holds WideIntegers (JSON.stringify's output otherwise). */
+function writeWide(v: unknown): string {
+  if (v instanceof WideInteger) return v.digits;
+  if (Array.isArray(v)) return "[" + v.map(writeWide).join(",") + "]";
+  if (v !== null && typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    return "{" + Object.keys(o).map((k) => JSON.stringify(k) + ":" + writeWide(o[k])).join(",") + "}";
+  }
+  return JSON.stringify(v) ?? "null";
+}
+
+/**
+ * JSON.parse, except that an integer a double cannot hold exactly comes back as a BigInt (pushJs
+ * makes it a Lua integer). The text was already accepted by JSON.parse, which stays the validator
+ * and the source of error messages; only text with 16 digits in a row takes the slow road.
+ */
+export function parseJsonExact(text: string): unknown {
+  const value = JSON.parse(text) as unknown;
+  return LONG_DIGITS.test(text) ? new ExactReader(text).read() : value;
+}
+
+/** A reader for JSON text that JSON.parse has accepted (so it checks nothing). */
+class ExactReader {
+  private i = 0;
+  private depth = 0;
+  constructor(private readonly text: string) {}
+
+  read(): unknown {
+    const t = this.text;
+    this.space();
+    const c = t.charCodeAt(this.i);
+    if (c === 0x7b /* { */) return this.nest(() => this.object());
+    if (c === 0x5b /* [ */) return this.nest(() => this.array());
+    if (c === 0x22 /* " */) return this.string();
+    if (c === 0x74 /* t */) return (this.i += 4), true;
+    if (c === 0x66 /* f */) return (this.i += 5), false;
+    if (c === 0x6e /* n */) return (this.i += 4), null;
+    NUMBER.lastIndex = this.i;
+    const m = NUMBER.exec(t)!;
+    this.i += m[0].length;
+    if (m[1] === undefined && m[2] === undefined) {
+      const n = Number(m[0]);
+      if (!Number.isSafeInteger(n)) return BigInt(m[0]);
+      return n;
+    }
+    return Number(m[0]);
+  }
+
+  private nest(f: () => unknown): unknown {
+    // pushJs refuses far less; this only keeps the recursion off the JS stack's limit.
+    if (++this.depth > 10_000) throw new CjsonError("the JSON text nests too deeply");
+    const v = f();
+    this.depth--;
+    return v;
+  }
+
+  private object(): Record<string, unknown> {
+    const t = this.text;
+    // No prototype: a "__proto__" key is a key like any other, as with JSON.parse.
+    const o = Object.create(null) as Record<string, unknown>;
+    this.i++;
+    this.space();
+    if (t.charCodeAt(this.i) === 0x7d) return this.i++, o;
+    for (;;) {
+      this.space();
+      const k = this.string();
+      this.space();
+      this.i++; // :
+      o[k] = this.read();
+      this.space();
+      if (t.charCodeAt(this.i++) === 0x7d) return o;
+    }
+  }
+
+  private array(): unknown[] {
+    const t = this.text;
+    const a: unknown[] = [];
+    this.i++;
+    this.space();
+    if (t.charCodeAt(this.i) === 0x5d) return this.i++, a;
+    for (;;) {
+      a.push(this.read());
+      this.space();
+      if (t.charCodeAt(this.i++) === 0x5d) return a;
+    }
+  }
+
+  private string(): string {
+    const t = this.text;
+    const start = this.i++;
+    for (;;) {
+      const c = t.charCodeAt(this.i++);
+      if (c === 0x5c) this.i++;
+      else if (c === 0x22) break;
+    }
+    return JSON.parse(t.slice(start, this.i)) as string;
+  }
+
+  private space(): void {
+    const t = this.text;
+    for (;;) {
+      const c = t.charCodeAt(this.i);
+      if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) this.i++;
+      else return;
+    }
+  }
+}
+
+const NUMBER = /-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/y;
 
 /**
  * A C function may only use the Lua stack slots it asked for (20 are guaranteed); writing past them

@@ -26,7 +26,7 @@ export const enum ResponseKind {
 export const PRELUDE = String.raw`
 local setmetatable, getmetatable, rawset, rawget, type, pairs, ipairs, tostring, error, xpcall =
       setmetatable, getmetatable, rawset, rawget, type, pairs, ipairs, tostring, error, xpcall
-local lower, byte, concat = string.lower, string.byte, table.concat
+local lower, byte, concat, math_type = string.lower, string.byte, table.concat, math.type
 local debug_traceback = debug.traceback
 local host = ...
 
@@ -44,17 +44,19 @@ function Response:header(name, value)
   h[#h + 1] = tostring(value)
   return self
 end
--- Changes the status of an existing response: api.text("gone"):status(410)
-function Response:status(code)
-  self[2] = code
-  return self
-end
-
+-- A final status: 1xx are interim answers (a 101 would switch protocols under the client), and
+-- nothing outside 100..599 is a status at all.
 local function check_status(code, level)
-  if type(code) ~= "number" or code < 100 or code > 999 or code % 1 ~= 0 then
-    error("status must be an integer between 100 and 999, got " .. tostring(code), level + 1)
+  if math_type(code) == nil or code < 200 or code > 599 or code % 1 ~= 0 then
+    error("status must be an integer from 200 to 599, got " .. tostring(code), level + 1)
   end
   return code
+end
+
+-- Changes the status of an existing response: api.text("gone"):status(410)
+function Response:status(code)
+  self[2] = check_status(code, 2)
+  return self
 end
 
 local function response(kind, status, body)

@@ -62,6 +62,16 @@ export interface LuaExports {
   lua_error(L: number): number;
   lua_sethook(L: number, fn: number, mask: number, count: number): void;
   lua_getstack(L: number, level: number, ar: number): number;
+  lua_tothread(L: number, idx: number): number;
+  lua_newthread(L: number): number;
+  lua_resume(L: number, from: number, nargs: number, nresults: number): number;
+  lua_resetthread(L: number): number;
+  lua_status(L: number): number;
+  lua_xmove(from: number, to: number, n: number): void;
+  lua_rotate(L: number, idx: number, n: number): void;
+  lua_concat(L: number, n: number): void;
+  luaL_checktype(L: number, arg: number, t: number): void;
+  luaL_typeerror(L: number, arg: number, tname: number): number;
   lua_getinfo(L: number, what: number, ar: number): number;
   malloc(n: number): number;
   free(p: number): void;
@@ -74,6 +84,7 @@ interface EmscriptenModule {
 
 export const LUA_REGISTRYINDEX = -1001000;
 export const LUA_OK = 0;
+export const LUA_YIELD = 1;
 export const LUA_ERRRUN = 2;
 export const LUA_ERRSYNTAX = 3;
 export const LUA_ERRMEM = 4;
@@ -225,6 +236,13 @@ export class LuaRuntime {
     this.refreshViews();
     this.heap.set(start === 0 && end === b.length ? b : b.subarray(start, end), p);
     this.x.lua_pushlstring(L, p, n);
+  }
+
+  /** The int32 at p in the wasm heap (an out-parameter such as lua_resume's result count). */
+  readInt(p: number): number {
+    this.refreshViews();
+    const h = this.heap;
+    return h[p] | (h[p + 1] << 8) | (h[p + 2] << 16) | (h[p + 3] << 24);
   }
 
   /** lua_tolstring's pointer (0 when idx is not a string or number) and, in this.lastLen, its length. */

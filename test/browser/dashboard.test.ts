@@ -229,25 +229,90 @@ describe("the panel in Chromium (standalone dashboard)", { skip: skip ?? false }
     await shot("09-theme-light");
   });
 
-  test("two runs compare: stage and percentile deltas with a noise verdict, and a differential flamegraph", async () => {
+  test("with one run of the route, Compare has no default pair and says why", async () => {
+    await tab("compare");
+    await page.locator("[data-testid=compare-none]").waitFor();
+    assert.equal(await page.textContent("[data-testid=compare-none]"), "Only one run of GET /crunch: profile it again, or use Compare with last run.");
+    assert.equal(await count("[data-testid=compare-client]"), 0);
+    assert.equal(await page.getAttribute("[data-testid=compare-last]", "disabled"), null);
+    await shot("10a-compare-one-run");
+  });
+
+  test("two runs of a route: Compare picks them by itself, puts the verdict and what differs above the tables, and the differential flamegraph has its own legend", async () => {
     await tab("overview");
     await profile("GET /crunch", 2);
     await waitFor(() => (document.querySelector('[data-testid=status]') as HTMLElement).dataset.phase === 'measuring');
     await waitFor(() => (document.querySelector('[data-testid=status]') as HTMLElement).dataset.phase === 'run' && document.querySelectorAll('[data-testid=run-select] vscode-option').length === 2);
+    const ids = await page.$$eval("[data-testid=run-select] vscode-option", (os) => os.map((o) => o.getAttribute("value")!));
+    // Nobody picks: opening the tab compares the newest run with the one before it.
     await tab("compare");
-    const ids = await page.$$eval("[data-testid=run-select] vscode-option", (os) => os.map((o) => o.getAttribute("value")));
-    await page.evaluate(([a, b]) => {
-      (document.querySelector("[data-testid=compare-before]") as HTMLElement & { value: string }).value = a!;
-      (document.querySelector("[data-testid=compare-after]") as HTMLElement & { value: string }).value = b!;
-    }, [ids[1], ids[0]]);
-    await page.click("[data-testid=compare-go]");
     await page.locator("[data-testid=compare-stages] tbody tr").first().waitFor();
+    const picked = await page.evaluate(() => [
+      (document.querySelector("[data-testid=compare-before]") as HTMLElement & { value: string }).value,
+      (document.querySelector("[data-testid=compare-after]") as HTMLElement & { value: string }).value,
+    ]);
+    assert.deepEqual(picked, [ids[1], ids[0]]);
+    assert.match((await page.textContent("[data-testid=compare] h2")) ?? "", new RegExp(`${ids[1]} → ${ids[0]}`));
+    assert.match((await page.textContent("[data-testid=compare-headline]")) ?? "", /^(no change detected|slower|faster|mixed)/);
+    assert.match((await page.textContent("[data-testid=compare-method]")) ?? "", /one round per side, measured at different times/);
+    const differences = await page.$$eval("[data-testid=compare-differences] li", (lis) => lis.map((li) => li.textContent));
+    assert.ok(differences.includes("duration per round: 5 s → 2 s"), differences.join(" | "));
+    // Above the tables, where nobody misses them.
+    const above = await page.evaluate(() => {
+      const table = document.querySelector("[data-testid=compare-client]")!;
+      return ["compare-headline", "compare-method", "compare-differences"].map((id) => !!(document.querySelector(`[data-testid=${id}]`)!.compareDocumentPosition(table) & Node.DOCUMENT_POSITION_FOLLOWING));
+    });
+    assert.deepEqual(above, [true, true, true]);
     assert.equal(await count("[data-testid=compare-stages] tbody tr"), 7);
-    const verdicts = await page.$$eval("[data-testid=compare-stages] tbody tr", (trs) => trs.map((t) => t.getAttribute("data-change")));
-    assert.ok(verdicts.every((v) => v === "slower" || v === "faster" || v === "within noise"), verdicts.join());
-    assert.equal(await count("[data-testid=compare-client] tbody tr"), 5);
+    assert.deepEqual(await page.$$eval("[data-testid=compare-client] tbody th", (ths) => ths.map((t) => t.textContent)), ["req/s", "CPU/req", "p50", "p90", "p99", "p999"]);
+    const cells = await page.$$eval("[data-testid=compare] tbody tr[data-change]", (trs) => trs.map((t) => [t.getAttribute("data-change"), t.lastElementChild!.textContent, t.lastElementChild!.getAttribute("title")]));
+    for (const [change, text, why] of cells) {
+      if (change === "no change") assert.match(text ?? "", /^no change \(±\d+%\)$/);
+      else assert.ok(change === text && (change === "slower" || change === "faster"), `${change}: ${text}`);
+      assert.ok((why ?? "").length > 0, "the why is the cell's tooltip");
+    }
+    const legend = await page.$$eval("[data-testid=compare] [data-testid=flame-legend] .ms-legend-item", (items) => items.map((i) => i.textContent));
+    assert.deepEqual(legend, ["share grew", "share shrank", "unchanged or new"]);
     await waitFor(() => Number((document.querySelector('[data-testid=compare-flamegraph]') as HTMLElement).dataset.nodes) > 10);
     await shot("10-compare");
+  });
+
+  test("the same run as before and after is refused with a reason, not compared", async () => {
+    const id = await page.evaluate(() => (document.querySelector("[data-testid=compare-after]") as HTMLElement & { value: string }).value);
+    await page.evaluate((v) => {
+      (document.querySelector("[data-testid=compare-before]") as HTMLElement & { value: string }).value = v;
+    }, id);
+    await page.click("[data-testid=compare-go]");
+    await page.locator("[data-testid=compare-refused]").waitFor();
+    assert.match((await page.textContent("[data-testid=compare-refused]")) ?? "", new RegExp(`^Before and after are the same run \\(${id}\\); a run compared with itself shows no change by construction`));
+    assert.equal(await count("[data-testid=compare-client]"), 0);
+    await shot("10b-compare-refused");
+  });
+
+  test("Compare with last run runs the last run's code and the app now in interleaved rounds, live, then shows their comparison", async () => {
+    // Every status line while it runs, to see both sides go by.
+    await page.evaluate(() => {
+      const el = document.querySelector("[data-testid=status]") as HTMLElement;
+      const seen: string[] = [];
+      (window as unknown as { statusSeen: string[] }).statusSeen = seen;
+      new MutationObserver(() => seen.push(el.textContent ?? "")).observe(el, { childList: true, characterData: true, subtree: true });
+    });
+    await page.fill("[data-testid=compare-rounds]", "1");
+    await page.fill("[data-testid=compare-seconds]", "1");
+    await page.click("[data-testid=compare-last]");
+    await waitFor(() => (document.querySelector('[data-testid=status]') as HTMLElement).dataset.phase === 'measuring');
+    await waitFor(() => /-B$/.test((document.querySelector("[data-testid=compare-after]") as HTMLElement & { value: string }).value) && !!document.querySelector("[data-testid=compare-headline]") && (document.querySelector("[data-testid=tabs]") as HTMLElement & { selectedIndex: number }).selectedIndex === 3);
+    const [before, after] = await page.evaluate(() => [
+      (document.querySelector("[data-testid=compare-before]") as HTMLElement & { value: string }).value,
+      (document.querySelector("[data-testid=compare-after]") as HTMLElement & { value: string }).value,
+    ]);
+    assert.equal(before, after.replace(/-B$/, "-A"));
+    assert.match((await page.textContent("[data-testid=compare-method]")) ?? "", /1 interleaved round per side/);
+    const seen = await page.evaluate(() => (window as unknown as { statusSeen: string[] }).statusSeen);
+    assert.ok(seen.some((t) => /before: the last run's code/.test(t)) && seen.some((t) => /after: the app now/.test(t)), seen.join("\n"));
+    // The live charts' clock went on from one side's round to the other's.
+    assert.ok(Number(await page.getAttribute("[data-testid=chart-rps]", "data-t-last")) > 1);
+    await shot("10c-compare-last-run");
   });
 
   test("a 100k-node profile opens and draws; the draw time is reported", async () => {

@@ -176,18 +176,22 @@ describe("moonscope compare and export", () => {
     }
   });
 
-  test("compare prints stage and percentile deltas with a noise call, and writes a differential flamegraph", async () => {
+  test("compare prints how it judged, a verdict, every metric with its call, and writes a differential flamegraph", async () => {
     const r = await runCli(["compare", a, b]);
     assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^How: one round per side, measured at different times: only large changes can be called/m);
+    assert.match(r.stdout, /^Differs: the app's files are the same in both runs \(same hashes\)$/m);
+    assert.match(r.stdout, /^Verdict: /m);
     assert.match(r.stdout, /Stage means:/);
-    assert.match(r.stdout, /(same|WORSE|BETTER)\s+handler/);
-    assert.match(r.stdout, /within noise|%/);
+    assert.match(r.stdout, /(-|SLOWER|FASTER)\s+handler/);
+    assert.match(r.stdout, /no change detected: this noise could have shown ±\d+%/);
     const svg = readFileSync(path.join(b, "compare.svg"), "utf8");
     assert.match(svg, /^<\?xml|^<svg/);
     const j = await runCli(["compare", a, b, "--json", "--out", path.join(a, "d.svg")]);
     const cmp = JSON.parse(j.stdout);
     assert.equal(cmp.stageMeans.length, 7);
-    assert.ok(["slower", "faster", "within noise"].includes(cmp.throughput.change));
+    assert.ok(["slower", "faster", "no change"].includes(cmp.throughput.change));
+    assert.equal(cmp.method.beforeRounds, 1);
     assert.ok(existsSync(path.join(a, "d.svg")));
   });
 

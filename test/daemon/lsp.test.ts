@@ -1,12 +1,14 @@
 // The daemon's language server over stdio, driven the way an editor drives it.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import type { MessageConnection } from "vscode-jsonrpc/node";
 import * as P from "../../protocol/lsp";
-import { ROOT } from "../helpers/server";
+import { BIN, ROOT } from "../helpers/server";
 import { startLsp, type LspClient } from "../helpers/lsp";
 import { processesMentioning } from "../helpers/cli";
 
@@ -95,6 +97,30 @@ describe("moonscope lsp --stdio", () => {
     assert.equal(after.runs.length, 2);
     assert.match(after.runs.find((r) => r.id === "0000-broken")?.error ?? "", /not valid JSON/);
     await assert.rejects(conn.sendRequest(P.getRun.method, { id: "0000-broken" }), (e: Error & { data?: { code: string } }) => e.data?.code === "MS_ERR_RUN_CORRUPT");
+    // Valid JSON with the right envelope but a damaged inside: MS_ERR_RUN_CORRUPT naming the field, not a TypeError.
+    const good = JSON.parse(readFileSync(path.join(runs[0].dir, "run.json"), "utf8"));
+    const damage: [string, (r: Record<string, any>) => void, RegExp][] = [
+      ["0001-tree", (r) => (r.profile.merged.nodes[0][0] = 99_999), /profile\.merged\.nodes\[0\] does not name a frame/],
+      ["0002-stages", (r) => (r.server.stages = [null]), /server\.stages\[0\] is not an object/],
+      ["0003-route", (r) => delete r.route.method, /route\.method is not a string/],
+      ["0004-hotspot", (r) => (r.hotSpots = [{}]), /hotSpots\[0\]\.frame is not an object/],
+    ];
+    for (const [id, hurt, why] of damage) {
+      const r = JSON.parse(JSON.stringify(good));
+      r.id = id;
+      hurt(r);
+      mkdirSync(path.join(workspace, ".moonscope", "runs", id), { recursive: true });
+      writeFileSync(path.join(workspace, ".moonscope", "runs", id, "run.json"), JSON.stringify(r));
+      for (const method of [P.getRun.method, P.exportRun.method]) {
+        await assert.rejects(conn.sendRequest(method, { id, format: "svg", file: path.join(workspace, `${id}.svg`) }), (e: Error & { data?: { code: string } }) => {
+          assert.equal(e.data?.code, "MS_ERR_RUN_CORRUPT", `${id} ${method}: ${e.message}`);
+          assert.match(e.message, why);
+          return true;
+        });
+      }
+    }
+    const listed = await conn.sendRequest<{ runs: P.RunSummary[] }>(P.listRuns.method, {});
+    for (const [id, , why] of damage) assert.match(listed.runs.find((r) => r.id === id)?.error ?? "", why, id);
   });
 
   test("a route that does not exist fails the request with a clear error and leaves no process", async () => {
@@ -104,5 +130,104 @@ describe("moonscope lsp --stdio", () => {
     );
     assert.equal(states[states.length - 1].phase, "failed");
     assert.deepEqual(processesMentioning(appFile), []);
+  });
+});
+
+describe("moonscope lsp --stdio against odd documents and broken frames", () => {
+  let lsp: LspClient;
+  let conn: MessageConnection;
+  let workspace: string;
+
+  before(async () => {
+    workspace = mkdtempSync(path.join(tmpdir(), "moonscope-lsp-odd-"));
+    lsp = await startLsp(workspace);
+    conn = lsp.conn;
+  });
+
+  after(() => lsp?.close());
+
+  const APP = `function api.hello.get(ctx) return api.json { ok = true } end\n`;
+  const open = (uri: string, text: string) => conn.sendNotification("textDocument/didOpen", { textDocument: { uri, languageId: "lua", version: 1, text } });
+  const lensesOf = (uri: string) => conn.sendRequest<Lens[]>("textDocument/codeLens", { textDocument: { uri } });
+
+  test("an unsaved buffer and a file:// URI with a host get no lenses and no routes, not an error", async () => {
+    for (const uri of ["untitled:Untitled-1", "file://fileserver/share/app.lua"]) {
+      await open(uri, APP);
+      assert.deepEqual(await lensesOf(uri), [], uri);
+      assert.deepEqual(await conn.sendRequest(P.listRoutes.method, { uri }), { routes: [] }, uri);
+    }
+    const file = path.join(workspace, "app.lua");
+    writeFileSync(file, APP);
+    const uri = await lsp.open(file);
+    assert.equal((await lensesOf(uri)).length, 1, "a real file still gets its lens");
+  });
+
+  test("a 50k-line file is parsed once per text: eight quick edits, then lenses within a second or two", async () => {
+    const file = path.join(workspace, "big.lua");
+    let text = APP + "local function filler(x)\n";
+    for (let i = 0; i < 50_000; i++) text += `  x = x + ${i}\n`;
+    text += "  return x\nend\n";
+    writeFileSync(file, text);
+    const uri = await lsp.open(file);
+    assert.equal((await lensesOf(uri)).length, 1);
+    const t0 = performance.now();
+    for (let v = 2; v <= 9; v++) {
+      await conn.sendNotification("textDocument/didChange", {
+        textDocument: { uri, version: v },
+        contentChanges: [{ range: { start: { line: 2, character: 2 }, end: { line: 2, character: 2 } }, text: " " }],
+      });
+    }
+    const ls = await lensesOf(uri);
+    const took = performance.now() - t0;
+    assert.equal(ls.length, 1);
+    assert.ok(took < 2000, `lenses after eight edits took ${took.toFixed(0)} ms`);
+  });
+
+  test("startProfile's params are checked before a session starts: a wrong shape is MS_ERR_USAGE naming the field", async () => {
+    const file = path.join(workspace, "app.lua");
+    writeFileSync(file, APP);
+    const uri = pathToFileURL(file).href;
+    const cases: [unknown, RegExp][] = [
+      [{ uri: 5, route: "GET /hello" }, /startProfile: uri is not a string/],
+      [{ uri, route: ["GET /hello"] }, /startProfile: route is not a string/],
+      [{ uri, route: "GET /hello", options: { durationMs: "10s" } }, /startProfile: options\.durationMs is not a non-negative number/],
+      [{ uri, route: "GET /hello", options: { mode: "fast" } }, /startProfile: options\.mode "fast" is not a mode/],
+      [{ uri: "file://fileserver/share/app.lua", route: "GET /hello" }, /startProfile: file:\/\/fileserver\/share\/app\.lua is not a file on this machine/],
+    ];
+    for (const [params, why] of cases) {
+      await assert.rejects(conn.sendRequest(P.startProfile.method, params), (e: Error & { data?: { code: string } }) => {
+        assert.equal(e.data?.code, "MS_ERR_USAGE", `${JSON.stringify(params)}: ${e.message}`);
+        assert.match(e.message, why);
+        return true;
+      });
+    }
+    const { sessions } = await conn.sendRequest<{ sessions: P.SessionState[] }>(P.getSessionState.method, {});
+    assert.deepEqual(sessions, [], "no session was started");
+  });
+
+  test("the server exits when the editor's end of stdin closes (no shutdown, no processId)", async () => {
+    const child = spawn(process.execPath, [BIN, "lsp", "--stdio"], { cwd: workspace, stdio: ["pipe", "ignore", "ignore"] });
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+      child.stdin!.end();
+      const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r("still running"), 5000))]);
+      assert.notEqual(code, "still running");
+    } finally {
+      child.kill("SIGKILL");
+    }
+  });
+
+  test("a frame without a usable Content-Length is reported and skipped; the server answers the next message", { timeout: 20_000 }, async () => {
+    const stdin = lsp.child.stdin!;
+    let stderr = "";
+    lsp.child.stderr!.on("data", (d) => (stderr += d));
+    for (const bad of ["Content-Lengthxx: 5\r\n\r\n{bad}", "Content-Length: -5\r\n\r\n", "Content-Length: 99999999999\r\n\r\n", "X: 1\r\n\r\n{}"]) {
+      stdin.write(bad);
+      const { runs } = await conn.sendRequest<{ runs: P.RunSummary[] }>(P.listRuns.method, {});
+      assert.ok(Array.isArray(runs), `answered after ${JSON.stringify(bad)}`);
+    }
+    assert.match(stderr, /moonscope lsp: a malformed message from the editor: a message header without Content-Length; skipped/);
+    assert.match(stderr, /Content-Length "-5" is not a number of bytes/);
   });
 });

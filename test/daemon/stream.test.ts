@@ -2,8 +2,9 @@
 // session measures, then the finished run; stored runs readable through the API and nothing else.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { copyFileSync, mkdtempSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
+import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import WebSocket from "ws";
@@ -23,6 +24,20 @@ function httpGet(url: string, headers: Record<string, string> = {}): Promise<{ s
       })
       .on("error", reject);
   });
+}
+
+/** The least a run.json holds that readers accept (a summary and a lens can be made of it). */
+function minimalRun(id: string): Record<string, unknown> {
+  const latency = { min: 1, mean: 2, p50: 2, p90: 3, p99: 4, p999: 5, max: 6 };
+  return {
+    $schema: "moonscope-run", version: 1, id, createdAt: "1999-01-01T00:00:00.000Z",
+    tool: { name: "moonscope", version: "0", node: "v0" },
+    app: { file: "/nowhere/app.lua", routes: [] }, route: { method: "GET", path: "/flood", name: "api.flood.get", line: 1 },
+    options: {}, client: { generator: "wrk", requests: 1, durationMs: 1, rps: 1, latencyUs: latency, non2xx: 0, errors: 0, cpuPercent: 0, saturated: false },
+    server: { requests: 1, errors: 0, statuses: {}, latencyUs: { p50: 1, p99: 1, mean: 1 }, stageSumUs: 0, unaccountedUs: 0, stages: [{ stage: "handler", p50Us: 1, p99Us: 1, meanUs: 1, share: 1, priority: "LOW" }] },
+    workers: [], verdict: { bottleneck: "unknown", message: "x".repeat(200) }, hotSpots: [],
+    profile: { mode: "none", luaSamples: 0, merged: null, perWorker: [], files: {} }, budgets: [], warnings: [],
+  };
 }
 
 function wsOutcome(url: string, headers: Record<string, string> = {}): Promise<string> {
@@ -46,8 +61,11 @@ describe("the daemon's stream (moonscope/streamInfo)", () => {
   let info: { url: string; wsUrl: string; port: number; token: string };
   let appUri: string;
 
+  let workspaceDir: string;
+
   before(async () => {
     const workspace = mkdtempSync(path.join(tmpdir(), "moonscope-ws-"));
+    workspaceDir = workspace;
     const appFile = path.join(workspace, "app.lua");
     copyFileSync(path.join(ROOT, "examples/hello/app.lua"), appFile);
     lsp = await startLsp(workspace);
@@ -167,6 +185,66 @@ describe("the daemon's stream (moonscope/streamInfo)", () => {
     assert.deepEqual(stopped.result, { stopped: true });
     while (!got.some((m) => m.type === "state" && ["cancelled", "done"].includes(m.state.phase))) await new Promise((r) => setImmediate(r));
     ws.close();
+  });
+
+  /** Sends raw bytes to the stream's port and resolves with what came back before the close. */
+  const rawHttp = (bytes: string) =>
+    new Promise<string>((resolve) => {
+      const sock = net.connect(info.port, "127.0.0.1", () => sock.write(bytes));
+      let got = "";
+      sock.on("data", (d) => (got += d));
+      sock.on("close", () => resolve(got));
+      sock.on("error", () => resolve(got));
+    });
+  const stillServes = async () => assert.equal((await httpGet(`http://127.0.0.1:${info.port}/api/runs?token=${info.token}`)).status, 200, "the daemon still serves");
+
+  test("a request target that is no URL, and bad percent-encoding in a run path, get a 400; the daemon lives (no token needed to try)", async () => {
+    const host = `Host: 127.0.0.1:${info.port}\r\nConnection: close\r\n\r\n`;
+    assert.match(await rawHttp(`GET http://[ HTTP/1.1\r\n${host}`), /^HTTP\/1\.1 400[^]*MS_ERR_HTTP_BAD_TARGET/);
+    assert.match(await rawHttp(`GET http://[ HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nHost: 127.0.0.1:${info.port}\r\n\r\n`), /^HTTP\/1\.1 400/);
+    await stillServes();
+    const r = await httpGet(`http://127.0.0.1:${info.port}/api/runs/%E0%A4%A/run.json?token=${info.token}`);
+    assert.equal(r.status, 400);
+    assert.equal(JSON.parse(r.body).error.code, "MS_ERR_HTTP_BAD_ENCODING");
+    await stillServes();
+  });
+
+  test("a WebSocket message over 64 KiB closes that connection (1009, message too big); the daemon and other clients go on", async () => {
+    const ws = new WebSocket(info.wsUrl);
+    await new Promise<void>((r) => ws.once("open", () => r()));
+    const closed = new Promise<number>((r) => ws.once("close", (code) => r(code)));
+    ws.on("error", () => {});
+    ws.send(JSON.stringify({ type: "ping", id: 1, pad: "x".repeat(70 * 1024) }));
+    assert.equal(await closed, 1009);
+    assert.equal(await wsOutcome(info.wsUrl), "open hello");
+    await stillServes();
+  });
+
+  test("a client that asks without reading is no longer read once 1 MiB waits for it: the daemon's memory stays put", async () => {
+    const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) * 1024;
+    const pid = lsp.child.pid!;
+    // 100 runs make each answer to listRuns about 40 KB.
+    const runs = path.join(workspaceDir, ".moonscope", "runs");
+    for (let i = 0; i < 100; i++) {
+      const id = `1999-01-01T00-00-${String(i).padStart(2, "0")}-GET-flood`;
+      mkdirSync(path.join(runs, id), { recursive: true });
+      writeFileSync(path.join(runs, id, "run.json"), JSON.stringify(minimalRun(id)));
+    }
+    const ws = new WebSocket(info.wsUrl);
+    await new Promise<void>((r) => ws.once("open", () => r()));
+    ws.on("error", () => {});
+    // Read nothing from now on.
+    (ws as unknown as { _socket: net.Socket })._socket.pause();
+    const before = rssOf(pid);
+    const ask = JSON.stringify({ type: "listRuns" });
+    for (let i = 0; i < 200_000; i++) ws.send(ask);
+    // Unbounded, the answers (8 GB of them) grew the daemon by about 70 MB a second here.
+    await new Promise((r) => setTimeout(r, 5000));
+    const grown = rssOf(pid) - before;
+    assert.ok(grown < 120 * 1024 * 1024, `the daemon grew by ${(grown / 1048576).toFixed(0)} MB`);
+    ws.terminate();
+    await stillServes();
+    for (let i = 0; i < 100; i++) rmSync(path.join(runs, `1999-01-01T00-00-${String(i).padStart(2, "0")}-GET-flood`), { recursive: true, force: true });
   });
 
   test("a message that is not one the daemon knows (null, a number, an unknown type or request) gets an error; the daemon and the connection live on", async () => {

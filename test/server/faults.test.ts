@@ -2,7 +2,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { alive, startProcess, startServer, writeApp, type RunningServer } from "../helpers/server";
-import { get } from "../helpers/http";
+import { get, raw } from "../helpers/http";
 import net from "node:net";
 
 const FAULTY = `
@@ -22,6 +22,43 @@ function api.hog.get(ctx)
 end
 function api.badreturn.get(ctx) return function() end end
 function api.cycle.get(ctx) local t = {} t.self = t return api.json(t) end
+-- Runaways the stop must reach: in a coroutine, under pcall (again and again), under xpcall whose
+-- handler loops too, and in api.on_error-free code that catches the stop and tries to carry on.
+function api.co_spin.get(ctx) coroutine.wrap(function() while true do end end)() end
+function api.co_resume_spin.get(ctx)
+  local co = coroutine.create(function() while true do coroutine.resume(coroutine.create(function() while true do end end)) end end)
+  while true do coroutine.resume(co) end
+end
+function api.pcall_spin.get(ctx) while true do pcall(function() while true do end end) end end
+function api.xpcall_spin.get(ctx) while true do xpcall(function() while true do end end, function() while true do end end) end end
+function api.sethook_spin.get(ctx) while true do pcall(debug.sethook) end end
+-- 2^22 leaves that are all the same few tables: small in Lua, huge to walk
+function api.shared.get(ctx)
+  local t = {"x"}
+  for i = 1, 22 do t = {t, t} end
+  return api.json(t)
+end
+-- one 1 MB string, 2000 times: 2 MB in Lua, 2 GB as JSON
+function api.fanout.get(ctx)
+  local s, t = string.rep("y", 1048576), {}
+  for i = 1, 2000 do t[i] = s end
+  return api.json(t)
+end
+-- the same two through cjson.encode, a C function called from Lua, under pcall
+function api.fanout_cjson.get(ctx)
+  local s, t = string.rep("y", 1048576), {}
+  for i = 1, 2000 do t[i] = s end
+  local ok, err = pcall(require("cjson").encode, t)
+  return api.json { ok = ok, err = tostring(err) }
+end
+function api.shared_cjson.get(ctx)
+  local t, u, v = {}, {}, {}
+  for i = 1, 1000 do t[i] = i end
+  for i = 1, 1000 do u[i] = t end
+  for i = 1, 100 do v[i] = u end
+  local ok = pcall(require("cjson").encode, v)
+  return api.text("the stop was caught: " .. tostring(ok))
+end
 `;
 
 describe("errors inside handlers", () => {
@@ -62,6 +99,79 @@ describe("errors inside handlers", () => {
     assert.equal(ok.status, 200);
     assert.equal((await srv.stats()).workers[0].pid, before, "no restart was needed");
     await srv.waitForOutput(/MS_ERR_LUA_TIMEOUT/);
+  });
+
+  test("a runaway loop in a coroutine, under pcall or xpcall, or nested in resumed coroutines is stopped with a 503 too; the worker lives", async () => {
+    const before = (await srv.stats()).workers[0].pid;
+    for (const route of ["/co_spin", "/co_resume_spin", "/pcall_spin", "/xpcall_spin", "/sethook_spin"]) {
+      const t0 = performance.now();
+      const r = await get(srv.port, route);
+      const took = performance.now() - t0;
+      assert.equal(r?.status, 503, `${route}: ${r?.body} (server log: ${srv.stderr().slice(-800)})`);
+      assert.equal(JSON.parse(r.body).error.code, "MS_ERR_LUA_TIMEOUT", route);
+      assert.ok(took < 1500, `${route} stopped after ${took.toFixed(0)} ms`);
+      assert.equal((await get(srv.port, "/ok"))?.status, 200, `${route}: the next request is served (server log: ${srv.stderr().slice(-600)})`);
+    }
+    // Coroutines still work after a stop (no hook is left behind on the state).
+    assert.equal((await srv.stats()).workers[0].pid, before, "no restart was needed");
+  });
+
+  test("the other requests of a worker wait behind a stopped one and are answered, not lost", async () => {
+    const spinning = get(srv.port, "/co_spin");
+    await new Promise((r) => setTimeout(r, 50));
+    const others = Promise.all([get(srv.port, "/ok"), get(srv.port, "/ok")]);
+    assert.equal((await spinning).status, 503);
+    assert.deepEqual((await others).map((r) => r.status), [200, 200]);
+  });
+
+  test("serialising a table of shared references stops at the time budget (503); one that would be gigabytes of JSON is a 500 at once", async () => {
+    const t0 = performance.now();
+    const r = await get(srv.port, "/shared");
+    assert.equal(r.status, 503, r.body);
+    assert.match(JSON.parse(r.body).error.message, /serialising the response took longer than the time budget/);
+    assert.ok(performance.now() - t0 < 1500, `stopped after ${(performance.now() - t0).toFixed(0)} ms`);
+    const f = await get(srv.port, "/fanout");
+    assert.equal(f.status, 500);
+    assert.equal(JSON.parse(f.body).error.code, "MS_ERR_LUA_RESULT");
+    assert.match(JSON.parse(f.body).error.message, /larger than the Lua state's memory limit \(48 MiB\)/);
+    assert.equal((await get(srv.port, "/ok")).status, 200);
+  });
+
+  test("cjson.encode meets the same limits: a too large result is a Lua error, the stop stays the stop (503); the worker's Lua state stays sound", async () => {
+    const pid = (await srv.stats()).workers[0].pid;
+    const f = await get(srv.port, "/fanout_cjson");
+    assert.equal(f.status, 200, f.body);
+    assert.deepEqual(JSON.parse(f.body).ok, false);
+    assert.match(JSON.parse(f.body).err, /larger than the Lua state's memory limit/);
+    const s = await get(srv.port, "/shared_cjson");
+    assert.equal(s.status, 503, s.body);
+    assert.equal(JSON.parse(s.body).error.code, "MS_ERR_LUA_TIMEOUT");
+    for (let i = 0; i < 3; i++) assert.equal((await get(srv.port, "/ok")).status, 200);
+    assert.equal((await srv.stats()).workers[0].pid, pid, "the worker was not replaced");
+  });
+
+  test("one flat table whose walk alone outlasts the budget is stopped with a 503 between its entries, not by killing the worker", { timeout: 60_000 }, async () => {
+    // 8M numbers (~128 MB of Lua heap), built at load: only the serialiser's walk runs per request.
+    const big = await startServer(
+      writeApp(`
+local flat = {}
+for i = 1, 2^23 do flat[i] = i + 0.5 end
+function api.flat.get(ctx) return api.json(flat) end
+function api.ok.get(ctx) return api.json { ok = true } end`),
+      ["--workers", "1", "--handler-timeout", "300ms", "--memory-limit", "512MB"],
+    );
+    try {
+      const [pid] = big.pids;
+      const t0 = performance.now();
+      const r = await raw(big.port, "GET /flat HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", { expect: 1, timeoutMs: 20_000 });
+      assert.equal(r.responses[0].status, 503, r.text.slice(0, 300));
+      assert.match(JSON.parse(r.responses[0].body).error.message, /serialising the response took longer than the time budget/);
+      assert.ok(performance.now() - t0 < 1200, `stopped after ${(performance.now() - t0).toFixed(0)} ms`);
+      assert.equal((await get(big.port, "/ok")).status, 200);
+      assert.equal((await big.stats()).workers[0].pid, pid, "the worker was not killed");
+    } finally {
+      await big.stop();
+    }
   });
 
   test("returning something that is not a response is a 500 that says what to return", async () => {
@@ -154,6 +264,88 @@ describe("workers and shutdown", () => {
     const code = await srv.stop("SIGTERM");
     assert.equal(code, 0);
     for (const pid of [srv.child.pid!, ...pids]) assert.equal(alive(pid), false, `pid ${pid} is gone`);
+  });
+
+  test("with --port 0, a worker that replaces the only one listens on the same port", async () => {
+    const srv = await startServer(writeApp("function api.ok.get() return api.json{ok=true} end"), ["--workers", "1"]);
+    assert.equal((await get(srv.port, "/ok")).status, 200);
+    process.kill(srv.pids[0], "SIGKILL");
+    await srv.waitForOutput(/worker 1 is back/);
+    assert.equal((await get(srv.port, "/ok")).status, 200);
+    await srv.stop();
+  });
+
+  test("a worker stuck where its watchdog cannot reach (a __gc finalizer that never returns, run while ctx is built) is killed and replaced", async () => {
+    // The finalizer loops only when it runs outside the handler: the handler makes garbage with
+    // finalizers, and the next request's many headers make the allocations that collect it.
+    const srv = await startServer(
+      writeApp(`
+local in_handler = false
+local mt = {__gc = function() if not in_handler then while true do end end end}
+function api.gc.get(ctx)
+  in_handler = true
+  for i = 1, 20 do setmetatable({}, mt) end
+  in_handler = false
+  return "made garbage"
+end
+function api.ok.get() return api.json{ok=true} end`),
+      ["--workers", "1", "--handler-timeout", "300ms"],
+    );
+    const headers = Object.fromEntries(Array.from({ length: 90 }, (_, i) => [`x-filler-${i}`, "v".repeat(100)]));
+    const first = srv.pids[0];
+    const t0 = Date.now();
+    let lost = 0;
+    for (let i = 0; i < 400 && lost === 0; i++) {
+      const r = await get(srv.port, "/gc", headers).catch(() => null);
+      if (!r || r.status !== 200) lost++;
+    }
+    assert.equal(lost, 1, "one request was lost with its worker");
+    await srv.waitForOutput(/did not stop within 1000 ms of CPU time after its stop request/);
+    await srv.waitForOutput(/worker 1 is back/);
+    assert.ok(Date.now() - t0 < 15_000);
+    const r = await get(srv.port, "/ok");
+    assert.equal(r.status, 200);
+    assert.notEqual((await srv.stats()).workers[0].pid, first);
+    await srv.stop();
+  });
+
+  test("a worker that stops answering the master (here: SIGSTOP) is killed and replaced after the liveness limit", async () => {
+    const srv = await startServer(writeApp("function api.ok.get() return api.json{ok=true} end"), ["--workers", "1"]);
+    const [victim] = srv.pids;
+    process.kill(victim, "SIGSTOP");
+    const restart = await srv.waitForMessage((m) => m.type === "event" && m.code === "MS_WARN_WORKER_RESTART", 15_000);
+    assert.match((restart as { message: string }).message, /stopped answering for [\d.]+ s .* and was killed/);
+    await srv.waitForOutput(/worker 1 is back/);
+    assert.equal((await get(srv.port, "/ok")).status, 200);
+    assert.equal(alive(victim), false);
+    await srv.stop();
+  });
+
+  test("a worker whose event loop is busy past the liveness limit (pipelined requests to a slow handler) is not killed: requests that end count as answers", { timeout: 60_000 }, async () => {
+    const srv = await startServer(
+      writeApp(`
+function api.slow.get(ctx)
+  local t = os.clock() + 0.6
+  while os.clock() < t do end
+  return "done"
+end`),
+      ["--workers", "1"],
+    );
+    try {
+      const [pid] = srv.pids;
+      // 16 pipelined requests (the pipeline depth) of 0.6 s each are one turn of the worker's event
+      // loop, 9.6 s, past the 5 s liveness limit (--handler-timeout 1s): it reads no ping meanwhile.
+      const n = 16;
+      const text = "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n".repeat(n - 1) + "GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+      const r = await raw(srv.port, text, { expect: n, timeoutMs: 30_000 });
+      assert.deepEqual(r.responses.map((x) => x.status), Array(n).fill(200));
+      const snap = await srv.stats();
+      assert.equal(snap.restarts, 0, srv.stderr());
+      assert.equal(snap.workers[0].pid, pid);
+      assert.doesNotMatch(srv.stderr() + srv.stdout(), /stopped answering/);
+    } finally {
+      await srv.stop();
+    }
   });
 
   test("SIGINT finishes an in-flight keep-alive connection's request, then exits", async () => {

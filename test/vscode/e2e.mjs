@@ -364,6 +364,28 @@ async function main() {
     await shot("compare");
   });
 
+  await step("Compare with Last Run: progress, status bar and the panel show the compare's sides live; Cancel stops it", async () => {
+    const before = runsOnDisk();
+    await palette("Moonscope: Compare with Last Run");
+    const progress = toast("Moonscope: comparing GET /hello with the code as it is now");
+    await progress.waitFor({ timeout: 30_000 });
+    await statusItem(/comparing GET \/hello/).waitFor({ timeout: 30_000 });
+    const status = webview().locator('[data-testid="status"]');
+    let seen = "";
+    await until(() => `the panel to stream side A, the last run's code (last seen: ${seen})`, async () => {
+      seen = await status.innerText({ timeout: 1000 });
+      return /before: the last run's code/.test(seen);
+    }, 30_000, 100);
+    log(`panel: "${seen}"`);
+    await shot("compare-live");
+    await progress.locator(".monaco-button", { hasText: "Cancel" }).first().click();
+    await toast("MS_ERR_CANCELLED").waitFor({ timeout: 30_000 });
+    await statusItem(/GET \/hello: [\d.]+k req\/s/).waitFor({ timeout: 30_000 });
+    await shot("compare-cancelled");
+    // Stopped before side B measured a round: no half comparison is kept.
+    check(runsOnDisk().length === before.length, `no run left by the stopped compare (${runsOnDisk().filter((r) => !before.includes(r)).join(", ")})`);
+  });
+
   await step("Profile Route from the palette on another route (GET /crunch)", async () => {
     const before = runsOnDisk();
     await palette("Moonscope: Profile Route");

@@ -56,6 +56,9 @@ fi
 
 # 3. code-server, its native modules built by Node 24 (npm runs under the node first on PATH, and
 #    npm_config_nodedir overrides a nodedir in ~/.npmrc that would point at the machine's headers).
+#    Run from `npm run`, the outer npm's npm_* variables are in the environment, and npm reads
+#    npm_config_* as settings: its npm_config_user_agent still names the machine's Node, which
+#    code-server's postinstall reads as the Node version and refuses. So they are dropped first.
 cs_version() { "$N24/bin/node" -p "require('$CS/node_modules/code-server/package.json').version" 2>/dev/null || true; }
 if [ -f "$CS_ENTRY" ] && [ "$(cs_version)" = "$CODE_SERVER_VERSION" ] && [ -f "$CS/.complete" ]; then
   say "code-server: $CODE_SERVER_VERSION already in $CS"
@@ -64,6 +67,7 @@ else
   rm -rf "$CS"
   mkdir -p "$CS"
   (
+    while read -r var; do unset "$var"; done < <(compgen -e | grep -i '^npm_')
     export PATH="$N24/bin:$PATH" npm_config_nodedir="$N24"
     npm install --prefix "$CS" --no-audit --no-fund --loglevel=error "code-server@$CODE_SERVER_VERSION"
   )

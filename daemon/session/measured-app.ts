@@ -1,0 +1,418 @@
+// One app under measurement, step by step: start it, warm it up, begin profiling, measure rounds,
+// finish (collect the profiles and write the run folder). `moonscope profile` runs these steps for
+// one app; `moonscope ab` runs them for two apps at once, alternating their rounds.
+import path from "node:path";
+import { pruneTree } from "../../profile/calltree";
+import { storeTree } from "../../profile/tree-store";
+import type { RoundStats, StoredTree } from "../../profile/run";
+import { MoonscopeError } from "../../profile/errors";
+import { PROFILE_DEFAULTS, type StageFrameRow, type WorkerFrameRow } from "../../protocol/types";
+import { DEFAULT_SERVE } from "../../server-core/master";
+import type { RouteInfo, StatsSnapshot, WorkerSnapshot } from "../../server-core/ipc";
+import { chooseGenerator, runLoad, type LoadGeneratorName, type LoadOptions, type LoadResult } from "../load";
+import { TreeAccumulator } from "../profile-build";
+import { mergeRoute, stageRows } from "../report/analyze";
+import { buildRunFile } from "../report/run-file";
+import { writeRunFolder } from "../report/write-run";
+import { captureApp, machineInfo, writeSnapshot, type AppCapture } from "./app-snapshot";
+import { externalTool, keepToolReport, startUnderTool, type ExternalTool } from "./external-tool";
+import type { ProfiledTarget, ProfileHandIn } from "./profiled-target";
+import { combineLoads, roundStats, routeSince } from "./rounds";
+import { parseRouteSpec, resolveRoute, type RouteSpec } from "./route-spec";
+import { ServerProcess } from "./server-process";
+import type { Progress, ProfileSessionOptions, SessionResult } from "./session-types";
+
+export class MeasuredApp {
+  readonly warnings: string[] = [];
+  private readonly generator: LoadGeneratorName;
+  private readonly cpuIntervalUs: number;
+  private readonly luaIntervalMs: number;
+  private readonly profiling: boolean;
+  private readonly trees: TreeAccumulator;
+  private first: StatsSnapshot | null = null;
+  private previous: StatsSnapshot | null = null;
+  private readonly loads: LoadResult[] = [];
+  readonly rounds: RoundStats[] = [];
+  private windowMs = 0;
+  private firstSnapshotMs: number | null = null;
+  private rotation: { stop(): Promise<string[]> } | null = null;
+  private profilersStarted = false;
+  /** When the first round began (performance.now()): rounds' startMs count from the first app's first round in ab. */
+  private origin: number | null = null;
+  /** The processes this app ran in before the current one (see restart()): their workers' first and last snapshots. */
+  private readonly retired = { first: [] as WorkerSnapshot[], last: [] as WorkerSnapshot[], restarts: 0 };
+
+  private constructor(
+    private readonly o: ProfileSessionOptions,
+    readonly dir: string,
+    private readonly spec: RouteSpec,
+    private target: ProfiledTarget,
+    readonly route: RouteInfo,
+    private readonly tool: ExternalTool | null,
+    private readonly workers: number,
+    private readonly capture: AppCapture,
+    private readonly createdAt: Date,
+  ) {
+    this.generator = chooseGenerator(o.load, o.rate);
+    this.cpuIntervalUs = o.cpuIntervalUs ?? PROFILE_DEFAULTS.cpuIntervalUs;
+    this.luaIntervalMs = o.luaIntervalMs ?? PROFILE_DEFAULTS.luaIntervalMs;
+    this.profiling = o.mode !== "none";
+    this.trees = new TreeAccumulator({ luaIntervalUs: this.luaIntervalMs * 1000 });
+    if (capture.warning) this.warnings.push(capture.warning);
+  }
+
+  get routeKey(): string {
+    return `${this.route.method} ${this.route.path}`;
+  }
+
+  private get progress(): (p: Progress) => void {
+    return this.o.onProgress ?? (() => {});
+  }
+
+  /** Starts the app (a server, or one process under an outside tool) and finds the route. */
+  static async start(options: ProfileSessionOptions, dir: string, createdAt: Date): Promise<MeasuredApp> {
+    const spec = parseRouteSpec(options.route);
+    if (options.rate && options.load) {
+      throw new MoonscopeError("MS_ERR_USAGE", `--rate uses Moonscope's own fixed-rate generator (coordinated-omission corrected); drop --load ${options.load}, or drop --rate for closed-loop load with ${options.load}`);
+    }
+    // 0 workers: one per CPU.
+    const o = options.workers <= 0 ? { ...options, workers: DEFAULT_SERVE.workers } : options;
+    const progress = o.onProgress ?? (() => {});
+    const capture = captureApp(o.appFile);
+    const tool = externalTool(o.mode, dir);
+    let target: ProfiledTarget;
+    let workers = o.workers;
+    const warnings: string[] = [];
+    if (tool) {
+      // Both tools refuse clustered processes ("0x does not support clustering"; Clinic rejects cluster).
+      const note = `${tool.name} does not profile clustered processes: the app runs as one process with no cluster${o.workers !== 1 ? ` (not ${o.workers} workers)` : ""}`;
+      warnings.push(note);
+      workers = 1;
+      progress({ phase: "starting", message: `${note}; starting it under ${tool.name}` });
+      target = await startUnderTool(tool, { appFile: o.appFile, luaIntervalMs: o.luaIntervalMs ?? PROFILE_DEFAULTS.luaIntervalMs, luaPath: o.luaPath, cliPath: o.cliPath, onLog: o.onLog });
+    } else {
+      progress({ phase: "starting", message: `starting ${path.basename(o.appFile)} with ${o.workers} worker${o.workers > 1 ? "s" : ""}` });
+      target = await ServerProcess.start({ appFile: o.appFile, workers: o.workers, luaPath: o.luaPath, cliPath: o.cliPath, onLog: o.onLog });
+    }
+    try {
+      const route = resolveRoute(spec, target.routes, path.basename(o.appFile));
+      const app = new MeasuredApp(o, dir, spec, target, route, tool, workers, capture, createdAt);
+      app.warnings.push(...warnings);
+      return app;
+    } catch (e) {
+      await target.stop(2000);
+      throw e;
+    }
+  }
+
+  private loadOptions(durationMs: number): LoadOptions {
+    const o = this.o;
+    return { url: `http://127.0.0.1:${this.target.port}${this.spec.requestPath}`, method: this.spec.method, body: o.body, headers: o.headers, connections: o.connections, rate: o.rate, durationMs };
+  }
+
+  async warm(label = ""): Promise<void> {
+    const o = this.o;
+    if (o.warmupMs > 0) {
+      this.progress({ phase: "warmup", message: `warming up${label} for ${(o.warmupMs / 1000).toFixed(0)} s (${this.generator}, ${o.connections} connections)` });
+      await runLoad(this.generator, this.loadOptions(o.warmupMs), o.signal);
+    }
+  }
+
+  /**
+   * Starts the profilers before the warm-up, so the first round does not pay for their start (the
+   * V8 profiler's first samples, code it deoptimises); the warm-up's samples are dropped by reset().
+   */
+  async startProfilers(): Promise<void> {
+    // A profiler that cannot hand in chunks (an outside tool's process) starts at reset() instead,
+    // so the warm-up is not in its profile.
+    if (!this.profiling || this.profilersStarted || !this.target.rotateProfiling) return;
+    this.profilersStarted = true;
+    const started = await this.target.startProfiling({ cpuIntervalUs: this.cpuIntervalUs, luaIntervalMs: this.luaIntervalMs });
+    for (const e of started.errors) this.warnings.push(`profiler: ${e}`);
+  }
+
+  /** Drops what the warm-up recorded (statistics and, where the profiler can hand in chunks, samples): what follows is measured. */
+  async reset(origin: number): Promise<void> {
+    this.origin = origin;
+    if (this.profiling && !this.profilersStarted) {
+      this.profilersStarted = true;
+      const started = await this.target.startProfiling({ cpuIntervalUs: this.cpuIntervalUs, luaIntervalMs: this.luaIntervalMs });
+      for (const e of started.errors) this.warnings.push(`profiler: ${e}`);
+    }
+    const rotate = this.target.rotateProfiling?.bind(this.target);
+    if (this.profiling && rotate) {
+      await rotate();
+      if (this.o.onTree) this.rotation = startRotation(this.target, rotate, this.trees, origin, this.o.onTree);
+    }
+    await this.target.stats(true);
+    // The snapshot a reset answers holds what came before it; the baseline is the one after.
+    this.first = await this.target.stats();
+    this.previous = this.first;
+  }
+
+  /** Whether restart() can start the app again: an outside tool's process ends with its report. */
+  get canRestart(): boolean {
+    return this.tool === null;
+  }
+
+  /**
+   * Ends the app's processes and starts them again, profilers on, warmed up and reset: `ab`
+   * measures each pair of rounds on fresh processes, because a process keeps its own speed for its
+   * whole life (where its code landed, what V8 optimised when: one side's worker ran 30% slower
+   * per request through five interleaved rounds), and interleaving cannot cancel that. What the
+   * old processes measured and sampled stays in the run.
+   */
+  async restart(label = ""): Promise<void> {
+    if (!this.canRestart) throw new Error("an app under an outside tool cannot be restarted");
+    // The new processes load the files as they are now: they must be the version measured so far.
+    const now = captureApp(this.o.appFile).files;
+    const was = this.capture.files;
+    const changed = [...new Set([...Object.keys(now), ...Object.keys(was)])].filter((f) => now[f] !== was[f]).sort();
+    if (changed.length) {
+      throw new MoonscopeError("MS_ERR_APP_CHANGED", `${changed.slice(0, 5).join(", ")}${changed.length > 5 ? ` and ${changed.length - 5} more` : ""} changed while ab measured ${path.basename(this.o.appFile)}, so its rounds would mix two versions; run ab again once the files are saved, or pass a run folder (its copy of the app) as that side`);
+    }
+    const failed = (await this.rotation?.stop()) ?? [];
+    if (failed.length) this.warnings.push(`${failed.length} live flamegraph update(s) failed, and their samples are missing from the profile: ${failed[0]}`);
+    this.rotation = null;
+    const end = this.previous ?? (await this.target.stats());
+    this.retired.first.push(...this.first!.workers);
+    this.retired.last.push(...end.workers);
+    this.retired.restarts += end.restarts - this.first!.restarts;
+    if (this.profilersStarted) this.takeProfiles(await this.target.stopProfiling());
+    await this.target.stop();
+    this.progress({ phase: "starting", message: `starting ${path.basename(this.o.appFile)} again${label}, on fresh processes for this round` });
+    this.target = await ServerProcess.start({ appFile: this.o.appFile, workers: this.workers, luaPath: this.o.luaPath, cliPath: this.o.cliPath, onLog: this.o.onLog });
+    this.profilersStarted = false;
+    await this.startProfilers();
+    await this.warm(label);
+    await this.reset(this.origin ?? performance.now());
+  }
+
+  /** Adds what the profilers handed in to the run's trees, and says what is missing. */
+  private takeProfiles(handIn: ProfileHandIn): void {
+    for (const w of handIn.warnings) this.warnings.push(w);
+    this.trees.add(handIn.profiles);
+    for (const w of handIn.missing) this.warnings.push(`worker ${w} did not hand in its profile`);
+    for (const p of handIn.profiles) if (p.error) this.warnings.push(`worker ${p.worker}: ${p.error}`);
+  }
+
+  /** One measured round: load for the duration, then what the client and the server saw in it. */
+  async round(index: number, count: number, label = ""): Promise<RoundStats> {
+    const o = this.o;
+    // The round counts from a snapshot taken now, not from the end of the previous round: between
+    // rounds an app still burns CPU (its profilers sample, and in ab it idles while the other side
+    // is loaded), which is no request's cost.
+    const start = await this.target.stats();
+    const t0 = performance.now();
+    const startMs = t0 - (this.origin ?? t0);
+    const round = count > 1 ? { index, count } : undefined;
+    this.progress({ phase: "measuring", message: `measuring ${this.spec.method} ${this.spec.path}${label}${count > 1 ? `, round ${index + 1} of ${count}` : ""}`, elapsedMs: 0, durationMs: o.durationMs, round });
+    const live = startLive(this.target, this.routeKey, o.durationMs, t0, (p) => {
+      if (this.firstSnapshotMs === null && p.requests !== undefined) this.firstSnapshotMs = performance.now() - t0;
+      this.progress({ ...p, round });
+    });
+    let load: LoadResult;
+    try {
+      load = await runLoad(this.generator, this.loadOptions(o.durationMs), o.signal);
+    } finally {
+      live.stop();
+    }
+    const windowMs = performance.now() - t0;
+    const end = await this.target.stats();
+    if (load.aborted) {
+      // The generator was stopped before it could report: what the server measured stands in for it.
+      const m = routeSince(end, start, this.routeKey);
+      const h = m.total;
+      load = { ...load, requests: m.requests, rps: (m.requests / windowMs) * 1000, durationMs: windowMs, latencyUs: { min: h.min / 1000, mean: h.mean() / 1000, p50: h.percentile(50) / 1000, p90: h.percentile(90) / 1000, p99: h.percentile(99) / 1000, p999: h.percentile(99.9) / 1000, max: h.max / 1000 } };
+      this.warnings.push("the load generator was stopped before it reported; throughput and latency are the server's own measurements");
+    }
+    const stats = roundStats(start, end, this.routeKey, load, windowMs, startMs);
+    this.previous = end;
+    this.loads.push(load);
+    this.rounds.push(stats);
+    this.windowMs += windowMs;
+    return stats;
+  }
+
+  /** Stops the profilers and the app, and writes the run folder. */
+  async finish(extra: { ab?: { side: "A" | "B"; other: string; order: string } } = {}): Promise<SessionResult> {
+    const o = this.o;
+    const warnings = this.warnings;
+    const failed = (await this.rotation?.stop()) ?? [];
+    if (failed.length) warnings.push(`${failed.length} live flamegraph update(s) failed, and their samples are missing from the profile: ${failed[0]}`);
+    const planned = (o.runs ?? 1) * o.durationMs;
+    if (o.signal?.aborted) warnings.push(`the run was stopped early, after ${(this.windowMs / 1000).toFixed(1)} of ${(planned / 1000).toFixed(0)} s`);
+    this.progress({ phase: "collecting", message: "collecting statistics and profiles" });
+    const current = this.previous ?? (await this.target.stats());
+    const load = combineLoads(this.loads);
+    for (const w of load.warnings ?? []) warnings.push(w);
+    if (this.profiling) {
+      if (this.tool) this.progress({ phase: "collecting", message: `stopping the app and waiting for ${this.tool.name} to write its report` });
+      this.takeProfiles(await this.target.stopProfiling());
+    }
+    const external = this.tool ? keepToolReport(this.tool, this.dir, warnings) : null;
+    // The run's totals cover every process the app ran in: their workers side by side.
+    const first: StatsSnapshot = { ...this.first!, workers: [...this.retired.first, ...this.first!.workers] };
+    const last: StatsSnapshot = { ...current, workers: [...this.retired.last, ...current.workers] };
+    const crashed = this.retired.restarts + current.restarts - this.first!.restarts;
+    if (crashed > 0) warnings.push(`${crashed} worker restart(s) during the run; see the server log`);
+    await this.target.stop();
+
+    this.progress({ phase: "writing", message: "writing the run" });
+    const collected = this.trees.result();
+    const snapshot = writeSnapshot(this.capture, this.dir);
+    const run = buildRunFile(
+      { ...o, workers: this.workers },
+      {
+        id: path.basename(this.dir),
+        createdAt: this.createdAt,
+        route: this.route,
+        routes: this.target.routes,
+        routeKey: this.routeKey,
+        generator: this.generator,
+        load,
+        first,
+        last,
+        windowMs: this.windowMs,
+        trees: collected,
+        warnings,
+        cpuIntervalUs: this.cpuIntervalUs,
+        luaIntervalMs: this.luaIntervalMs,
+        firstSnapshotMs: this.firstSnapshotMs,
+        external,
+        rounds: this.rounds,
+        machine: machineInfo(),
+        appFiles: this.capture.files,
+        snapshot,
+        ab: extra.ab,
+      },
+    );
+    const merged = collected?.merged ?? null;
+    writeRunFolder(this.dir, run, merged);
+    return { run, dir: this.dir, merged };
+  }
+
+  /** The app's port (its requests are the ones measured; tests load other routes through it). */
+  get port(): number {
+    return this.target.port;
+  }
+
+  get alive(): boolean {
+    return this.target.alive;
+  }
+
+  async stop(graceMs = 2000): Promise<void> {
+    await this.rotation?.stop();
+    if (this.target.alive) await this.target.stop(graceMs);
+  }
+}
+
+/** Polls the server's stats while the load runs so a person sees throughput and p99 as they happen. */
+function startLive(target: Pick<ProfiledTarget, "alive" | "stats">, routeKey: string, durationMs: number, t0: number, progress: (p: Progress) => void): { stop(): void } {
+  let stopped = false;
+  let prev = 0;
+  let prevAt = t0;
+  let base: number | null = null;
+  // Per pid: requests and CPU ms at the previous tick, for per-worker rates.
+  const prevWorker = new Map<number, { requests: number; cpuMs: number }>();
+  const tick = async () => {
+    if (stopped || !target.alive) return;
+    try {
+      const snap = await target.stats();
+      const m = mergeRoute(snap, routeKey);
+      // The statistics are cumulative over rounds: rates count from this round's first tick.
+      if (base === null) {
+        base = m.requests;
+        prev = m.requests;
+      }
+      const now = performance.now();
+      const dt = now - prevAt;
+      const rps = ((m.requests - prev) / dt) * 1000;
+      prev = m.requests;
+      prevAt = now;
+      const workers = snap.workers.map((w): WorkerFrameRow => {
+        const wm = mergeRoute({ ...snap, workers: [w] }, routeKey);
+        const cpuMs = w.resources.cpuUserMs + w.resources.cpuSystemMs;
+        const before = prevWorker.get(w.pid);
+        prevWorker.set(w.pid, { requests: wm.requests, cpuMs });
+        return {
+          worker: w.worker,
+          pid: w.pid,
+          requests: wm.requests,
+          rps: before ? ((wm.requests - before.requests) / dt) * 1000 : 0,
+          serverP50Us: wm.total.percentile(50) / 1000,
+          serverP99Us: wm.total.percentile(99) / 1000,
+          cpuPercent: before ? ((cpuMs - before.cpuMs) / dt) * 100 : 0,
+          stages: frameStages(wm),
+        };
+      });
+      workers.sort((a, b) => a.worker - b.worker);
+      progress({
+        phase: "measuring",
+        message: "",
+        elapsedMs: now - t0,
+        durationMs,
+        requests: m.requests,
+        rps,
+        serverP50Us: m.total.percentile(50) / 1000,
+        serverP99Us: m.total.percentile(99) / 1000,
+        stages: frameStages(m),
+        workers,
+      });
+    } catch {
+      /* the final snapshot reports errors; a missed live tick is not one */
+    }
+    if (!stopped) timer = setTimeout(tick, 250);
+  };
+  let timer = setTimeout(tick, 250);
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Every ROTATE_MS, the profilers hand in their chunk; the merged tree so far goes to onTree, pruned for the wire. */
+const ROTATE_MS = 2000;
+function startRotation(
+  target: Pick<ProfiledTarget, "alive">,
+  rotate: () => Promise<ProfileHandIn>,
+  trees: TreeAccumulator,
+  t0: number,
+  onTree: (t: StoredTree, elapsedMs: number) => void,
+): { stop(): Promise<string[]> } {
+  let stopped = false;
+  const failures: string[] = [];
+  let inFlight: Promise<void> = Promise.resolve();
+  const tick = () => {
+    if (stopped || !target.alive) return;
+    inFlight = rotate().then(
+      (r) => {
+        trees.add(r.profiles);
+        const res = trees.result();
+        if (res && res.merged.total > 0) onTree(storeTree(pruneTree(res.merged, 0.001)), performance.now() - t0);
+      },
+      (e: Error) => {
+        // That chunk's samples are lost to the run as well: say so in its warnings.
+        failures.push(e.message);
+      },
+    );
+    void inFlight.then(() => {
+      if (!stopped) timer = setTimeout(tick, ROTATE_MS);
+    });
+  };
+  let timer = setTimeout(tick, ROTATE_MS);
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await inFlight;
+      return failures;
+    },
+  };
+}
+
+function frameStages(m: ReturnType<typeof mergeRoute>): StageFrameRow[] {
+  return stageRows(m.stages).map(({ stage, p50Us, p99Us, meanUs, share }) => ({ stage, p50Us, p99Us, meanUs, share }));
+}

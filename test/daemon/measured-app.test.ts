@@ -1,0 +1,96 @@
+// MeasuredApp's rounds: each round's numbers are what happened during that round only. Between
+// rounds an app can still burn CPU (its profilers, another route, ab's idle side); that CPU is no
+// request's cost in the next round.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { MeasuredApp } from "../../daemon/session/measured-app";
+import { BIN } from "../helpers/server";
+
+const APP = `
+function api.cheap.get(ctx)
+  return api.json { ok = true }
+end
+
+function api.burn.get(ctx)
+  local t = os.clock()
+  local x = 0
+  while os.clock() - t < 0.4 do x = x + 1 end
+  return api.json { x = x }
+end
+`;
+
+let dir: string;
+let app: MeasuredApp;
+
+/** The app above as `name`.lua in the test's folder, started for two 1 s rounds of GET /cheap on one worker. */
+function startApp(name: string, mode: "none" | "sample"): Promise<MeasuredApp> {
+  const appFile = path.join(dir, `${name}.lua`);
+  writeFileSync(appFile, APP);
+  const options = { appFile, route: "GET /cheap", durationMs: 1000, warmupMs: 0, connections: 2, workers: 1, mode, budgets: [], runs: 2, cliPath: BIN };
+  return MeasuredApp.start(options, path.join(dir, `${name}-run`), new Date());
+}
+
+before(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), "moonscope-measured-"));
+  app = await startApp("app", "none");
+});
+
+after(async () => {
+  await app?.stop();
+});
+
+test("CPU burnt between two rounds is not charged to the second round's requests", async () => {
+  await app.reset(performance.now());
+  const first = await app.round(0, 2);
+  // Five requests of 0.4 s of Lua each, on another route, between the rounds: 2 s of CPU that the
+  // cheap route's next round did not spend.
+  for (let i = 0; i < 5; i++) assert.equal((await fetch(`http://127.0.0.1:${app.port}/burn`)).status, 200);
+  const second = await app.round(1, 2);
+  assert.ok(first.requests > 100 && second.requests > 100, `both rounds served the cheap route (${first.requests}, ${second.requests})`);
+  assert.ok(
+    second.cpuUsPerRequest < first.cpuUsPerRequest * 1.8,
+    `the second round's CPU per request (${second.cpuUsPerRequest.toFixed(0)} µs) is near the first's (${first.cpuUsPerRequest.toFixed(0)} µs), not inflated by the 2 s burnt between them`,
+  );
+});
+
+test("restart: each round on fresh processes, and the run holds what every process measured and sampled", async () => {
+  const fresh = await startApp("restart", "sample");
+  try {
+    await fresh.startProfilers();
+    await fresh.reset(performance.now());
+    const first = await fresh.round(0, 2);
+    const port = fresh.port;
+    await fresh.restart();
+    assert.notEqual(fresh.port, port, "a new server, on a new port");
+    const second = await fresh.round(1, 2);
+    const { run } = await fresh.finish();
+    assert.equal(run.workers.length, 2, "one row per worker process");
+    assert.notEqual(run.workers[0].pid, run.workers[1].pid);
+    assert.equal(run.server.requests, run.workers[0].requests + run.workers[1].requests);
+    assert.ok(Math.abs(run.server.requests - (first.requests + second.requests)) <= 4, `the run's ${run.server.requests} requests are its rounds' ${first.requests} + ${second.requests}`);
+    assert.ok(run.profile.merged, "the profile merges both processes' samples");
+    assert.deepEqual(run.warnings.filter((w) => /restart|did not hand in/.test(w)), []);
+  } finally {
+    await fresh.stop();
+  }
+});
+
+test("restart refuses to load files that changed since the app was measured (MS_ERR_APP_CHANGED)", async () => {
+  const changing = await startApp("changing", "none");
+  const appFile = path.join(dir, "changing.lua");
+  try {
+    await changing.reset(performance.now());
+    await changing.round(0, 2);
+    writeFileSync(appFile, APP + "\n-- edited while measured\n");
+    await assert.rejects(changing.restart(), (e: Error & { code?: string }) => {
+      assert.equal(e.code, "MS_ERR_APP_CHANGED");
+      assert.match(e.message, /changing\.lua changed while ab measured changing\.lua/);
+      return true;
+    });
+  } finally {
+    await changing.stop();
+  }
+});
