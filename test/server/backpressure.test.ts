@@ -53,6 +53,22 @@ describe("backpressure", () => {
   after(() => srv?.stop());
 
   const rss = async () => (await srv.stats()).workers[0].resources.rssBytes;
+  const answered = async () => (await srv.stats()).workers[0].routes.find((r) => r.route === "GET /big")?.requests ?? 0;
+  /**
+   * Resolves once the worker has answered some /big requests and then none through 20 stats
+   * answers in a row: each answer is a turn of the worker's event loop, in which it would have
+   * read and answered more had it not stopped reading.
+   */
+  const untilHeldBack = async (): Promise<number> => {
+    let last = -1;
+    let same = 0;
+    while (same < 20) {
+      const now = await answered();
+      same = now === last && now > 0 ? same + 1 : 0;
+      last = now;
+    }
+    return last;
+  };
 
   test("a client that pipelines 3000 requests for 64 KB and reads nothing costs the worker little memory; others are served meanwhile; then it gets every response in order", async () => {
     const n = 3000;
@@ -61,13 +77,7 @@ describe("backpressure", () => {
     s.pause();
     s.write("GET /big HTTP/1.1\r\nHost: x\r\n\r\n".repeat(n - 1) + "GET /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     // Wait until the worker has answered what the socket buffers take and stopped reading.
-    let last = -1;
-    for (let i = 0; i < 50; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      const now = (await srv.stats()).workers[0].routes.find((r) => r.route === "GET /big")?.requests ?? 0;
-      if (now === last && now > 0) break;
-      last = now;
-    }
+    const last = await untilHeldBack();
     assert.ok(last < n, `the worker stopped answering after ${last} responses`);
     const grown = (await rss()) - before;
     assert.ok(grown < 40 * MB, `RSS grew by ${(grown / MB).toFixed(1)} MB (without backpressure: ~190 MB)`);
@@ -96,8 +106,11 @@ describe("backpressure", () => {
     const n = 200;
     const s = await connect(srv.port);
     s.pause();
+    const before = await answered();
     s.end("GET /big HTTP/1.1\r\nHost: x\r\n\r\n".repeat(n));
-    await new Promise((r) => setTimeout(r, 300));
+    // The worker answers what the socket buffers take, sees the half-close, and holds the rest back.
+    while ((await answered()) === before);
+    await untilHeldBack();
     const got = await readAll(s, Infinity);
     assert.equal((got.toString("latin1").match(/HTTP\/1\.1 200 OK\r\n/g) ?? []).length, n);
   });
@@ -110,10 +123,8 @@ describe("backpressure", () => {
     s.write("GET /big HTTP/1.1\r\nHost: x\r\n\r\n".repeat(400));
     // A paused client does not notice the reset until it reads: watch the worker's connection count.
     let conns = 1;
-    while (conns > 0 && performance.now() - t0 < 12_000) {
-      await new Promise((r) => setTimeout(r, 100));
-      conns = (await srv.stats()).workers[0].resources.connections;
-    }
+    // Each stats answer is a turn of the worker's loop; the drop shows in the first one after it.
+    while (conns > 0 && performance.now() - t0 < 12_000) conns = (await srv.stats()).workers[0].resources.connections;
     const took = performance.now() - t0;
     assert.equal(conns, 0, "the worker dropped the connection");
     assert.ok(took >= 2900 && took < 8000, `dropped after ${took.toFixed(0)} ms (--request-timeout 3s)`);

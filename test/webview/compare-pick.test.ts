@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { RunSummary } from "../protocol/types";
-import { defaultPick } from "./compare-pick";
+import type { RunSummary } from "../../protocol/types";
+import { defaultPick } from "../../webview/compare-pick";
 
 const run = (id: string, route: string, error?: string): RunSummary => ({
   id,
