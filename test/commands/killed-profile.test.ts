@@ -32,7 +32,11 @@ test("a SIGKILLed profile leaves no wrk, no server and no run folder behind", { 
   // Its wrk runs with a script in a moonscope-wrk-* folder; wait until it is there.
   while (processesMentioning("moonscope-wrk-").length === 0) await new Promise((r) => setTimeout(r, 50));
   const wrk = processesMentioning("moonscope-wrk-");
+  const exited = new Promise((r) => child.once("exit", r));
   child.kill("SIGKILL");
+  // Until it is reaped, the killed process is a zombie whose pid still answers kill(pid, 0), so
+  // its writer lock would look held: wait for its exit, as any later command would come after it.
+  await exited;
   const deadline = Date.now() + 5000;
   while ((processesMentioning("moonscope-wrk-").some((p) => wrk.includes(p)) || processesMentioning(app).length > 0) && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 50));
