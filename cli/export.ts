@@ -1,4 +1,4 @@
-// `moonscope export <run> --format svg|cpuprofile|speedscope|folded -o FILE`
+// `moonscope export <run> --format svg|cpuprofile|speedscope|folded|pprof -o FILE`
 import { readArgs, strings } from "./command";
 import { EXPORT_FORMAT_NAMES, renderExport } from "../daemon/report/export";
 import { isExportFormat } from "../profile/exports";

@@ -9,13 +9,19 @@ import { formatReport } from "../daemon/report/format";
 import { paintFor } from "../daemon/report/paint";
 import { measureHelp, MEASURE_OPTIONS, measureSettings } from "./measure-args";
 import { MoonscopeError } from "../profile/errors";
+import { EXPORT_FORMATS } from "../profile/exports";
+
+function exportFiles(): string {
+  const files = Object.values(EXPORT_FORMATS).map((f) => f.file);
+  return `${files.slice(0, -1).join(", ")} and ${files[files.length - 1]}`;
+}
 
 export const PROFILE_HELP = `Usage: moonscope profile <app.lua> --route "GET /hello" [options]
 
 Starts the app, drives load at one route, and reports per-stage timings, latency, CPU and the
-hottest Lua and JavaScript functions. Writes run.json, flamegraph.svg, profile.cpuprofile,
-profile.folded and profile.speedscope.json to the run folder, with a copy of the app's Lua files
-(app/), so \`moonscope ab\` can run this version again.
+hottest Lua and JavaScript functions. Writes run.json, the profile (${exportFiles()})
+and a copy of the app's Lua files (app/) to the run folder, so \`moonscope ab\` can run this version
+again.
 
 Options:
 ${measureHelp()}  --out DIR               run folder (default .moonscope/runs/<time>-<method>-<path>)

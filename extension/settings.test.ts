@@ -22,7 +22,7 @@ test("unset settings give the profile defaults; set ones win", () => {
   const set: Record<string, unknown> = { durationSeconds: 3, rate: 500, budgets: " p99=5ms " };
   const some = { get: <T>(k: string, d: T) => (k in set ? (set[k] as T) : d) };
   assert.deepEqual(profileOptions(some), { durationMs: 3000, warmupMs: 2000, connections: 50, workers: 0, mode: "sample", budgets: "p99=5ms", rate: 500 });
-  assert.ok(EXPORT_FORMAT_NAMES.length === 4);
+  assert.ok(EXPORT_FORMAT_NAMES.length === 5);
 });
 
 test("a compare takes the settings' load but not their duration (the daemon's AB_DEFAULTS say how long)", () => {

@@ -5,6 +5,7 @@
 import { toFolded, type CallTree } from "./calltree";
 import { toCpuProfile } from "./cpuprofile";
 import { flamegraphSvg } from "./flamegraph-svg";
+import { encodePprof, type PprofTree } from "./pprof";
 import { toSpeedscope } from "./speedscope";
 
 export interface ExportFormatInfo {
@@ -17,6 +18,8 @@ export interface ExportFormatInfo {
   /** What a person calls it. */
   label: string;
   contentType: string;
+  /** Written gzipped: renderProfile gives the raw bytes, the writer (where zlib is) compresses them. */
+  gzip?: true;
 }
 
 export const EXPORT_FORMATS = {
@@ -24,6 +27,7 @@ export const EXPORT_FORMATS = {
   cpuprofile: { file: "profile.cpuprofile", runFileKey: "cpuprofile", ext: "cpuprofile", label: "V8 CPU profile", contentType: "application/json" },
   speedscope: { file: "profile.speedscope.json", runFileKey: "speedscope", ext: "speedscope.json", label: "speedscope", contentType: "application/json" },
   folded: { file: "profile.folded", runFileKey: "folded", ext: "folded", label: "Folded stacks", contentType: "text/plain; charset=utf-8" },
+  pprof: { file: "profile.pb.gz", runFileKey: "pprof", ext: "pb.gz", label: "pprof", contentType: "application/octet-stream", gzip: true },
 } as const satisfies Record<string, ExportFormatInfo>;
 
 export type ExportFormat = keyof typeof EXPORT_FORMATS;
@@ -33,16 +37,44 @@ export function isExportFormat(x: unknown): x is ExportFormat {
   return typeof x === "string" && Object.prototype.hasOwnProperty.call(EXPORT_FORMATS, x);
 }
 
-/** The tree in `format`, titled (the SVG and speedscope show the title). */
-export function renderTree(tree: CallTree, format: ExportFormat, title: string, subtitle?: string): string {
+/** What a profile is exported from. */
+export interface ExportInput {
+  /** The tree the flamegraph formats show: the merged one, or one worker's. */
+  tree: CallTree;
+  /** The same time by worker, for formats that label samples with their worker (pprof). */
+  workers: readonly PprofTree[];
+  /** The SVG and speedscope show the title. */
+  title: string;
+  subtitle?: string;
+  /** "GET /users/:id" */
+  route: string;
+  /** The CPU sampling interval, µs. */
+  periodUs: number;
+  /** When measuring started (ms since the epoch) and for how long. */
+  startMs?: number;
+  durationMs?: number;
+}
+
+/** The profile in `format`: text, or the bytes of a binary format (gzip them when the table says so). */
+export function renderProfile(input: ExportInput, format: ExportFormat): string | Uint8Array {
+  const tree = input.tree;
   switch (format) {
     case "svg":
-      return flamegraphSvg(tree, { title, subtitle });
+      return flamegraphSvg(tree, { title: input.title, subtitle: input.subtitle });
     case "cpuprofile":
       return JSON.stringify(toCpuProfile(tree));
     case "folded":
       return toFolded(tree);
     case "speedscope":
-      return JSON.stringify(toSpeedscope(tree, title));
+      return JSON.stringify(toSpeedscope(tree, input.title));
+    case "pprof":
+      return encodePprof({
+        trees: input.workers,
+        route: input.route,
+        periodUs: input.periodUs,
+        startMs: input.startMs,
+        durationMs: input.durationMs,
+        comments: [input.title, ...(input.subtitle ? [input.subtitle] : [])],
+      });
   }
 }

@@ -10,7 +10,7 @@ const ROOT = path.resolve(__dirname, "..");
 
 /** What each folder may import: folders of ours, and packages ("node:*" is every Node built-in). */
 const RULES: Record<string, { folders: string[]; modules: string[] }> = {
-  profile: { folders: [], modules: [] },
+  profile: { folders: [], modules: ["pprof-format"] },
   protocol: { folders: ["profile"], modules: [] },
   "server-core": { folders: ["profile"], modules: ["node:*", "wasmoon"] },
   daemon: { folders: ["protocol", "profile", "server-core"], modules: ["node:*", "ws", "luaparse", "vscode-languageserver", "vscode-languageserver-textdocument", "autocannon"] },

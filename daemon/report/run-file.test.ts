@@ -91,7 +91,7 @@ function collected(over: Partial<Collected> = {}): Collected {
   };
 }
 
-test("a run with a profile: what was collected, merged over workers, with the four exports listed", () => {
+test("a run with a profile: what was collected, merged over workers, with the five exports listed", () => {
   const c = collected();
   const run = buildRunFile(settings, c);
   assert.equal(checkRun(JSON.parse(JSON.stringify(run)), "run.json").id, c.id);
@@ -120,7 +120,7 @@ test("a run with a profile: what was collected, merged over workers, with the fo
   assert.deepEqual(run.server.perWorker?.map((w) => [w.worker, w.requests]), [[1, 3], [2, 2]]);
   assert.deepEqual(run.workers.map((w) => [w.worker, w.requests, Math.round(w.cpuPercent)]), [[2, 2, 25], [1, 3, 50]]);
 
-  assert.deepEqual(run.profile.files, { flamegraph: "flamegraph.svg", cpuprofile: "profile.cpuprofile", speedscope: "profile.speedscope.json", folded: "profile.folded" });
+  assert.deepEqual(run.profile.files, { flamegraph: "flamegraph.svg", cpuprofile: "profile.cpuprofile", speedscope: "profile.speedscope.json", folded: "profile.folded", pprof: "profile.pb.gz" });
   assert.equal(run.profile.luaSamples, 6);
   assert.deepEqual(run.profile.merged, storeTree(c.trees!.merged));
   assert.deepEqual(run.profile.perWorker.map((w) => [w.worker, w.tree.total]), [[1, 300], [2, 200]]);

@@ -14,7 +14,8 @@ const run = {
   createdAt: "2024-01-02T03:04:05.678Z",
   app: { file: "/apps/users/app.lua", routes: [] },
   route: { method: "GET", path: "/users/:id", name: "api.users.get", line: 7 },
-  options: { workers: 2 },
+  options: { workers: 2, cpuIntervalUs: 2500 },
+  profile: { merged: null, perWorker: [] },
   client: { rps: 1234.4 },
   session: { windowMs: 2000, firstSnapshotMs: null },
 } as unknown as RunFile;
