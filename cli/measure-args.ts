@@ -2,7 +2,7 @@
 // rounds, which profiler, what request. Declared, documented and read in one place.
 import { strings } from "./command";
 import { absoluteLuaPath, parseDuration, parseIntArg } from "./args";
-import { isRunMode, RUN_MODES, type RunMode } from "../profile/run";
+import { isLoadChoice, isRunMode, LOAD_CHOICES, RUN_MODES, type LoadChoice, type RunMode } from "../profile/run";
 import { PROFILE_DEFAULTS } from "../protocol/types";
 import { MoonscopeError } from "../profile/errors";
 
@@ -23,7 +23,9 @@ export const measureHelp = (defaults: { durationMs: number; runs: number } = { d
                           none: timings only; 0x, clinic-doctor, clinic-flame, clinic-bubbleprof,
                           clinic-heap: the app under that tool as one process (no cluster), its
                           HTML report kept in the run folder
-  --load wrk|autocannon   load generator (default: wrk when installed)
+  --load ${LOAD_CHOICES.join("|")}
+                          load generator (default: wrk when installed); external: none of ours, the
+                          app waits at a URL it prints and measures whatever arrives (profile only)
   --body TEXT             request body (for POST/PUT routes)
   --header "Name: value"  request header (repeatable)
   --cpu-interval US       V8 sampling interval in microseconds (default ${PROFILE_DEFAULTS.cpuIntervalUs})
@@ -42,7 +44,7 @@ export interface MeasureSettings {
   rate?: number;
   workers: number;
   mode: RunMode;
-  load?: "wrk" | "autocannon";
+  load?: LoadChoice;
   body?: string;
   headers: Record<string, string>;
   cpuIntervalUs?: number;
@@ -55,7 +57,7 @@ export function measureSettings(values: MeasureValues): MeasureSettings {
   const mode = values.mode ?? PROFILE_DEFAULTS.mode;
   if (!isRunMode(mode)) throw new MoonscopeError("MS_ERR_USAGE", `--mode is one of ${RUN_MODES.join(", ")}; got "${mode}"`);
   const load = values.load;
-  if (load !== undefined && load !== "wrk" && load !== "autocannon") throw new MoonscopeError("MS_ERR_USAGE", `--load is wrk or autocannon, got "${load}"`);
+  if (load !== undefined && !isLoadChoice(load)) throw new MoonscopeError("MS_ERR_USAGE", `--load is one of ${LOAD_CHOICES.join(", ")}, got "${load}"`);
   const headers: Record<string, string> = {};
   for (const h of values.header ?? []) {
     const i = h.indexOf(":");

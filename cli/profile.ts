@@ -8,6 +8,7 @@ import { parseBudgets } from "../daemon/report/analyze";
 import { formatReport } from "../daemon/report/format";
 import { paintFor } from "../daemon/report/paint";
 import { measureHelp, MEASURE_OPTIONS, measureSettings } from "./measure-args";
+import { parseIntArg } from "./args";
 import { MoonscopeError } from "../profile/errors";
 import { EXPORT_FORMATS } from "../profile/exports";
 
@@ -24,7 +25,9 @@ and a copy of the app's Lua files (app/) to the run folder, so \`moonscope ab\` 
 again.
 
 Options:
-${measureHelp()}  --out DIR               run folder (default .moonscope/runs/<time>-<method>-<path>)
+${measureHelp()}  --host ADDR             where the app listens (default 127.0.0.1; 0.0.0.0 for load from another machine)
+  --port N                its port (default: a free one)
+  --out DIR               run folder (default .moonscope/runs/<time>-<method>-<path>)
   --json                  print the run as JSON instead of the text report
   --budget LIST           e.g. p99=5ms,rps=20000,errors=0: exit 1 when one is missed
   --open                  open flamegraph.svg when done
@@ -37,7 +40,7 @@ export async function profileCommand(argv: string[]): Promise<number> {
     argv,
     {
       ...MEASURE_OPTIONS,
-      ...strings("out", "budget"),
+      ...strings("out", "budget", "host", "port"),
       ...flags("json", "open", "quiet"),
       yes: { type: "boolean", short: "y" },
     },
@@ -56,6 +59,8 @@ export async function profileCommand(argv: string[]): Promise<number> {
     appFile: positionals[0],
     route: values.route,
     out: values.out,
+    host: values.host,
+    port: values.port !== undefined ? parseIntArg("--port", values.port, 1, 65535) : undefined,
     budgets: values.budget ? parseBudgets(values.budget) : [],
     signal,
     onProgress: (p) => progress.update(p),

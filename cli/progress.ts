@@ -19,10 +19,19 @@ export class ProgressLine {
   ) {}
 
   update(p: Progress): void {
-    if (this.mode === "quiet") return;
     // A new round, or the other side of ab, is a new step too (and its req/s starts afresh).
     const step = `${p.phase}:${p.round?.index ?? ""}:${p.side ?? ""}`;
     const entered = step !== this.lastStep;
+    // Where to point load from elsewhere is an instruction, not progress: it prints even with --quiet, on a line of its own.
+    if (p.loadUrl) {
+      if (this.mode === "tty") this.out.write("\r\u001b[K");
+      this.out.write(`${p.message}\n`);
+      if (this.mode !== "tty") {
+        this.lastStep = step;
+        return;
+      }
+    }
+    if (this.mode === "quiet") return;
     this.lastStep = step;
     if (entered) this.smoothedRps = null;
     if (this.mode === "log") {

@@ -22,6 +22,23 @@ export function isRunMode(x: unknown): x is RunMode {
   return typeof x === "string" && (RUN_MODES as readonly string[]).includes(x);
 }
 
+/** The load generators Moonscope runs itself; open-loop is the fixed-rate one --rate picks. */
+export const LOAD_GENERATORS = ["wrk", "autocannon", "open-loop"] as const;
+export type LoadGeneratorName = (typeof LOAD_GENERATORS)[number];
+/**
+ * Where a run's load came from: a generator of ours, or "external": whatever arrived at the URL the
+ * run printed (k6, Locust, wrk2 on another machine, real traffic), measured on the server's side.
+ */
+export const LOAD_SOURCES = [...LOAD_GENERATORS, "external"] as const;
+export type LoadSource = (typeof LOAD_SOURCES)[number];
+/** What --load (and a profile's options) may name; open-loop comes with --rate instead. */
+export const LOAD_CHOICES = ["wrk", "autocannon", "external"] as const satisfies readonly LoadSource[];
+export type LoadChoice = (typeof LOAD_CHOICES)[number];
+
+export function isLoadChoice(x: unknown): x is LoadChoice {
+  return typeof x === "string" && (LOAD_CHOICES as readonly string[]).includes(x);
+}
+
 export interface ExternalSummary {
   min: number;
   mean: number;
@@ -171,13 +188,13 @@ export interface RunFile {
     rate: number | null;
     workers: number;
     mode: RunMode;
-    load: "wrk" | "autocannon" | "open-loop";
+    load: LoadSource;
     cpuIntervalUs: number;
     luaIntervalMs: number;
   };
-  /** What the client saw (the load generator). */
+  /** What the client saw (the load generator); with generator "external", the server's own measurements stand in (no client of ours saw anything). */
   client: {
-    generator: "wrk" | "autocannon" | "open-loop";
+    generator: LoadSource;
     requests: number;
     durationMs: number;
     rps: number;

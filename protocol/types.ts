@@ -1,9 +1,10 @@
 // The vocabulary every process shares: routes, profile options and their defaults, sessions, run
 // summaries, live frames. lsp.ts (editor ⇄ daemon), ws.ts (dashboard ⇄ daemon) and panel.ts
 // (panel ⇄ its host) are built from these, and none of them imports another's messages.
-import type { RunMode } from "../profile/run";
+import type { LoadChoice, RunMode } from "../profile/run";
 
-export type { RunMode } from "../profile/run";
+export type { LoadChoice, RunMode } from "../profile/run";
+export { LOAD_CHOICES } from "../profile/run";
 export type { StoredTree } from "../profile/run";
 
 export interface RouteEntry {
@@ -28,6 +29,11 @@ export interface ProfileOptions {
   /** Server workers; 0 or absent: one per CPU. */
   workers?: number;
   mode?: RunMode;
+  /**
+   * Who drives the load: wrk or autocannon (absent: wrk when installed), or "external": the app
+   * waits at a URL the session reports (Progress.loadUrl) and measures whatever arrives there.
+   */
+  load?: LoadChoice;
   /** "p99=5ms,rps=20000,errors=0": a run that misses one is flagged (and its handler gets a warning). */
   budgets?: string;
 }
@@ -47,7 +53,7 @@ export const PROFILE_DEFAULTS = {
   mode: "sample",
   cpuIntervalUs: 2500,
   luaIntervalMs: 2,
-} as const satisfies Required<Omit<ProfileOptions, "budgets">> & { cpuIntervalUs: number; luaIntervalMs: number };
+} as const satisfies Required<Omit<ProfileOptions, "budgets" | "load">> & { cpuIntervalUs: number; luaIntervalMs: number };
 
 /**
  * \`moonscope ab\` and "compare with the last run": rounds per side and each round's length. Five

@@ -5,7 +5,7 @@ import { runAutocannon } from "./autocannon";
 import { runOpenLoop } from "./open-loop";
 import type { LoadGeneratorName, LoadOptions, LoadResult } from "./types";
 
-export type { LoadGeneratorName, LoadOptions, LoadResult } from "./types";
+export type { LoadGeneratorName, LoadOptions, LoadResult, LoadSource } from "./types";
 export { abortedResult } from "./types";
 
 export function chooseGenerator(wanted?: LoadGeneratorName, rate?: number): LoadGeneratorName {

@@ -1,7 +1,9 @@
 // What a load generator run produces, whichever generator ran.
 
-/** open-loop: the built-in fixed-rate generator with coordinated-omission correction (used for --rate). */
-export type LoadGeneratorName = "wrk" | "autocannon" | "open-loop";
+import type { LoadGeneratorName, LoadSource } from "../../profile/run";
+
+// open-loop: the built-in fixed-rate generator with coordinated-omission correction (used for --rate).
+export type { LoadGeneratorName, LoadSource } from "../../profile/run";
 
 export interface LoadOptions {
   url: string;
@@ -17,7 +19,8 @@ export interface LoadOptions {
 }
 
 export interface LoadResult {
-  generator: LoadGeneratorName;
+  /** external: no generator of ours ran; the numbers are the server's (see serverSideLoad). */
+  generator: LoadSource;
   requests: number;
   durationMs: number;
   rps: number;

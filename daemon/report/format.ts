@@ -27,11 +27,17 @@ export function formatReport(run: RunFile, dir: string, cwd = process.cwd(), pai
   const c = run.client;
   const s = run.server;
   const out: string[] = [];
-  out.push(`${run.route.method} ${run.route.path}  (${run.route.name}, ${run.route.file ?? path.basename(run.app.file)}:${run.route.line})  ${run.options.workers} worker(s), ${run.options.connections} connections${run.options.rate ? `, ${run.options.rate} req/s fixed` : ""}, ${(c.durationMs / 1000).toFixed(1)} s`);
+  const external = c.generator === "external";
+  const load = external ? "load from elsewhere" : `${run.options.connections} connections${run.options.rate ? `, ${run.options.rate} req/s fixed` : ""}`;
+  out.push(`${run.route.method} ${run.route.path}  (${run.route.name}, ${run.route.file ?? path.basename(run.app.file)}:${run.route.line})  ${run.options.workers} worker(s), ${load}, ${(c.durationMs / 1000).toFixed(1)} s`);
   out.push("");
-  out.push(`Throughput  ${num(c.rps)} req/s   (${c.requests} requests, ${c.errors} errors, ${c.non2xx} non-2xx)`);
-  const l = c.latencyUs;
-  out.push(`Latency     p50 ${ms(l.p50)}   p90 ${ms(l.p90)}   p99 ${ms(l.p99)}   p99.9 ${ms(l.p999)}   max ${ms(l.max)}   (client side, ${c.generator})`);
+  if (c.requests === 0 && c.errors === 0) {
+    out.push(`Throughput  no request of this route arrived${external ? " at the URL it waited at" : ""}: nothing to measure`);
+  } else {
+    out.push(`Throughput  ${num(c.rps)} req/s   (${c.requests} requests, ${external ? "counted by the server" : `${c.errors} errors`}, ${c.non2xx} non-2xx)`);
+    const l = c.latencyUs;
+    out.push(`Latency     p50 ${ms(l.p50)}   p90 ${ms(l.p90)}   p99 ${ms(l.p99)}   p99.9 ${ms(l.p999)}   max ${ms(l.max)}   ${external ? "(server side: the load came from elsewhere, so no client of ours timed it)" : `(client side, ${c.generator})`}`);
+  }
   out.push(`Server      p50 ${ms(s.latencyUs.p50)}   p99 ${ms(s.latencyUs.p99)}   mean ${ms(s.latencyUs.mean)}   (first byte in → response written)`);
   out.push("");
   out.push(
@@ -53,7 +59,7 @@ export function formatReport(run: RunFile, dir: string, cwd = process.cwd(), pai
       ["process", "CPU", "RSS", "Lua heap", "requests", "loop p99", "GC"],
       [
         ...run.workers.map((w) => [`worker ${w.worker} (pid ${w.pid})`, `${w.cpuPercent.toFixed(0)}%`, mb(w.rssBytes), mb(w.luaHeapBytes), String(w.requests), ms(w.eventLoopDelayP99Us), `${w.gcPauseMs.toFixed(0)} ms`]),
-        [`load generator (${c.generator})`, `${c.cpuPercent.toFixed(0)}%`, "", "", "", "", ""],
+        ...(external ? [] : [[`load generator (${c.generator})`, `${c.cpuPercent.toFixed(0)}%`, "", "", "", "", ""]]),
       ],
       [false, true, true, true, true, true, true],
     ),

@@ -7,7 +7,7 @@ import { RUN_SCHEMA, RUN_VERSION, type MachineInfo, type RoundStats, type RunFil
 import { storeTree } from "../../profile/tree-store";
 import { MOONSCOPE_VERSION } from "../../profile/version";
 import type { RouteInfo, StatsSnapshot } from "../../server-core/ipc";
-import type { LoadGeneratorName, LoadResult } from "../load";
+import type { LoadResult, LoadSource } from "../load";
 import type { WorkerTree } from "../profile-build";
 import { checkBudgets, hotSpotRows, mergeRoute, stageRows, verdict, workerRows, type Budget } from "./analyze";
 
@@ -36,7 +36,7 @@ export interface Collected {
   route: RouteInfo;
   routes: RouteInfo[];
   routeKey: string;
-  generator: LoadGeneratorName;
+  generator: LoadSource;
   load: LoadResult;
   /** Statistics when the measured window began (reset) and when it ended. */
   first: StatsSnapshot;

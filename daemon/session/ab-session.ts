@@ -64,6 +64,7 @@ export function abOrder(runs: number): ("A" | "B")[][] {
 }
 
 export async function runAbSession(o: AbOptions): Promise<AbResult> {
+  if (o.load === "external") throw new MoonscopeError("MS_ERR_USAGE", "ab alternates its rounds between two apps on two ports, so it drives the load itself; --load external works with moonscope profile");
   const sideA = resolveSide(o.a);
   const sideB = resolveSide(o.b);
   const route = o.route ?? (sideA.fromRun ? `${sideA.fromRun.route.method} ${sideA.fromRun.route.path}` : sideB.fromRun ? `${sideB.fromRun.route.method} ${sideB.fromRun.route.path}` : undefined);

@@ -1,7 +1,9 @@
 // One app under measurement, step by step: start it, warm it up, begin profiling, measure rounds,
 // finish (collect the profiles and write the run folder). `moonscope profile` runs these steps for
 // one app; `moonscope ab` runs them for two apps at once, alternating their rounds.
+import os from "node:os";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { pruneTree } from "../../profile/calltree";
 import { storeTree } from "../../profile/tree-store";
 import type { RoundStats, StoredTree } from "../../profile/run";
@@ -9,7 +11,7 @@ import { MoonscopeError } from "../../profile/errors";
 import { PROFILE_DEFAULTS, type StageFrameRow, type WorkerFrameRow } from "../../protocol/types";
 import { DEFAULT_SERVE } from "../../server-core/master";
 import type { RouteInfo, StatsSnapshot, WorkerSnapshot } from "../../server-core/ipc";
-import { chooseGenerator, runLoad, type LoadGeneratorName, type LoadOptions, type LoadResult } from "../load";
+import { chooseGenerator, runLoad, type LoadOptions, type LoadResult, type LoadSource } from "../load";
 import { TreeAccumulator } from "../profile-build";
 import { mergeRoute, stageRows } from "../report/analyze";
 import { buildRunFile } from "../report/run-file";
@@ -17,14 +19,14 @@ import { writeRunFolder } from "../report/write-run";
 import { captureApp, machineInfo, writeSnapshot, type AppCapture } from "./app-snapshot";
 import { externalTool, keepToolReport, startUnderTool, type ExternalTool } from "./external-tool";
 import type { ProfiledTarget, ProfileHandIn } from "./profiled-target";
-import { combineLoads, roundStats, routeSince } from "./rounds";
+import { combineLoads, roundStats, routeSince, serverSideLoad } from "./rounds";
 import { parseRouteSpec, resolveRoute, type RouteSpec } from "./route-spec";
 import { ServerProcess } from "./server-process";
 import type { Progress, ProfileSessionOptions, SessionResult } from "./session-types";
 
 export class MeasuredApp {
   readonly warnings: string[] = [];
-  private readonly generator: LoadGeneratorName;
+  private readonly generator: LoadSource;
   private readonly cpuIntervalUs: number;
   private readonly luaIntervalMs: number;
   private readonly profiling: boolean;
@@ -53,7 +55,7 @@ export class MeasuredApp {
     private readonly capture: AppCapture,
     private readonly createdAt: Date,
   ) {
-    this.generator = chooseGenerator(o.load, o.rate);
+    this.generator = o.load === "external" ? "external" : chooseGenerator(o.load, o.rate);
     this.cpuIntervalUs = o.cpuIntervalUs ?? PROFILE_DEFAULTS.cpuIntervalUs;
     this.luaIntervalMs = o.luaIntervalMs ?? PROFILE_DEFAULTS.luaIntervalMs;
     this.profiling = o.mode !== "none";
@@ -72,6 +74,9 @@ export class MeasuredApp {
   /** Starts the app (a server, or one process under an outside tool) and finds the route. */
   static async start(options: ProfileSessionOptions, dir: string, createdAt: Date): Promise<MeasuredApp> {
     const spec = parseRouteSpec(options.route);
+    if (options.rate && options.load === "external") {
+      throw new MoonscopeError("MS_ERR_USAGE", "--rate sets the pace of Moonscope's own generator, and with --load external the load comes from elsewhere; drop --rate (set the rate in your load tool)");
+    }
     if (options.rate && options.load) {
       throw new MoonscopeError("MS_ERR_USAGE", `--rate uses Moonscope's own fixed-rate generator (coordinated-omission corrected); drop --load ${options.load}, or drop --rate for closed-loop load with ${options.load}`);
     }
@@ -83,6 +88,9 @@ export class MeasuredApp {
     let target: ProfiledTarget;
     let workers = o.workers;
     const warnings: string[] = [];
+    if (tool && (options.host !== undefined || options.port !== undefined)) {
+      throw new MoonscopeError("MS_ERR_USAGE", `--host and --port choose where the server listens, and under ${tool.name} the app listens on a free loopback port of its own; drop them, or use --mode sample`);
+    }
     if (tool) {
       // Both tools refuse clustered processes ("0x does not support clustering"; Clinic rejects cluster).
       const note = `${tool.name} does not profile clustered processes: the app runs as one process with no cluster${o.workers !== 1 ? ` (not ${o.workers} workers)` : ""}`;
@@ -92,7 +100,7 @@ export class MeasuredApp {
       target = await startUnderTool(tool, { appFile: o.appFile, luaIntervalMs: o.luaIntervalMs ?? PROFILE_DEFAULTS.luaIntervalMs, luaPath: o.luaPath, cliPath: o.cliPath, onLog: o.onLog });
     } else {
       progress({ phase: "starting", message: `starting ${path.basename(o.appFile)} with ${o.workers} worker${o.workers > 1 ? "s" : ""}` });
-      target = await ServerProcess.start({ appFile: o.appFile, workers: o.workers, luaPath: o.luaPath, cliPath: o.cliPath, onLog: o.onLog });
+      target = await ServerProcess.start({ appFile: o.appFile, workers: o.workers, port: o.port, extraArgs: o.host !== undefined ? ["--host", o.host] : [], luaPath: o.luaPath, cliPath: o.cliPath, onLog: o.onLog });
     }
     try {
       const route = resolveRoute(spec, target.routes, path.basename(o.appFile));
@@ -110,8 +118,28 @@ export class MeasuredApp {
     return { url: `http://127.0.0.1:${this.target.port}${this.spec.requestPath}`, method: this.spec.method, body: o.body, headers: o.headers, connections: o.connections, rate: o.rate, durationMs };
   }
 
+  /** The route's URL where the app listens (a wildcard host is named by this machine's name). */
+  private get routeUrl(): string {
+    const host = this.o.host ?? "127.0.0.1";
+    const shown = host === "0.0.0.0" || host === "::" ? os.hostname() : host.includes(":") ? `[${host}]` : host;
+    return `http://${shown}:${this.target.port}${this.spec.requestPath}`;
+  }
+
   async warm(label = ""): Promise<void> {
     const o = this.o;
+    if (this.generator === "external") {
+      // Nothing of ours drives it: say where to point the load, then let what arrives warm the app up.
+      const url = this.routeUrl;
+      const rounds = o.runs ?? 1;
+      const measured = `${(o.durationMs / 1000).toFixed(0)} s${rounds > 1 ? ` × ${rounds} rounds` : ""}`;
+      this.progress({
+        phase: "warmup",
+        message: `load from elsewhere: send ${this.spec.method} requests to ${url} now; ${o.warmupMs > 0 ? `the first ${(o.warmupMs / 1000).toFixed(0)} s warm up, then ` : ""}${measured} are measured`,
+        loadUrl: url,
+      });
+      if (o.warmupMs > 0) await sleep(o.warmupMs, undefined, { signal: o.signal }).catch(() => {});
+      return;
+    }
     if (o.warmupMs > 0) {
       this.progress({ phase: "warmup", message: `warming up${label} for ${(o.warmupMs / 1000).toFixed(0)} s (${this.generator}, ${o.connections} connections)` });
       await runLoad(this.generator, this.loadOptions(o.warmupMs), o.signal);
@@ -211,20 +239,23 @@ export class MeasuredApp {
       if (this.firstSnapshotMs === null && p.requests !== undefined) this.firstSnapshotMs = performance.now() - t0;
       this.progress({ ...p, round });
     });
-    let load: LoadResult;
+    let load: LoadResult | null = null;
     try {
-      load = await runLoad(this.generator, this.loadOptions(o.durationMs), o.signal);
+      // Load from elsewhere: this round is its length of whatever arrives (a cancel ends it early).
+      if (this.generator === "external") await sleep(o.durationMs, undefined, { signal: o.signal }).catch(() => {});
+      else load = await runLoad(this.generator, this.loadOptions(o.durationMs), o.signal);
     } finally {
       live.stop();
     }
     const windowMs = performance.now() - t0;
     const end = await this.target.stats();
-    if (load.aborted) {
-      // The generator was stopped before it could report: what the server measured stands in for it.
+    if (load === null || load.aborted) {
+      // No generator of ours reported: what the server measured stands in for it.
       const m = routeSince(end, start, this.routeKey);
-      const h = m.total;
-      load = { ...load, requests: m.requests, rps: (m.requests / windowMs) * 1000, durationMs: windowMs, latencyUs: { min: h.min / 1000, mean: h.mean() / 1000, p50: h.percentile(50) / 1000, p90: h.percentile(90) / 1000, p99: h.percentile(99) / 1000, p999: h.percentile(99.9) / 1000, max: h.max / 1000 } };
-      this.warnings.push("the load generator was stopped before it reported; throughput and latency are the server's own measurements");
+      const aborted = load !== null;
+      load = { ...serverSideLoad(m, windowMs, this.generator, load?.cpuPercent ?? 0), ...(aborted ? { aborted } : {}) };
+      if (aborted) this.warnings.push("the load generator was stopped before it reported; throughput and latency are the server's own measurements");
+      if (m.requests === 0) this.warnings.push(`no ${this.routeKey} request arrived${count > 1 ? ` in round ${index + 1}` : ""}${this.generator === "external" ? ` at ${this.routeUrl}` : ""}: that round has no latency or throughput to report`);
     }
     const stats = roundStats(start, end, this.routeKey, load, windowMs, startMs);
     this.previous = end;

@@ -3,7 +3,7 @@
 // run's client summary from all rounds.
 import { STAGE_NAMES, type RoundStats, type StageName } from "../../profile/run";
 import type { StatsSnapshot } from "../../server-core/ipc";
-import type { LoadResult } from "../load";
+import type { LoadResult, LoadSource } from "../load";
 import { mergeRoute, type MergedRoute } from "../report/analyze";
 
 /** What the route's histograms recorded between two snapshots of the same server. */
@@ -15,6 +15,29 @@ export function routeSince(end: StatsSnapshot, start: StatsSnapshot, routeKey: s
   const statuses: Record<string, number> = {};
   for (const [k, v] of Object.entries(e.statuses)) statuses[k] = Math.max(0, v - (s.statuses[k] ?? 0));
   return { requests: Math.max(0, e.requests - s.requests), errors: Math.max(0, e.errors - s.errors), statuses, total: e.total, stages: e.stages };
+}
+
+/**
+ * A client summary made of the server's own measurements of the route (first byte in → response
+ * written; request counts over the window): what stands in where no generator of ours reported,
+ * under load from elsewhere or when the generator was stopped before it could. No request at all
+ * gives zeros, never NaN or Infinity.
+ */
+export function serverSideLoad(m: MergedRoute, windowMs: number, generator: LoadSource, cpuPercent = 0): LoadResult {
+  const h = m.total;
+  const any = h.count > 0;
+  const us = (ns: number) => (any ? ns / 1000 : 0);
+  return {
+    generator,
+    requests: m.requests,
+    durationMs: windowMs,
+    rps: windowMs > 0 ? (m.requests / windowMs) * 1000 : 0,
+    bytesPerSec: 0,
+    latencyUs: { min: us(h.min), mean: us(h.mean()), p50: us(h.percentile(50)), p90: us(h.percentile(90)), p99: us(h.percentile(99)), p999: us(h.percentile(99.9)), max: us(h.max) },
+    non2xx: (m.statuses["4xx"] ?? 0) + (m.statuses["5xx"] ?? 0),
+    errors: 0,
+    cpuPercent,
+  };
 }
 
 /** The workers' CPU time (ms) between two snapshots; a worker that is new since `start` counts from 0. */

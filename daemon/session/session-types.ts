@@ -3,14 +3,18 @@
 import type { CallTree } from "../../profile/calltree";
 import type { RunFile, StoredTree } from "../../profile/run";
 import type { StageFrameRow, WorkerFrameRow } from "../../protocol/types";
-import type { LoadGeneratorName } from "../load";
+import type { LoadChoice } from "../../profile/run";
 import type { RunSettings } from "../report/run-file";
 
 export interface ProfileSessionOptions extends RunSettings {
   route: string;
   /** Measured rounds (default 1), each of durationMs. */
   runs?: number;
-  load?: LoadGeneratorName;
+  /** Who drives the load (absent: wrk when installed); external: whatever arrives at the URL the session reports. */
+  load?: LoadChoice;
+  /** Where the app listens (default 127.0.0.1, a free port): for load from elsewhere. */
+  host?: string;
+  port?: number;
   out?: string;
   cpuIntervalUs?: number;
   luaIntervalMs?: number;
@@ -45,6 +49,8 @@ export interface Progress {
   workers?: WorkerFrameRow[];
   /** Which round is being measured, when a run has several (elapsedMs counts within it). */
   round?: { index: number; count: number };
+  /** With external load: the URL to point it at (announced once, before the warm-up; the message says what to do). */
+  loadUrl?: string;
   /** Which app of `moonscope ab` the progress is about. */
   side?: "A" | "B";
 }

@@ -3,7 +3,7 @@
 // wrong, not a TypeError in the middle of a session.
 import path from "node:path";
 import { MoonscopeError } from "../../profile/errors";
-import { isRunMode } from "../../profile/run";
+import { isLoadChoice, isRunMode, LOAD_CHOICES } from "../../profile/run";
 import type { StartProfileParams } from "../../protocol/types";
 import { filePathOf } from "../lsp/uri";
 
@@ -11,7 +11,7 @@ const NUMBERS = ["durationMs", "warmupMs", "connections", "rate", "workers"] as 
 
 /** params as StartProfileParams, or MS_ERR_USAGE naming the first field that is wrong. */
 export function checkStartParams(params: unknown): StartProfileParams {
-  const usage = (what: string) => new MoonscopeError("MS_ERR_USAGE", `startProfile: ${what}; send { uri: "file:///.../app.lua", route: "GET /path", options?: { durationMs, warmupMs, connections, rate, workers, mode, budgets } }`);
+  const usage = (what: string) => new MoonscopeError("MS_ERR_USAGE", `startProfile: ${what}; send { uri: "file:///.../app.lua", route: "GET /path", options?: { durationMs, warmupMs, connections, rate, workers, mode, load, budgets } }`);
   if (typeof params !== "object" || params === null) throw usage("the params are not an object");
   const p = params as Record<string, unknown>;
   if (typeof p.uri !== "string" || p.uri === "") throw usage("uri is not a string");
@@ -24,6 +24,7 @@ export function checkStartParams(params: unknown): StartProfileParams {
       if (v !== undefined && (typeof v !== "number" || !Number.isFinite(v) || v < 0)) throw usage(`options.${k} is not a non-negative number`);
     }
     if (o.mode !== undefined && !isRunMode(o.mode)) throw usage(`options.mode ${JSON.stringify(o.mode)} is not a mode`);
+    if (o.load !== undefined && !isLoadChoice(o.load)) throw usage(`options.load ${JSON.stringify(o.load)} is not one of ${LOAD_CHOICES.join(", ")}`);
     if (o.budgets !== undefined && typeof o.budgets !== "string") throw usage("options.budgets is not a string");
   }
   return p as unknown as StartProfileParams;

@@ -4,6 +4,8 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { gunzipSync } from "node:zlib";
+import { Profile } from "pprof-format";
 import type { RunFile } from "../../profile/run";
 import { ROOT, writeApp } from "../helpers/server";
 import { interruptWhen, processesMentioning, runCli } from "../helpers/cli";
@@ -196,10 +198,20 @@ describe("moonscope compare and export", () => {
   });
 
   test("export writes every format", async () => {
-    for (const format of ["svg", "cpuprofile", "folded", "speedscope"]) {
+    for (const format of ["svg", "cpuprofile", "folded", "speedscope", "pprof"]) {
       const file = path.join(tmp(), `out.${format}`);
       const r = await runCli(["export", a, "--format", format, "-o", file]);
       assert.equal(r.code, 0, r.stderr);
+      if (format === "pprof") {
+        // Gzipped profile.proto with the same samples as the run folder's own profile.pb.gz.
+        const cpu = (f: string) => {
+          const p = Profile.decode(gunzipSync(readFileSync(f)));
+          assert.ok(p.sample.some((x) => x.label.some((l) => p.stringTable.strings[Number(l.key)] === "stage")), "stage labels");
+          return p.sample.reduce((sum, x) => sum + Number(x.value[1]), 0);
+        };
+        assert.equal(cpu(file), cpu(path.join(a, "profile.pb.gz")));
+        continue;
+      }
       const text = readFileSync(file, "utf8");
       if (format === "cpuprofile" || format === "speedscope") JSON.parse(text);
       // Stage-rooted stacks. Not [handler] in particular: on hello it is ~5% of a 1 s run's samples
