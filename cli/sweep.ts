@@ -1,4 +1,5 @@
 // `moonscope sweep <app.lua> --route "GET /hello"`: how a route scales with connections and workers.
+import { LOAD_CHOICES, type LoadChoice, type LoadGeneratorName } from "../profile/run";
 import { DEFAULT_SERVE } from "../server-core/master";
 import path from "node:path";
 import { flags, interruptSignal, readArgs, strings } from "./command";
@@ -71,7 +72,9 @@ export async function sweepCommand(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new MoonscopeError("MS_ERR_USAGE", 'sweep needs one app file, e.g. moonscope sweep examples/hello/app.lua --route "GET /hello"');
   if (!values.route) throw new MoonscopeError("MS_ERR_USAGE", 'sweep needs --route, e.g. --route "GET /hello"');
   const load = values.load;
-  if (load !== undefined && load !== "wrk" && load !== "autocannon") throw new MoonscopeError("MS_ERR_USAGE", `--load is wrk or autocannon, got "${load}"`);
+  // A sweep steps its own load through the plan: load from elsewhere could not follow it.
+  const loads = LOAD_CHOICES.filter((l): l is Exclude<LoadChoice, "external"> => l !== "external");
+  if (load !== undefined && !(loads as string[]).includes(load)) throw new MoonscopeError("MS_ERR_USAGE", `--load is ${loads.join(" or ")}, got "${load}"`);
   const spec = parseRouteSpec(values.route);
   const opts = {
     appFile: positionals[0],
@@ -80,7 +83,7 @@ export async function sweepCommand(argv: string[]): Promise<number> {
     connections: values.connections ? list("--connections", values.connections) : [1, 10, 50, 100],
     durationMs: parseDuration("--duration", values.duration ?? "5s"),
     warmupMs: parseDuration("--warmup", values.warmup ?? "1s"),
-    load: load as "wrk" | "autocannon" | undefined,
+    load: load as LoadGeneratorName | undefined,
     out: values.out ?? path.join(RUNS_DIR, runDirName(new Date(), "sweep-" + spec.method, spec.path)),
     luaPath: values["lua-path"] !== undefined ? absoluteLuaPath(values["lua-path"]) : undefined,
   };
