@@ -192,6 +192,7 @@ describe("moonscope lsp --stdio against odd documents and broken frames", () => 
       [{ uri, route: ["GET /hello"] }, /startProfile: route is not a string/],
       [{ uri, route: "GET /hello", options: { durationMs: "10s" } }, /startProfile: options\.durationMs is not a non-negative number/],
       [{ uri, route: "GET /hello", options: { mode: "fast" } }, /startProfile: options\.mode "fast" is not a mode/],
+      [{ uri, route: "GET /hello", options: { load: "k6" } }, /startProfile: options\.load "k6" is not one of wrk, autocannon, external/],
       [{ uri: "file://fileserver/share/app.lua", route: "GET /hello" }, /startProfile: file:\/\/fileserver\/share\/app\.lua is not a file on this machine/],
     ];
     for (const [params, why] of cases) {
