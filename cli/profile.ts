@@ -20,13 +20,13 @@ function exportFiles(): string {
 export const PROFILE_HELP = `Usage: moonscope profile <app.lua> --route "GET /hello" [options]
 
 Starts the app, drives load at one route, and reports per-stage timings, latency, CPU and the
-hottest Lua and JavaScript functions. Writes run.json, the profile (${exportFiles()})
-and a copy of the app's Lua files (app/) to the run folder, so \`moonscope ab\` can run this version
-again.
+hottest Lua and JavaScript functions. Writes run.json, the profile and a copy of the app's Lua
+files (app/) to the run folder, so \`moonscope ab\` can run this version again. The profile's files:
+${exportFiles()}.
 
 Options:
 ${measureHelp()}  --host ADDR             where the app listens (default 127.0.0.1; 0.0.0.0 for load from another machine)
-  --port N                its port (default: a free one)
+  --port N                its port (default 0: a free one)
   --out DIR               run folder (default .moonscope/runs/<time>-<method>-<path>)
   --json                  print the run as JSON instead of the text report
   --budget LIST           e.g. p99=5ms,rps=20000,errors=0: exit 1 when one is missed
@@ -60,7 +60,7 @@ export async function profileCommand(argv: string[]): Promise<number> {
     route: values.route,
     out: values.out,
     host: values.host,
-    port: values.port !== undefined ? parseIntArg("--port", values.port, 1, 65535) : undefined,
+    port: values.port !== undefined ? parseIntArg("--port", values.port, 0, 65535) : undefined,
     budgets: values.budget ? parseBudgets(values.budget) : [],
     signal,
     onProgress: (p) => progress.update(p),

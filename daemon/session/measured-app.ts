@@ -115,7 +115,9 @@ export class MeasuredApp {
 
   private loadOptions(durationMs: number): LoadOptions {
     const o = this.o;
-    return { url: `http://127.0.0.1:${this.target.port}${this.spec.requestPath}`, method: this.spec.method, body: o.body, headers: o.headers, connections: o.connections, rate: o.rate, durationMs };
+    // Our generator reaches a wildcard listener on loopback, and any other --host where it is.
+    const host = this.o.host === undefined || this.o.host === "0.0.0.0" || this.o.host === "::" ? "127.0.0.1" : this.o.host.includes(":") ? `[${this.o.host}]` : this.o.host;
+    return { url: `http://${host}:${this.target.port}${this.spec.requestPath}`, method: this.spec.method, body: o.body, headers: o.headers, connections: o.connections, rate: o.rate, durationMs };
   }
 
   /** The route's URL where the app listens (a wildcard host is named by this machine's name). */

@@ -6,7 +6,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import path from "node:path";
 import type { RunFile } from "../../profile/run";
 import { BIN, ROOT } from "../helpers/server";
@@ -116,6 +116,19 @@ describe("moonscope profile --load external", () => {
     assert.equal(run.client.requests, 0);
     assert.deepEqual(Object.values(run.client.latencyUs), [0, 0, 0, 0, 0, 0, 0]);
     assert.deepEqual(run.rounds!.map((x) => x.requests), [0, 0]);
+  });
+
+  test("--host: where the app listens; the URL names this machine for a wildcard, and our own generator still reaches the app", async () => {
+    const wild = await runCli(["profile", SLOW, "--route", "GET /crunch", "--load", "external", "--host", "0.0.0.0", "--duration", "1s", "--warmup", "0s", "--workers", "1", "--out", tmp(), "--quiet"]);
+    assert.equal(wild.code, 0, wild.stderr);
+    const shown = wild.stderr.match(URL_LINE)?.[2] ?? "";
+    assert.equal(new URL(shown).hostname, hostname().toLowerCase(), wild.stderr);
+    // A listener on another loopback address only: a generator aiming at 127.0.0.1 would find nothing there.
+    const out = tmp();
+    const own = await runCli(["profile", path.join(ROOT, "examples/hello/app.lua"), "--route", "GET /hello", "--host", "127.0.0.2", "--duration", "1s", "--warmup", "0s", "--workers", "1", "--connections", "2", "--out", out, "--json"]);
+    assert.equal(own.code, 0, own.stderr);
+    const run = JSON.parse(own.stdout) as RunFile;
+    assert.ok(run.client.requests > 0 && run.client.errors === 0, JSON.stringify(run.client));
   });
 
   test("options that make no sense with it are usage errors", async () => {
