@@ -24,6 +24,11 @@ import { parseRouteSpec, resolveRoute, type RouteSpec } from "./route-spec";
 import { ServerProcess } from "./server-process";
 import type { Progress, ProfileSessionOptions, SessionResult } from "./session-types";
 
+/** Addresses that listen on every interface. */
+const WILDCARD_HOSTS = new Set(["0.0.0.0", "::"]);
+/** An address as a URL's host (an IPv6 one in brackets). */
+const urlHost = (h: string) => (h.includes(":") ? `[${h}]` : h);
+
 export class MeasuredApp {
   readonly warnings: string[] = [];
   private readonly generator: LoadSource;
@@ -116,14 +121,14 @@ export class MeasuredApp {
   private loadOptions(durationMs: number): LoadOptions {
     const o = this.o;
     // Our generator reaches a wildcard listener on loopback, and any other --host where it is.
-    const host = this.o.host === undefined || this.o.host === "0.0.0.0" || this.o.host === "::" ? "127.0.0.1" : this.o.host.includes(":") ? `[${this.o.host}]` : this.o.host;
+    const host = o.host === undefined || WILDCARD_HOSTS.has(o.host) ? "127.0.0.1" : urlHost(o.host);
     return { url: `http://${host}:${this.target.port}${this.spec.requestPath}`, method: this.spec.method, body: o.body, headers: o.headers, connections: o.connections, rate: o.rate, durationMs };
   }
 
   /** The route's URL where the app listens (a wildcard host is named by this machine's name). */
   private get routeUrl(): string {
     const host = this.o.host ?? "127.0.0.1";
-    const shown = host === "0.0.0.0" || host === "::" ? os.hostname() : host.includes(":") ? `[${host}]` : host;
+    const shown = WILDCARD_HOSTS.has(host) ? os.hostname() : urlHost(host);
     return `http://${shown}:${this.target.port}${this.spec.requestPath}`;
   }
 
