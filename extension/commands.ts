@@ -2,12 +2,23 @@
 import * as path from "node:path";
 import * as vscode from "vscode";
 import * as P from "../protocol/lsp";
-import { EXPORT_FORMATS, type ExportFormat } from "../protocol/panel";
+import { EXPORT_FORMATS, EXPORT_FORMAT_NAMES, type ExportFormat } from "../protocol/panel";
 import type { Ctx } from "./ctx";
+import type { EditorRoutes } from "./editor-routes";
+import { addLuaDefinitions } from "./luals";
+import type { CommandId } from "./manifest-ids";
 import { Panel } from "./panel";
-import { exportFileName, inWorkspace, progressMessage, runMessage } from "./texts";
+import { beforeAfter, compareCandidates, runLabel } from "./runs-tree";
+import type { RunsNode, RunsView } from "./runs-view";
+import { exportFileName, inWorkspace, progressMessage, ProgressSteps, routeAt, runMessage } from "./texts";
 
 type Cmd = (...args: unknown[]) => unknown;
+
+/** A session's states as a progress notification: the phase and time left, and the bar moved by the time measured. */
+function showProgress(ctx: Ctx, progress: vscode.Progress<{ message?: string; increment?: number }>): vscode.Disposable {
+  const steps = new ProgressSteps();
+  return ctx.onSessionState((s) => progress.report({ message: progressMessage(s), increment: steps.next(s) }));
+}
 
 function errorCode(e: unknown): string | undefined {
   return (e as { data?: { code?: string } }).data?.code;
@@ -33,10 +44,11 @@ function errorMessage(e: unknown): string {
   return err.data?.code ? `${err.data.code}: ${err.message}` : (err.message ?? String(e));
 }
 
-/** Route handlers of every Lua file of the workspace (opened, so the daemon sees their current text). */
+/**
+ * Route handlers of every Lua app of the workspace, from the daemon's scan of the disk (open buffers
+ * as edited): no document is opened for it, so no other Lua extension sees a burst of didOpens.
+ */
 async function workspaceRoutes(ctx: Ctx): Promise<P.RouteEntry[]> {
-  const files = await vscode.workspace.findFiles("**/*.lua", "**/{node_modules,.moonscope}/**", 200);
-  for (const f of files) await vscode.workspace.openTextDocument(f);
   return (await ctx.request(P.listRoutes, {})).routes;
 }
 
@@ -79,7 +91,7 @@ async function compareWithRun(ctx: Ctx, panel: Panel, target: { run: string; rou
     { location: vscode.ProgressLocation.Notification, title: `Moonscope: comparing ${target.route ?? "the last run"} with the code as it is now`, cancellable: true },
     async (progress, token) => {
       token.onCancellationRequested(() => void ctx.request(P.stopProfile, {}));
-      const sub = ctx.onSessionState((s) => progress.report({ message: progressMessage(s) }));
+      const sub = showProgress(ctx, progress);
       try {
         const r = await ctx.request(P.startCompare, { run: target.run, options: { ...ctx.compareOptions(), ...target.options } });
         ctx.output.appendLine(`compare ${r.before.id} (the last run's code) -> ${r.after.id} (the app now)${r.svgFile ? ` (differential flamegraph: ${r.svgFile})` : ""}`);
@@ -117,14 +129,43 @@ async function exportRun(ctx: Ctx, id: string, format: ExportFormat): Promise<vo
   }
 }
 
-export function commands(ctx: Ctx): { commands: Record<string, Cmd>; panel: Panel } {
+/** Two runs side by side in the panel (the older is "before"); the differential flamegraph is written beside the newer. */
+async function compareTwo(ctx: Ctx, panel: Panel, a: P.RunSummary, b: P.RunSummary): Promise<void> {
+  const { before, after } = beforeAfter(a, b);
+  try {
+    const r = await ctx.request(P.compareRuns, { before: before.id, after: after.id });
+    ctx.output.appendLine(`compare ${before.id} -> ${after.id}${r.svgFile ? ` (differential flamegraph: ${r.svgFile})` : ""}`);
+    ctx.output.appendLine(JSON.stringify(r.comparison, null, 2));
+    panel.show({ kind: "compare", before: before.id, after: after.id });
+  } catch (e) {
+    void vscode.window.showErrorMessage(`Moonscope: ${errorMessage(e)}`);
+  }
+}
+
+/** The run a Runs view action is for: the item clicked, a {id} given by a caller, else one picked. */
+async function runOf(ctx: Ctx, arg: unknown, placeHolder: string): Promise<P.RunSummary | undefined> {
+  const node = arg as Partial<RunsNode> & { id?: string } | undefined;
+  if (node?.kind === "run" && node.run) return node.run;
+  if (typeof node?.id === "string") {
+    const run = (await ctx.request(P.listRuns, {})).runs.find((r) => r.id === node.id);
+    if (run) return run;
+  }
+  return pickRun(ctx, placeHolder);
+}
+
+export interface CommandParts {
+  runsView: RunsView;
+  editorRoutes: EditorRoutes;
+}
+
+export function commands(ctx: Ctx, parts: CommandParts): { commands: Record<CommandId, Cmd>; panel: Panel } {
   const panel: Panel = new Panel(ctx, {
     listRoutes: () => workspaceRoutes(ctx),
     startProfile: (t) => void vscode.commands.executeCommand("moonscope.profileRoute", t),
     exportRun: (id, format) => exportRun(ctx, id, format),
     startCompare: (p) => compareWithRun(ctx, panel, { ...p, route: ctx.lastRun?.id === p.run ? ctx.lastRun.route : undefined }),
   });
-  const table: Record<string, Cmd> = {
+  const table: Record<CommandId, Cmd> = {
     "moonscope.profileRoute": async (arg?: unknown) => {
       const given = arg as { uri?: string; route?: string; options?: P.ProfileOptions } | undefined;
       const target = given?.route && given.uri ? { uri: given.uri, route: given.route } : await pickRoute(ctx);
@@ -143,7 +184,7 @@ export function commands(ctx: Ctx): { commands: Record<string, Cmd>; panel: Pane
         { location: vscode.ProgressLocation.Notification, title: `Moonscope: profiling ${target.route}`, cancellable: true },
         async (progress, token) => {
           token.onCancellationRequested(() => void ctx.request(P.stopProfile, {}));
-          const sub = ctx.onSessionState((s) => progress.report({ message: progressMessage(s) }));
+          const sub = showProgress(ctx, progress);
           try {
             const { run } = await ctx.request(P.startProfile, { uri: target.uri, route: target.route, options: { ...ctx.profileOptions(), ...given?.options } });
             ctx.output.appendLine(`${run.route}: ${run.verdict} (${run.dir})`);
@@ -178,8 +219,8 @@ export function commands(ctx: Ctx): { commands: Record<string, Cmd>; panel: Pane
       if (!before) return;
       const after = await pickRun(ctx, "Second run (after)");
       if (!after) return;
+      // The daemon writes compare.svg beside the second run and returns the verdicts for the log.
       try {
-        // The daemon writes compare.svg beside the second run and returns the verdicts for the log.
         const r = await ctx.request(P.compareRuns, { before: before.id, after: after.id });
         ctx.output.appendLine(`compare ${before.id} -> ${after.id}${r.svgFile ? ` (differential flamegraph: ${r.svgFile})` : ""}`);
         ctx.output.appendLine(JSON.stringify(r.comparison, null, 2));
@@ -187,6 +228,88 @@ export function commands(ctx: Ctx): { commands: Record<string, Cmd>; panel: Pane
       } catch (e) {
         void vscode.window.showErrorMessage(`Moonscope: ${errorMessage(e)}`);
       }
+    },
+    "moonscope.profileRouteUnderCursor": async () => {
+      const editor = vscode.window.activeTextEditor;
+      if (!editor || editor.document.languageId !== "lua") {
+        void vscode.window.showInformationMessage("Moonscope: open a Lua file with route handlers first.");
+        return;
+      }
+      const routes = await parts.editorRoutes.routesOf(editor.document);
+      if (routes.length === 0) {
+        void vscode.window.showInformationMessage(`Moonscope: ${vscode.workspace.asRelativePath(editor.document.uri)} defines no route handler.`);
+        return;
+      }
+      let route = routes.length === 1 ? routes[0] : routeAt(routes, editor.selection.active.line);
+      if (!route) {
+        const pick = await vscode.window.showQuickPick(
+          routes.map((r) => ({ label: `${r.method} ${r.path}`, description: r.name, detail: `line ${r.line + 1}`, r })),
+          { placeHolder: "Route to profile" },
+        );
+        route = pick?.r;
+      }
+      if (route) await vscode.commands.executeCommand("moonscope.profileRoute", { uri: route.uri, route: `${route.method} ${route.path}` });
+    },
+    "moonscope.addLuaDefinitions": () => addLuaDefinitions(ctx),
+    "moonscope.runs.refresh": () => parts.runsView.refresh(),
+    "moonscope.runs.open": async (arg?: unknown) => {
+      const run = await runOf(ctx, arg, "Run to open");
+      if (run) panel.show({ kind: "run", id: run.id });
+    },
+    "moonscope.runs.compareWith": async (arg?: unknown) => {
+      const run = await runOf(ctx, arg, "Run to compare");
+      if (!run) return;
+      const others = compareCandidates((await ctx.request(P.listRuns, {})).runs, run);
+      if (others.length === 0) {
+        void vscode.window.showInformationMessage("Moonscope: there is no other run to compare with; profile the route again first.");
+        return;
+      }
+      const pick = await vscode.window.showQuickPick(
+        others.map((r) => ({ label: r.route, description: runLabel(r), detail: `${(r.rps / 1000).toFixed(1)}k req/s · p99 ${(r.p99Us / 1000).toFixed(2)} ms · ${r.id}`, r })),
+        { placeHolder: `Compare ${run.route} (${runLabel(run)}) with` },
+      );
+      if (pick) await compareTwo(ctx, panel, run, pick.r);
+    },
+    "moonscope.runs.export": async (arg?: unknown) => {
+      const run = await runOf(ctx, arg, "Run to export");
+      if (!run) return;
+      const pick = await vscode.window.showQuickPick(
+        EXPORT_FORMAT_NAMES.map((f) => ({ label: EXPORT_FORMATS[f].label, description: `.${EXPORT_FORMATS[f].ext}`, f })),
+        { placeHolder: `Export ${run.route} (${runLabel(run)}) as` },
+      );
+      if (pick) await exportRun(ctx, run.id, pick.f);
+    },
+    "moonscope.runs.openCpuProfile": async (arg?: unknown) => {
+      const run = await runOf(ctx, arg, "Run whose CPU profile to open");
+      if (!run) return;
+      // VS Code's built-in profile viewer opens .cpuprofile files (as text where it is not installed).
+      await vscode.commands.executeCommand("vscode.open", vscode.Uri.file(path.join(run.dir, EXPORT_FORMATS.cpuprofile.file)));
+    },
+    "moonscope.runs.reveal": async (arg?: unknown) => {
+      const run = await runOf(ctx, arg, "Run whose folder to reveal");
+      if (!run) return;
+      // The OS file manager only exists where the editor's window is on this machine.
+      const local = vscode.env.remoteName === undefined && vscode.env.uiKind === vscode.UIKind.Desktop;
+      await vscode.commands.executeCommand(local ? "revealFileInOS" : "revealInExplorer", vscode.Uri.file(path.join(run.dir, "run.json")));
+    },
+    "moonscope.runs.delete": async (arg?: unknown) => {
+      const run = await runOf(ctx, arg, "Run to delete");
+      if (!run) return;
+      const yes = "Delete";
+      const answer = await vscode.window.showWarningMessage(
+        `Delete the run of ${run.route || run.id} from ${runLabel(run)}?`,
+        { modal: true, detail: `Its folder goes, with its profile, exports and copy of the app:\n${run.dir}` },
+        yes,
+      );
+      if (answer !== yes) return;
+      try {
+        await ctx.request(P.deleteRun, { id: run.id });
+        ctx.output.info(`deleted ${run.dir}`);
+        if (ctx.lastRun?.id === run.id) ctx.lastRun = null;
+      } catch (e) {
+        void vscode.window.showErrorMessage(`Moonscope: ${errorMessage(e)}`);
+      }
+      parts.runsView.refresh();
     },
     "moonscope.compareWithLastRun": async () => {
       const run = ctx.lastRun ?? (await pickRun(ctx, "Run whose code to measure again beside the app as it is now"));

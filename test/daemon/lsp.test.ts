@@ -2,7 +2,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -121,6 +121,22 @@ describe("moonscope lsp --stdio", () => {
     }
     const listed = await conn.sendRequest<{ runs: P.RunSummary[] }>(P.listRuns.method, {});
     for (const [id, , why] of damage) assert.match(listed.runs.find((r) => r.id === id)?.error ?? "", why, id);
+  });
+
+  test("deleteRun removes a run's folder through the run store; an unknown id is MS_ERR_RUN_NOT_FOUND", async () => {
+    const before = await conn.sendRequest<{ runs: P.RunSummary[] }>(P.listRuns.method, {});
+    const broken = before.runs.find((r) => r.id === "0000-broken")!;
+    const r = await conn.sendRequest<{ deleted: string }>(P.deleteRun.method, { id: "0000-broken" });
+    assert.equal(r.deleted, broken.dir);
+    assert.equal(existsSync(broken.dir), false);
+    const after = await conn.sendRequest<{ runs: P.RunSummary[] }>(P.listRuns.method, {});
+    assert.deepEqual(after.runs.map((x) => x.id), before.runs.filter((x) => x.id !== "0000-broken").map((x) => x.id));
+    await assert.rejects(conn.sendRequest(P.deleteRun.method, { id: "0000-broken" }), (e: Error & { data?: { code: string } }) => e.data?.code === "MS_ERR_RUN_NOT_FOUND");
+    await assert.rejects(conn.sendRequest(P.deleteRun.method, {}), (e: Error & { data?: { code: string } }) => e.data?.code === "MS_ERR_USAGE");
+    // A real run's summary names its mode and the Node that ran it.
+    const real = after.runs.find((x) => !x.error)!;
+    assert.equal(real.mode, "sample");
+    assert.equal(real.node, process.version);
   });
 
   test("a route that does not exist fails the request with a clear error and leaves no process", async () => {
