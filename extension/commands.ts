@@ -26,15 +26,17 @@ function errorCode(e: unknown): string | undefined {
 
 /**
  * 0x or clinic is missing: the error, with a button that installs it in a terminal, through the
- * bundled CLI run by the editor's own Node (ELECTRON_RUN_AS_NODE), so nothing else is needed on PATH
- * but npm.
+ * bundled CLI run by the daemon's Node (the editor's own through ELECTRON_RUN_AS_NODE when the user
+ * has none), so nothing else is needed on PATH but npm.
  */
 async function offerProfilerInstall(ctx: Ctx, e: unknown, mode: string): Promise<void> {
   const tool = mode === "0x" ? "0x" : "clinic";
   const action = `Install ${tool}`;
   if ((await vscode.window.showErrorMessage(`Moonscope: ${errorMessage(e)}`, action)) !== action) return;
   const cli = ctx.extension.asAbsolutePath(path.join("dist", "cli", "moonscope.js"));
-  const terminal = vscode.window.createTerminal({ name: `Moonscope: install ${tool}`, shellPath: process.execPath, shellArgs: [cli, "install", tool], env: { ELECTRON_RUN_AS_NODE: "1" } });
+  // The Node the daemon runs under (node-runtime.ts), so the tool is installed for the Node that will run it.
+  const node = ctx.node.runtime ?? process.execPath;
+  const terminal = vscode.window.createTerminal({ name: `Moonscope: install ${tool}`, shellPath: node, shellArgs: [cli, "install", tool], env: ctx.node.runtime ? {} : { ELECTRON_RUN_AS_NODE: "1" } });
   terminal.show();
   ctx.output.appendLine(`installing ${tool} in the terminal "Moonscope: install ${tool}"; profile again when it says installed`);
 }
@@ -129,9 +131,8 @@ async function exportRun(ctx: Ctx, id: string, format: ExportFormat): Promise<vo
   }
 }
 
-/** Two runs side by side in the panel (the older is "before"); the differential flamegraph is written beside the newer. */
-async function compareTwo(ctx: Ctx, panel: Panel, a: P.RunSummary, b: P.RunSummary): Promise<void> {
-  const { before, after } = beforeAfter(a, b);
+/** Two runs side by side in the panel; the daemon writes compare.svg beside the second and returns the verdicts for the log. */
+async function showComparison(ctx: Ctx, panel: Panel, before: P.RunSummary, after: P.RunSummary): Promise<void> {
   try {
     const r = await ctx.request(P.compareRuns, { before: before.id, after: after.id });
     ctx.output.appendLine(`compare ${before.id} -> ${after.id}${r.svgFile ? ` (differential flamegraph: ${r.svgFile})` : ""}`);
@@ -219,15 +220,7 @@ export function commands(ctx: Ctx, parts: CommandParts): { commands: Record<Comm
       if (!before) return;
       const after = await pickRun(ctx, "Second run (after)");
       if (!after) return;
-      // The daemon writes compare.svg beside the second run and returns the verdicts for the log.
-      try {
-        const r = await ctx.request(P.compareRuns, { before: before.id, after: after.id });
-        ctx.output.appendLine(`compare ${before.id} -> ${after.id}${r.svgFile ? ` (differential flamegraph: ${r.svgFile})` : ""}`);
-        ctx.output.appendLine(JSON.stringify(r.comparison, null, 2));
-        panel.show({ kind: "compare", before: before.id, after: after.id });
-      } catch (e) {
-        void vscode.window.showErrorMessage(`Moonscope: ${errorMessage(e)}`);
-      }
+      await showComparison(ctx, panel, before, after);
     },
     "moonscope.profileRouteUnderCursor": async () => {
       const editor = vscode.window.activeTextEditor;
@@ -268,7 +261,10 @@ export function commands(ctx: Ctx, parts: CommandParts): { commands: Record<Comm
         others.map((r) => ({ label: r.route, description: runLabel(r), detail: `${(r.rps / 1000).toFixed(1)}k req/s · p99 ${(r.p99Us / 1000).toFixed(2)} ms · ${r.id}`, r })),
         { placeHolder: `Compare ${run.route} (${runLabel(run)}) with` },
       );
-      if (pick) await compareTwo(ctx, panel, run, pick.r);
+      if (pick) {
+        const { before, after } = beforeAfter(run, pick.r);
+        await showComparison(ctx, panel, before, after);
+      }
     },
     "moonscope.runs.export": async (arg?: unknown) => {
       const run = await runOf(ctx, arg, "Run to export");

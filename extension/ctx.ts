@@ -8,7 +8,7 @@ import * as P from "../protocol/lsp";
 import { statusText } from "./texts";
 import { compareOptions, profileOptions } from "./settings";
 import { CONTEXT_KEYS } from "./manifest-ids";
-import { chooseNode } from "./node-runtime";
+import { chooseNode, type NodeChoice } from "./node-runtime";
 
 /** Every finished run's run.json (written last, atomically): the daemon's lenses and the Runs view follow it. */
 export const RUN_FILES_GLOB = "**/.moonscope/runs/*/run.json";
@@ -24,6 +24,8 @@ export function note<Params>(d: P.NotificationDecl<Params>): NotificationType<Pa
 export class Ctx implements vscode.Disposable {
   readonly client: LanguageClient;
   readonly output: vscode.LogOutputChannel;
+  /** The Node the daemon (and so every app it profiles) runs under. */
+  readonly node: NodeChoice;
   /** Creation, change and deletion of runs (RUN_FILES_GLOB). */
   readonly runFiles: vscode.FileSystemWatcher;
   readonly status: vscode.StatusBarItem;
@@ -48,7 +50,7 @@ export class Ctx implements vscode.Disposable {
     // The daemon is the `moonscope lsp` command of the bundled CLI, on stdio, under the user's Node
     // (node-runtime.ts): the apps it profiles run under the Node it runs under.
     const cli = extension.asAbsolutePath(path.join("dist", "cli", "moonscope.js"));
-    const node = chooseNode(vscode.workspace.getConfiguration("moonscope").get<string>("nodePath", ""), process.env.PATH, { version: process.version, electron: process.versions.electron });
+    const node = (this.node = chooseNode(vscode.workspace.getConfiguration("moonscope").get<string>("nodePath", ""), process.env.PATH, { version: process.version, electron: process.versions.electron }));
     this.output.info(`apps run under ${node.label}`);
     if (node.warning) {
       this.output.warn(node.warning);

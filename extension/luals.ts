@@ -62,6 +62,7 @@ export async function addLuaDefinitions(ctx: Ctx): Promise<void> {
     ctx.output.info(`${file.fsPath} names ${folder}`);
     void vscode.window.showInformationMessage(`Moonscope: .luarc.json names Moonscope's Lua definitions; the Lua language server (the ${LUA_EXTENSION} extension, or LuaLS in another editor) reads them from there.`);
   } catch (e) {
-    void vscode.window.showErrorMessage(`Moonscope: ${(e as { code?: string }).code ?? ""} ${(e as Error).message}`.replace("Moonscope:  ", "Moonscope: "));
+    const code = (e as { code?: string }).code;
+    void vscode.window.showErrorMessage(`Moonscope: ${code ? `${code}: ` : ""}${(e as Error).message}`);
   }
 }
