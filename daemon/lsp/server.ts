@@ -191,7 +191,11 @@ export function startLanguageServer(connection: Connection = defaultConnection()
   // The workspace's routes from a scan of its Lua files (open buffers as edited), or one file's handlers.
   handle(P.listRoutes, (params) => {
     const ws = apps();
-    if (!params.uri) return { routes: ws.routes() };
+    if (!params.uri) {
+      // A person asked (the palette, the dashboard): files created since the last second count too.
+      ws.invalidate();
+      return { routes: ws.routes() };
+    }
     const uri = params.uri;
     const file = filePathOf(uri);
     if (file === null) return { routes: [] };

@@ -60,6 +60,16 @@ describe("moonscope lsp --stdio", () => {
     assert.equal(routes[0].name, "api.users.p_id.get");
   });
 
+  test("listRoutes without a uri reads apps from disk: a file the editor never opened is listed (Profile Route opens no document)", async () => {
+    mkdirSync(path.join(workspace, "other"));
+    writeFileSync(path.join(workspace, "other", "app.lua"), "function api.disk.get(ctx)\n  return api.text('from disk')\nend\n");
+    const { routes } = await conn.sendRequest<{ routes: P.RouteEntry[] }>(P.listRoutes.method, {});
+    const disk = routes.find((r) => r.path === "/disk");
+    assert.ok(disk, routes.map((r) => `${r.method} ${r.path}`).join(", "));
+    assert.equal(disk.file, path.join(workspace, "other", "app.lua"));
+    assert.equal(disk.line, 0);
+  });
+
   test("startProfile streams session states, writes a run, and the figures lens appears; a second request meanwhile is busy", async () => {
     const params: P.StartProfileParams = { uri: appUri, route: "GET /users/1", options: { durationMs: 1500, warmupMs: 0, connections: 4, workers: 1 } };
     const first = conn.sendRequest<{ sessionId: number; run: P.RunSummary }>(P.startProfile.method, params);
