@@ -3,7 +3,7 @@
 // without it, the command writes a .luarc.json instead, which LuaLS reads in any editor.
 import * as path from "node:path";
 import * as vscode from "vscode";
-import { LUA_LIBRARY_DIR, mergeLuarc, namesLibrary } from "../protocol/lua-library";
+import { LUA_LIBRARY_DIR, mergeLuarc, namesLibrary, withLibrary } from "../protocol/lua-library";
 import type { Ctx } from "./ctx";
 
 const LUA_EXTENSION = "sumneko.lua";
@@ -11,9 +11,6 @@ const LUA_EXTENSION = "sumneko.lua";
 const DONT_ASK = "moonscope.luaDefinitions.dontAsk";
 /** workspaceState: asked in this workspace already (one offer per workspace, whatever the answer). */
 const ASKED = "moonscope.luaDefinitions.asked";
-
-/** Another version's library folder (extension folders are named <publisher>.<name>-<version>): replaced, not kept beside. */
-const OLD_LIBRARY = /[\\/]moonscope\.moonscope-[^\\/]+[\\/]library[\\/]?$/;
 
 function libraryFolder(ctx: Ctx): string {
   return ctx.extension.asAbsolutePath(LUA_LIBRARY_DIR);
@@ -38,8 +35,8 @@ export async function addLuaDefinitions(ctx: Ctx): Promise<void> {
   const folder = libraryFolder(ctx);
   if (vscode.extensions.getExtension(LUA_EXTENSION)) {
     const config = vscode.workspace.getConfiguration("Lua");
-    const library = (config.get<unknown[]>("workspace.library", []) ?? []).filter((p) => !(typeof p === "string" && OLD_LIBRARY.test(p) && !namesLibrary([p], folder)));
-    if (!namesLibrary(library, folder)) await config.update("workspace.library", [...library, folder], vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global);
+    const library = withLibrary(config.get<unknown[]>("workspace.library", []) ?? [], folder);
+    if (library) await config.update("workspace.library", library, vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global);
     ctx.output.info(`Lua.workspace.library names ${folder}`);
     void vscode.window.showInformationMessage("Moonscope: the Lua language server now reads Moonscope's definitions (Lua.workspace.library).");
     return;

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mergeLuarc, namesLibrary } from "./lua-library";
+import { mergeLuarc, namesLibrary, withLibrary } from "./lua-library";
 
 test("a new .luarc.json names the library (and LuaLS's schema)", () => {
   const { text, changed } = mergeLuarc(null, "/x/library");
@@ -21,4 +21,13 @@ test("what is not a JSON object, or a library that is not a list, is refused wit
   for (const bad of ["{", "[]", "42", '{"workspace.library":"a"}']) {
     assert.throws(() => mergeLuarc(bad, "/x/library", "w/.luarc.json"), (e: Error & { code?: string }) => e.code === "MS_ERR_LUARC" && e.message.startsWith("w/.luarc.json"));
   }
+});
+
+test("the VS Code setting's list: the folder added once, another version's folder replaced, the user's own kept", () => {
+  const now = "/home/u/.vscode/extensions/moonscope.moonscope-0.2.0/library";
+  const old = "/home/u/.vscode/extensions/moonscope.moonscope-0.1.0/library";
+  assert.deepEqual(withLibrary(["/opt/lua"], now), ["/opt/lua", now]);
+  assert.deepEqual(withLibrary(["/opt/lua", old], now), ["/opt/lua", now]);
+  assert.equal(withLibrary([now, "/opt/lua"], now), null);
+  assert.deepEqual(withLibrary([old, now], now), [now]);
 });

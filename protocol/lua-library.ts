@@ -15,6 +15,20 @@ export function namesLibrary(list: readonly unknown[], folder: string): boolean 
   return list.some((x) => typeof x === "string" && norm(x) === norm(folder));
 }
 
+/** Another installed version's library folder (VS Code names extension folders <publisher>.<name>-<version>). */
+const OTHER_VERSION = /[\\/]moonscope\.moonscope-[^\\/]+[\\/]library[\\/]?$/;
+
+/**
+ * A library list (VS Code's `Lua.workspace.library`) that names `folder`: added at the end, with the
+ * folders of other installed versions of the extension dropped (an update must not leave two
+ * definitions of `api` behind). Null when the list needs no change.
+ */
+export function withLibrary(list: readonly unknown[], folder: string): unknown[] | null {
+  const kept = list.filter((p) => !(typeof p === "string" && OTHER_VERSION.test(p) && !namesLibrary([p], folder)));
+  if (namesLibrary(kept, folder)) return kept.length === list.length ? null : kept;
+  return [...kept, folder];
+}
+
 /**
  * A .luarc.json's text with `folder` added to its library list (both the flat "workspace.library"
  * key and the nested {"workspace": {"library": []}} form are read; the one the file uses is kept),

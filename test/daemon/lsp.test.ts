@@ -8,6 +8,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { MessageConnection } from "vscode-jsonrpc/node";
 import * as P from "../../protocol/lsp";
+import type { RunFile } from "../../profile/run";
 import { BIN, ROOT } from "../helpers/server";
 import { startLsp, type LspClient } from "../helpers/lsp";
 import { processesMentioning } from "../helpers/cli";
@@ -147,6 +148,9 @@ describe("moonscope lsp --stdio", () => {
     const real = after.runs.find((x) => !x.error)!;
     assert.equal(real.mode, "sample");
     assert.equal(real.node, process.version);
+    const { run: full } = await conn.sendRequest<{ run: RunFile }>(P.getRun.method, { id: real.id });
+    assert.equal(full.machine?.execPath, process.execPath);
+    assert.equal(full.machine?.electron, undefined);
   });
 
   test("a route that does not exist fails the request with a clear error and leaves no process", async () => {
