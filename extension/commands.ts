@@ -2,15 +2,15 @@
 import * as path from "node:path";
 import * as vscode from "vscode";
 import * as P from "../protocol/lsp";
-import { EXPORT_FORMATS, EXPORT_FORMAT_NAMES, type ExportFormat } from "../protocol/panel";
 import type { Ctx } from "./ctx";
 import type { EditorRoutes } from "./editor-routes";
 import { addLuaDefinitions } from "./luals";
 import type { CommandId } from "./manifest-ids";
 import { Panel } from "./panel";
-import { beforeAfter, compareCandidates, runLabel } from "./runs-tree";
-import type { RunsNode, RunsView } from "./runs-view";
-import { exportFileName, inWorkspace, progressMessage, ProgressSteps, routeAt, runMessage } from "./texts";
+import { errorMessage, exportRun, pickRun, showComparison } from "./run-actions";
+import { runsCommands, type RunsCommandId } from "./runs-commands";
+import type { RunsView } from "./runs-view";
+import { inWorkspace, progressMessage, ProgressSteps, routeAt, runMessage } from "./texts";
 
 type Cmd = (...args: unknown[]) => unknown;
 
@@ -41,11 +41,6 @@ async function offerProfilerInstall(ctx: Ctx, e: unknown, mode: string): Promise
   ctx.output.appendLine(`installing ${tool} in the terminal "Moonscope: install ${tool}"; profile again when it says installed`);
 }
 
-function errorMessage(e: unknown): string {
-  const err = e as { message?: string; data?: { code?: string } };
-  return err.data?.code ? `${err.data.code}: ${err.message}` : (err.message ?? String(e));
-}
-
 /**
  * Route handlers of every Lua app of the workspace, from the daemon's scan of the disk (open buffers
  * as edited): no document is opened for it, so no other Lua extension sees a burst of didOpens.
@@ -65,20 +60,6 @@ async function pickRoute(ctx: Ctx): Promise<{ uri: string; route: string } | und
     { placeHolder: "Route to profile" },
   );
   return pick ? { uri: pick.r.uri, route: `${pick.r.method} ${pick.r.path}` } : undefined;
-}
-
-async function pickRun(ctx: Ctx, placeHolder: string): Promise<P.RunSummary | undefined> {
-  const { runs } = await ctx.request(P.listRuns, {});
-  const ok = runs.filter((r) => !r.error);
-  if (ok.length === 0) {
-    void vscode.window.showInformationMessage("No runs yet: profile a route first (▶ Profile over a handler).");
-    return undefined;
-  }
-  const pick = await vscode.window.showQuickPick(
-    ok.map((r) => ({ label: r.route, description: `${(r.rps / 1000).toFixed(1)}k req/s · p99 ${(r.p99Us / 1000).toFixed(2)} ms`, detail: `${r.createdAt} · ${r.id}`, r })),
-    { placeHolder },
-  );
-  return pick?.r;
 }
 
 /**
@@ -111,49 +92,6 @@ async function compareWithRun(ctx: Ctx, panel: Panel, target: { run: string; rou
   );
 }
 
-/** Writes a run's profile: into moonscope.exportFolder when set, else where the save dialog says. */
-async function exportRun(ctx: Ctx, id: string, format: ExportFormat): Promise<void> {
-  const folder = vscode.workspace.getConfiguration("moonscope").get<string>("exportFolder", "");
-  const { ext, label } = EXPORT_FORMATS[format];
-  const name = exportFileName(id, format);
-  const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-  let file: string | undefined;
-  const dir = folder ? inWorkspace(folder, root) : null;
-  if (dir) file = path.join(dir, name);
-  else file = (await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(name), filters: { [label]: [ext.split(".").pop()!] } }))?.fsPath;
-  if (!file) return;
-  try {
-    await vscode.workspace.fs.createDirectory(vscode.Uri.file(path.dirname(file)));
-    const r = await ctx.request(P.exportRun, { id, format, file });
-    void vscode.window.showInformationMessage(`Moonscope: ${label} written to ${vscode.workspace.asRelativePath(r.file)} (${Math.max(1, Math.round(r.bytes / 1024))} KB).`);
-  } catch (e) {
-    void vscode.window.showErrorMessage(`Moonscope: ${errorMessage(e)}`);
-  }
-}
-
-/** Two runs side by side in the panel; the daemon writes compare.svg beside the second and returns the verdicts for the log. */
-async function showComparison(ctx: Ctx, panel: Panel, before: P.RunSummary, after: P.RunSummary): Promise<void> {
-  try {
-    const r = await ctx.request(P.compareRuns, { before: before.id, after: after.id });
-    ctx.output.appendLine(`compare ${before.id} -> ${after.id}${r.svgFile ? ` (differential flamegraph: ${r.svgFile})` : ""}`);
-    ctx.output.appendLine(JSON.stringify(r.comparison, null, 2));
-    panel.show({ kind: "compare", before: before.id, after: after.id });
-  } catch (e) {
-    void vscode.window.showErrorMessage(`Moonscope: ${errorMessage(e)}`);
-  }
-}
-
-/** The run a Runs view action is for: the item clicked, a {id} given by a caller, else one picked. */
-async function runOf(ctx: Ctx, arg: unknown, placeHolder: string): Promise<P.RunSummary | undefined> {
-  const node = arg as Partial<RunsNode> & { id?: string } | undefined;
-  if (node?.kind === "run" && node.run) return node.run;
-  if (typeof node?.id === "string") {
-    const run = (await ctx.request(P.listRuns, {})).runs.find((r) => r.id === node.id);
-    if (run) return run;
-  }
-  return pickRun(ctx, placeHolder);
-}
-
 export interface CommandParts {
   runsView: RunsView;
   editorRoutes: EditorRoutes;
@@ -166,7 +104,7 @@ export function commands(ctx: Ctx, parts: CommandParts): { commands: Record<Comm
     exportRun: (id, format) => exportRun(ctx, id, format),
     startCompare: (p) => compareWithRun(ctx, panel, { ...p, route: ctx.lastRun?.id === p.run ? ctx.lastRun.route : undefined }),
   });
-  const table: Record<CommandId, Cmd> = {
+  const table: Record<Exclude<CommandId, RunsCommandId>, Cmd> = {
     "moonscope.profileRoute": async (arg?: unknown) => {
       const given = arg as { uri?: string; route?: string; options?: P.ProfileOptions } | undefined;
       const target = given?.route && given.uri ? { uri: given.uri, route: given.route } : await pickRoute(ctx);
@@ -244,69 +182,6 @@ export function commands(ctx: Ctx, parts: CommandParts): { commands: Record<Comm
       if (route) await vscode.commands.executeCommand("moonscope.profileRoute", { uri: route.uri, route: `${route.method} ${route.path}` });
     },
     "moonscope.addLuaDefinitions": () => addLuaDefinitions(ctx),
-    "moonscope.runs.refresh": () => parts.runsView.refresh(),
-    "moonscope.runs.open": async (arg?: unknown) => {
-      const run = await runOf(ctx, arg, "Run to open");
-      if (run) panel.show({ kind: "run", id: run.id });
-    },
-    "moonscope.runs.compareWith": async (arg?: unknown) => {
-      const run = await runOf(ctx, arg, "Run to compare");
-      if (!run) return;
-      const others = compareCandidates((await ctx.request(P.listRuns, {})).runs, run);
-      if (others.length === 0) {
-        void vscode.window.showInformationMessage("Moonscope: there is no other run to compare with; profile the route again first.");
-        return;
-      }
-      const pick = await vscode.window.showQuickPick(
-        others.map((r) => ({ label: r.route, description: runLabel(r), detail: `${(r.rps / 1000).toFixed(1)}k req/s · p99 ${(r.p99Us / 1000).toFixed(2)} ms · ${r.id}`, r })),
-        { placeHolder: `Compare ${run.route} (${runLabel(run)}) with` },
-      );
-      if (pick) {
-        const { before, after } = beforeAfter(run, pick.r);
-        await showComparison(ctx, panel, before, after);
-      }
-    },
-    "moonscope.runs.export": async (arg?: unknown) => {
-      const run = await runOf(ctx, arg, "Run to export");
-      if (!run) return;
-      const pick = await vscode.window.showQuickPick(
-        EXPORT_FORMAT_NAMES.map((f) => ({ label: EXPORT_FORMATS[f].label, description: `.${EXPORT_FORMATS[f].ext}`, f })),
-        { placeHolder: `Export ${run.route} (${runLabel(run)}) as` },
-      );
-      if (pick) await exportRun(ctx, run.id, pick.f);
-    },
-    "moonscope.runs.openCpuProfile": async (arg?: unknown) => {
-      const run = await runOf(ctx, arg, "Run whose CPU profile to open");
-      if (!run) return;
-      // VS Code's built-in profile viewer opens .cpuprofile files (as text where it is not installed).
-      await vscode.commands.executeCommand("vscode.open", vscode.Uri.file(path.join(run.dir, EXPORT_FORMATS.cpuprofile.file)));
-    },
-    "moonscope.runs.reveal": async (arg?: unknown) => {
-      const run = await runOf(ctx, arg, "Run whose folder to reveal");
-      if (!run) return;
-      // The OS file manager only exists where the editor's window is on this machine.
-      const local = vscode.env.remoteName === undefined && vscode.env.uiKind === vscode.UIKind.Desktop;
-      await vscode.commands.executeCommand(local ? "revealFileInOS" : "revealInExplorer", vscode.Uri.file(path.join(run.dir, "run.json")));
-    },
-    "moonscope.runs.delete": async (arg?: unknown) => {
-      const run = await runOf(ctx, arg, "Run to delete");
-      if (!run) return;
-      const yes = "Delete";
-      const answer = await vscode.window.showWarningMessage(
-        `Delete the run of ${run.route || run.id} from ${runLabel(run)}?`,
-        { modal: true, detail: `Its folder goes, with its profile, exports and copy of the app:\n${run.dir}` },
-        yes,
-      );
-      if (answer !== yes) return;
-      try {
-        await ctx.request(P.deleteRun, { id: run.id });
-        ctx.output.info(`deleted ${run.dir}`);
-        if (ctx.lastRun?.id === run.id) ctx.lastRun = null;
-      } catch (e) {
-        void vscode.window.showErrorMessage(`Moonscope: ${errorMessage(e)}`);
-      }
-      parts.runsView.refresh();
-    },
     "moonscope.compareWithLastRun": async () => {
       const run = ctx.lastRun ?? (await pickRun(ctx, "Run whose code to measure again beside the app as it is now"));
       if (!run) return;
@@ -319,5 +194,5 @@ export function commands(ctx: Ctx, parts: CommandParts): { commands: Record<Comm
     },
     "moonscope.showOutput": () => ctx.output.show(),
   };
-  return { commands: table, panel };
+  return { commands: { ...table, ...runsCommands(ctx, panel, parts.runsView) }, panel };
 }
