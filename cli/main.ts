@@ -11,6 +11,7 @@ import { lspCommand, LSP_HELP } from "./lsp";
 import { dashboardCommand, DASHBOARD_HELP } from "./dashboard";
 import { doctorCommand, DOCTOR_HELP } from "./doctor";
 import { installCommand, INSTALL_HELP } from "./install";
+import { initCommand, INIT_HELP } from "./init";
 
 /** Every command: how it runs, its usage, and its line in the overview. */
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string; summary: string }> = {
@@ -22,6 +23,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help:
   dashboard: { run: dashboardCommand, help: DASHBOARD_HELP, summary: "dashboard           the panel in a browser (127.0.0.1, token): live runs, flamegraphs, compare" },
   doctor: { run: doctorCommand, help: DOCTOR_HELP, summary: "doctor              what this machine has for Moonscope (wrk, 0x, clinic, ...) and how to get what it lacks" },
   install: { run: installCommand, help: INSTALL_HELP, summary: "install 0x|clinic   install an outside profiler into Moonscope's cache (for --mode 0x, clinic-*)" },
+  init: { run: initCommand, help: INIT_HELP, summary: "init [folder]       a .luarc.json that gives the Lua language server Moonscope's definitions (api, ctx, rover, cjson)" },
   lsp: { run: lspCommand, help: LSP_HELP, summary: "lsp --stdio         the language server editors start (code lenses, profiling requests)" },
   serve: { run: serveCommand, help: SERVE_HELP, summary: "serve <app.lua>     run a Lua app on the multi-worker server" },
 };

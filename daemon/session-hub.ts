@@ -33,6 +33,8 @@ interface Running {
   appFile: string;
   controller: AbortController;
   state: P.SessionState;
+  /** The run folder a compare measures again (its app copy): not to be deleted meanwhile. */
+  usesRun?: string;
 }
 
 /** What a finished session leaves: its final state, the stream message that announces it, and the requester's answer. */
@@ -57,6 +59,11 @@ export class SessionHub {
 
   sessions(): P.SessionState[] {
     return this.running ? [this.running.state] : [];
+  }
+
+  /** Whether the running session reads the run in dir (a compare measures its copy of the app again). */
+  usesRun(dir: string): boolean {
+    return this.running?.usesRun !== undefined && path.resolve(this.running.usesRun) === path.resolve(dir);
   }
 
   /** The running session's route and app, for code lenses. */
@@ -162,6 +169,7 @@ export class SessionHub {
     const opts = params.options ?? {};
     const plan: Plan = { rounds: runs, sides: 2, durationMs: opts.durationMs ?? AB_DEFAULTS.durationMs };
     const r = this.claim("compare", route, b.appFile);
+    r.usesRun = found.dir;
     const done = this.drive(r, plan, async (onProgress) => {
       const ab = await runAbSession({
         a: found.dir,

@@ -2,12 +2,23 @@
 import * as path from "node:path";
 import * as vscode from "vscode";
 import * as P from "../protocol/lsp";
-import { EXPORT_FORMATS, type ExportFormat } from "../protocol/panel";
 import type { Ctx } from "./ctx";
+import type { EditorRoutes } from "./editor-routes";
+import { addLuaDefinitions } from "./luals";
+import type { CommandId } from "./manifest-ids";
 import { Panel } from "./panel";
-import { exportFileName, inWorkspace, progressMessage, runMessage } from "./texts";
+import { errorMessage, exportRun, pickRun, showComparison } from "./run-actions";
+import { runsCommands, type RunsCommandId } from "./runs-commands";
+import type { RunsView } from "./runs-view";
+import { inWorkspace, progressMessage, ProgressSteps, routeAt, runMessage } from "./texts";
 
 type Cmd = (...args: unknown[]) => unknown;
+
+/** A session's states as a progress notification: the phase and time left, and the bar moved by the time measured. */
+function showProgress(ctx: Ctx, progress: vscode.Progress<{ message?: string; increment?: number }>): vscode.Disposable {
+  const steps = new ProgressSteps();
+  return ctx.onSessionState((s) => progress.report({ message: progressMessage(s), increment: steps.next(s) }));
+}
 
 function errorCode(e: unknown): string | undefined {
   return (e as { data?: { code?: string } }).data?.code;
@@ -15,28 +26,26 @@ function errorCode(e: unknown): string | undefined {
 
 /**
  * 0x or clinic is missing: the error, with a button that installs it in a terminal, through the
- * bundled CLI run by the editor's own Node (ELECTRON_RUN_AS_NODE), so nothing else is needed on PATH
- * but npm.
+ * bundled CLI run by the daemon's Node (the editor's own through ELECTRON_RUN_AS_NODE when the user
+ * has none), so nothing else is needed on PATH but npm.
  */
 async function offerProfilerInstall(ctx: Ctx, e: unknown, mode: string): Promise<void> {
   const tool = mode === "0x" ? "0x" : "clinic";
   const action = `Install ${tool}`;
   if ((await vscode.window.showErrorMessage(`Moonscope: ${errorMessage(e)}`, action)) !== action) return;
   const cli = ctx.extension.asAbsolutePath(path.join("dist", "cli", "moonscope.js"));
-  const terminal = vscode.window.createTerminal({ name: `Moonscope: install ${tool}`, shellPath: process.execPath, shellArgs: [cli, "install", tool], env: { ELECTRON_RUN_AS_NODE: "1" } });
+  // The Node the daemon runs under (node-runtime.ts), so the tool is installed for the Node that will run it.
+  const node = ctx.node.runtime ?? process.execPath;
+  const terminal = vscode.window.createTerminal({ name: `Moonscope: install ${tool}`, shellPath: node, shellArgs: [cli, "install", tool], env: ctx.node.runtime ? {} : { ELECTRON_RUN_AS_NODE: "1" } });
   terminal.show();
   ctx.output.appendLine(`installing ${tool} in the terminal "Moonscope: install ${tool}"; profile again when it says installed`);
 }
 
-function errorMessage(e: unknown): string {
-  const err = e as { message?: string; data?: { code?: string } };
-  return err.data?.code ? `${err.data.code}: ${err.message}` : (err.message ?? String(e));
-}
-
-/** Route handlers of every Lua file of the workspace (opened, so the daemon sees their current text). */
+/**
+ * Route handlers of every Lua app of the workspace, from the daemon's scan of the disk (open buffers
+ * as edited): no document is opened for it, so no other Lua extension sees a burst of didOpens.
+ */
 async function workspaceRoutes(ctx: Ctx): Promise<P.RouteEntry[]> {
-  const files = await vscode.workspace.findFiles("**/*.lua", "**/{node_modules,.moonscope}/**", 200);
-  for (const f of files) await vscode.workspace.openTextDocument(f);
   return (await ctx.request(P.listRoutes, {})).routes;
 }
 
@@ -53,20 +62,6 @@ async function pickRoute(ctx: Ctx): Promise<{ uri: string; route: string } | und
   return pick ? { uri: pick.r.uri, route: `${pick.r.method} ${pick.r.path}` } : undefined;
 }
 
-async function pickRun(ctx: Ctx, placeHolder: string): Promise<P.RunSummary | undefined> {
-  const { runs } = await ctx.request(P.listRuns, {});
-  const ok = runs.filter((r) => !r.error);
-  if (ok.length === 0) {
-    void vscode.window.showInformationMessage("No runs yet: profile a route first (▶ Profile over a handler).");
-    return undefined;
-  }
-  const pick = await vscode.window.showQuickPick(
-    ok.map((r) => ({ label: r.route, description: `${(r.rps / 1000).toFixed(1)}k req/s · p99 ${(r.p99Us / 1000).toFixed(2)} ms`, detail: `${r.createdAt} · ${r.id}`, r })),
-    { placeHolder },
-  );
-  return pick?.r;
-}
-
 /**
  * "Compare with the last run": the daemon runs that run's copy of the app and the app as it is now in
  * interleaved rounds, streaming to the panel, under a cancellable progress notification; then the
@@ -79,7 +74,7 @@ async function compareWithRun(ctx: Ctx, panel: Panel, target: { run: string; rou
     { location: vscode.ProgressLocation.Notification, title: `Moonscope: comparing ${target.route ?? "the last run"} with the code as it is now`, cancellable: true },
     async (progress, token) => {
       token.onCancellationRequested(() => void ctx.request(P.stopProfile, {}));
-      const sub = ctx.onSessionState((s) => progress.report({ message: progressMessage(s) }));
+      const sub = showProgress(ctx, progress);
       try {
         const r = await ctx.request(P.startCompare, { run: target.run, options: { ...ctx.compareOptions(), ...target.options } });
         ctx.output.appendLine(`compare ${r.before.id} (the last run's code) -> ${r.after.id} (the app now)${r.svgFile ? ` (differential flamegraph: ${r.svgFile})` : ""}`);
@@ -97,34 +92,19 @@ async function compareWithRun(ctx: Ctx, panel: Panel, target: { run: string; rou
   );
 }
 
-/** Writes a run's profile: into moonscope.exportFolder when set, else where the save dialog says. */
-async function exportRun(ctx: Ctx, id: string, format: ExportFormat): Promise<void> {
-  const folder = vscode.workspace.getConfiguration("moonscope").get<string>("exportFolder", "");
-  const { ext, label } = EXPORT_FORMATS[format];
-  const name = exportFileName(id, format);
-  const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-  let file: string | undefined;
-  const dir = folder ? inWorkspace(folder, root) : null;
-  if (dir) file = path.join(dir, name);
-  else file = (await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(name), filters: { [label]: [ext.split(".").pop()!] } }))?.fsPath;
-  if (!file) return;
-  try {
-    await vscode.workspace.fs.createDirectory(vscode.Uri.file(path.dirname(file)));
-    const r = await ctx.request(P.exportRun, { id, format, file });
-    void vscode.window.showInformationMessage(`Moonscope: ${label} written to ${vscode.workspace.asRelativePath(r.file)} (${Math.max(1, Math.round(r.bytes / 1024))} KB).`);
-  } catch (e) {
-    void vscode.window.showErrorMessage(`Moonscope: ${errorMessage(e)}`);
-  }
+export interface CommandParts {
+  runsView: RunsView;
+  editorRoutes: EditorRoutes;
 }
 
-export function commands(ctx: Ctx): { commands: Record<string, Cmd>; panel: Panel } {
+export function commands(ctx: Ctx, parts: CommandParts): { commands: Record<CommandId, Cmd>; panel: Panel } {
   const panel: Panel = new Panel(ctx, {
     listRoutes: () => workspaceRoutes(ctx),
     startProfile: (t) => void vscode.commands.executeCommand("moonscope.profileRoute", t),
     exportRun: (id, format) => exportRun(ctx, id, format),
     startCompare: (p) => compareWithRun(ctx, panel, { ...p, route: ctx.lastRun?.id === p.run ? ctx.lastRun.route : undefined }),
   });
-  const table: Record<string, Cmd> = {
+  const table: Record<Exclude<CommandId, RunsCommandId>, Cmd> = {
     "moonscope.profileRoute": async (arg?: unknown) => {
       const given = arg as { uri?: string; route?: string; options?: P.ProfileOptions } | undefined;
       const target = given?.route && given.uri ? { uri: given.uri, route: given.route } : await pickRoute(ctx);
@@ -143,7 +123,7 @@ export function commands(ctx: Ctx): { commands: Record<string, Cmd>; panel: Pane
         { location: vscode.ProgressLocation.Notification, title: `Moonscope: profiling ${target.route}`, cancellable: true },
         async (progress, token) => {
           token.onCancellationRequested(() => void ctx.request(P.stopProfile, {}));
-          const sub = ctx.onSessionState((s) => progress.report({ message: progressMessage(s) }));
+          const sub = showProgress(ctx, progress);
           try {
             const { run } = await ctx.request(P.startProfile, { uri: target.uri, route: target.route, options: { ...ctx.profileOptions(), ...given?.options } });
             ctx.output.appendLine(`${run.route}: ${run.verdict} (${run.dir})`);
@@ -178,16 +158,30 @@ export function commands(ctx: Ctx): { commands: Record<string, Cmd>; panel: Pane
       if (!before) return;
       const after = await pickRun(ctx, "Second run (after)");
       if (!after) return;
-      try {
-        // The daemon writes compare.svg beside the second run and returns the verdicts for the log.
-        const r = await ctx.request(P.compareRuns, { before: before.id, after: after.id });
-        ctx.output.appendLine(`compare ${before.id} -> ${after.id}${r.svgFile ? ` (differential flamegraph: ${r.svgFile})` : ""}`);
-        ctx.output.appendLine(JSON.stringify(r.comparison, null, 2));
-        panel.show({ kind: "compare", before: before.id, after: after.id });
-      } catch (e) {
-        void vscode.window.showErrorMessage(`Moonscope: ${errorMessage(e)}`);
-      }
+      await showComparison(ctx, panel, before, after);
     },
+    "moonscope.profileRouteUnderCursor": async () => {
+      const editor = vscode.window.activeTextEditor;
+      if (!editor || editor.document.languageId !== "lua") {
+        void vscode.window.showInformationMessage("Moonscope: open a Lua file with route handlers first.");
+        return;
+      }
+      const routes = await parts.editorRoutes.routesOf(editor.document);
+      if (routes.length === 0) {
+        void vscode.window.showInformationMessage(`Moonscope: ${vscode.workspace.asRelativePath(editor.document.uri)} defines no route handler.`);
+        return;
+      }
+      let route = routes.length === 1 ? routes[0] : routeAt(routes, editor.selection.active.line);
+      if (!route) {
+        const pick = await vscode.window.showQuickPick(
+          routes.map((r) => ({ label: `${r.method} ${r.path}`, description: r.name, detail: `line ${r.line + 1}`, r })),
+          { placeHolder: "Route to profile" },
+        );
+        route = pick?.r;
+      }
+      if (route) await vscode.commands.executeCommand("moonscope.profileRoute", { uri: route.uri, route: `${route.method} ${route.path}` });
+    },
+    "moonscope.addLuaDefinitions": () => addLuaDefinitions(ctx),
     "moonscope.compareWithLastRun": async () => {
       const run = ctx.lastRun ?? (await pickRun(ctx, "Run whose code to measure again beside the app as it is now"));
       if (!run) return;
@@ -200,5 +194,5 @@ export function commands(ctx: Ctx): { commands: Record<string, Cmd>; panel: Pane
     },
     "moonscope.showOutput": () => ctx.output.show(),
   };
-  return { commands: table, panel };
+  return { commands: { ...table, ...runsCommands(ctx, panel, parts.runsView) }, panel };
 }

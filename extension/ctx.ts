@@ -7,6 +7,11 @@ import { LanguageClient, RequestType, NotificationType, State, TransportKind, ty
 import * as P from "../protocol/lsp";
 import { statusText } from "./texts";
 import { compareOptions, profileOptions } from "./settings";
+import { CONTEXT_KEYS } from "./manifest-ids";
+import { chooseNode, type NodeChoice } from "./node-runtime";
+
+/** Every finished run's run.json (written last, atomically): the daemon's lenses and the Runs view follow it. */
+export const RUN_FILES_GLOB = "**/.moonscope/runs/*/run.json";
 
 /** protocol/lsp.ts declarations as vscode-jsonrpc types, made once. */
 export function req<Params, Result>(d: P.RequestDecl<Params, Result>): RequestType<Params, Result, void> {
@@ -18,35 +23,59 @@ export function note<Params>(d: P.NotificationDecl<Params>): NotificationType<Pa
 
 export class Ctx implements vscode.Disposable {
   readonly client: LanguageClient;
-  readonly output: vscode.OutputChannel;
+  readonly output: vscode.LogOutputChannel;
+  /** The Node the daemon (and so every app it profiles) runs under. */
+  readonly node: NodeChoice;
+  /** Creation, change and deletion of runs (RUN_FILES_GLOB). */
+  readonly runFiles: vscode.FileSystemWatcher;
   readonly status: vscode.StatusBarItem;
   readonly subscriptions: vscode.Disposable[] = [];
   session: P.SessionState | null = null;
   lastRun: P.RunSummary | null = null;
+  /** Resolves once the daemon runs (requests made before wait for it instead of failing). */
+  readonly started: Promise<void>;
+  private markStarted: () => void = () => {};
   // vscode-jsonrpc keeps one handler per notification method, so the Ctx owns it and fans out.
   private readonly sessionListeners = new Set<(s: P.SessionState) => void>();
 
   constructor(readonly extension: vscode.ExtensionContext) {
-    this.output = vscode.window.createOutputChannel("Moonscope");
+    this.started = new Promise((resolve) => (this.markStarted = resolve));
+    // A log channel: levels and timestamps, and vscode-languageclient writes moonscope.trace.server's trace into it.
+    this.output = vscode.window.createOutputChannel("Moonscope", { log: true });
+    this.runFiles = vscode.workspace.createFileSystemWatcher(RUN_FILES_GLOB);
     this.status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 50);
     this.status.command = "moonscope.showOutput";
     this.setStatus();
     this.status.show();
-    // The daemon is the `moonscope lsp` command of the bundled CLI, on stdio.
+    // The daemon is the `moonscope lsp` command of the bundled CLI, on stdio, under the user's Node
+    // (node-runtime.ts): the apps it profiles run under the Node it runs under.
     const cli = extension.asAbsolutePath(path.join("dist", "cli", "moonscope.js"));
+    const node = (this.node = chooseNode(vscode.workspace.getConfiguration("moonscope").get<string>("nodePath", ""), process.env.PATH, { version: process.version, electron: process.versions.electron }));
+    this.output.info(`apps run under ${node.label}`);
+    if (node.warning) {
+      this.output.warn(node.warning);
+      void vscode.window.showWarningMessage(`Moonscope: ${node.warning}`);
+    }
     const serverOptions: ServerOptions = {
-      run: { module: cli, args: ["lsp"], transport: TransportKind.stdio },
-      debug: { module: cli, args: ["lsp"], transport: TransportKind.stdio },
+      run: { module: cli, runtime: node.runtime, args: ["lsp"], transport: TransportKind.stdio },
+      debug: { module: cli, runtime: node.runtime, args: ["lsp"], transport: TransportKind.stdio },
     };
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ scheme: "file", language: "lua" }],
       outputChannel: this.output,
-      synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher("**/.moonscope/runs/*/run.json") },
+      synchronize: { fileEvents: this.runFiles },
     };
     this.client = new LanguageClient("moonscope", "Moonscope", serverOptions, clientOptions);
     this.subscriptions.push(
       this.output,
       this.status,
+      this.runFiles,
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (!e.affectsConfiguration("moonscope.nodePath")) return;
+        void vscode.window.showInformationMessage("Moonscope: moonscope.nodePath takes effect when the window reloads.", "Reload Window").then((a) => {
+          if (a) void vscode.commands.executeCommand("workbench.action.reloadWindow");
+        });
+      }),
       this.client.onDidChangeState((e) => {
         // vscode-languageclient restarts a crashed server by itself; say so instead of failing silently.
         if (e.oldState === State.Running && e.newState !== State.Running) {
@@ -56,6 +85,7 @@ export class Ctx implements vscode.Disposable {
           });
           this.session = null;
           this.setStatus();
+          void vscode.commands.executeCommand("setContext", CONTEXT_KEYS.profiling, false);
         }
       }),
     );
@@ -63,6 +93,7 @@ export class Ctx implements vscode.Disposable {
 
   async start(): Promise<void> {
     await this.client.start();
+    this.markStarted();
     this.subscriptions.push(
       this.client.onNotification(note(P.sessionState), (s) => {
         this.onSession(s);
@@ -82,7 +113,9 @@ export class Ctx implements vscode.Disposable {
   }
 
   private onSession(s: P.SessionState): void {
+    const was = this.session !== null;
     this.session = s.phase === "done" || s.phase === "failed" || s.phase === "cancelled" ? null : s;
+    if (was !== (this.session !== null)) void vscode.commands.executeCommand("setContext", CONTEXT_KEYS.profiling, this.session !== null);
     if (s.run) this.lastRun = s.run;
     this.setStatus();
   }

@@ -2,7 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
 import type { RunSummary, SessionState } from "../protocol/lsp";
-import { exportFileName, inWorkspace, progressMessage, runMessage, secondsLeft, statusText } from "./texts";
+import { exportFileName, inWorkspace, progressMessage, progressPercent, ProgressSteps, routeAt, runMessage, secondsLeft, statusText } from "./texts";
+import type { RouteEntry } from "../protocol/lsp";
 
 const session: SessionState = { sessionId: 1, route: "GET /hello", appFile: "/w/app.lua", phase: "measuring", message: "measuring GET /hello", elapsedMs: 6400, durationMs: 10_000, rps: 24_812 };
 const run: RunSummary = {
@@ -31,4 +32,25 @@ test("setting paths resolve under the workspace; export names carry the format's
   assert.equal(inWorkspace("exports", undefined), null);
   assert.equal(exportFileName("r1", "svg"), "r1.svg");
   assert.equal(exportFileName("r1", "speedscope"), "r1.speedscope.json");
+});
+
+test("the progress bar moves by what the session gained since the last state, up to 100, never back", () => {
+  assert.equal(progressPercent({ durationMs: 10_000, elapsedMs: 2500 }), 25);
+  assert.equal(progressPercent({ durationMs: undefined, elapsedMs: 100 }), null);
+  const steps = new ProgressSteps();
+  assert.equal(steps.next({ durationMs: 10_000, elapsedMs: undefined }), undefined);
+  assert.equal(steps.next({ durationMs: 10_000, elapsedMs: 2500 }), 25);
+  assert.equal(steps.next({ durationMs: 10_000, elapsedMs: 2000 }), undefined);
+  assert.equal(steps.next({ durationMs: 10_000, elapsedMs: 6000 }), 35);
+  assert.equal(steps.next({ durationMs: 10_000, elapsedMs: 12_000 }), 40);
+  assert.equal(steps.next({ durationMs: 10_000, elapsedMs: 13_000 }), undefined);
+});
+
+test("the route under the cursor: the last handler defined at or above its line", () => {
+  const r = (line: number, path: string): RouteEntry => ({ uri: "file:///a.lua", file: "/a.lua", line, method: "GET", path, name: `api${path}.get` });
+  const routes = [r(10, "/b"), r(2, "/a"), r(20, "/c")];
+  assert.equal(routeAt(routes, 0), undefined);
+  assert.equal(routeAt(routes, 2)?.path, "/a");
+  assert.equal(routeAt(routes, 15)?.path, "/b");
+  assert.equal(routeAt(routes, 99)?.path, "/c");
 });

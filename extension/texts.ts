@@ -2,7 +2,7 @@
 // testable in Node without VS Code.
 import * as path from "node:path";
 import { EXPORT_FORMATS, type ExportFormat } from "../protocol/panel";
-import type { RunSummary, SessionState } from "../protocol/lsp";
+import type { RouteEntry, RunSummary, SessionState } from "../protocol/lsp";
 
 export function secondsLeft(s: Pick<SessionState, "durationMs" | "elapsedMs">): number | null {
   return s.durationMs && s.elapsedMs !== undefined ? Math.max(0, Math.round((s.durationMs - s.elapsedMs) / 1000)) : null;
@@ -26,6 +26,34 @@ export function statusText(session: SessionState | null, last: RunSummary | null
 export function progressMessage(s: SessionState): string {
   const left = secondsLeft(s);
   return `${s.phase}${left !== null ? ` (${left} s left)` : ""}${s.rps ? ` · ${kreq(s.rps)}` : ""}`;
+}
+
+/** How far the session is, 0 to 100, when its duration is known (the progress notification's bar). */
+export function progressPercent(s: Pick<SessionState, "durationMs" | "elapsedMs">): number | null {
+  if (!s.durationMs || s.elapsedMs === undefined) return null;
+  return Math.max(0, Math.min(100, (100 * s.elapsedMs) / s.durationMs));
+}
+
+/**
+ * The progress bar's steps: each state moves it by what it gained since the last (VS Code's
+ * increments add up), never backwards and never past 100.
+ */
+export class ProgressSteps {
+  private shown = 0;
+  next(s: Pick<SessionState, "durationMs" | "elapsedMs">): number | undefined {
+    const p = progressPercent(s);
+    if (p === null || p <= this.shown) return undefined;
+    const step = p - this.shown;
+    this.shown = p;
+    return step;
+  }
+}
+
+/** The handler the cursor is in: the last one defined at or above its line (0-based), of one file's routes. */
+export function routeAt(routes: RouteEntry[], line: number): RouteEntry | undefined {
+  let best: RouteEntry | undefined;
+  for (const r of routes) if (r.line <= line && (!best || r.line > best.line)) best = r;
+  return best;
 }
 
 /** The message when a run is written. */

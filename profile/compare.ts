@@ -7,7 +7,7 @@ import { diffFlamegraphSvg } from "./flamegraph-svg";
 import type { CallNode, CallTree } from "./calltree";
 import { loadTree } from "./tree-store";
 import { roundsOf } from "./rounds";
-import { STAGE_NAMES, type RoundStats, type RunFile } from "./run";
+import { nodeLabel, STAGE_NAMES, type RoundStats, type RunFile } from "./run";
 import { judge, type Change, type Judgement, type NoiseModel } from "./verdict";
 
 export type { Change } from "./verdict";
@@ -125,7 +125,7 @@ export function differences(a: RunFile, b: RunFile): string[] {
   opt("workers", a.options.workers, b.options.workers);
   opt("mode", a.options.mode, b.options.mode);
   opt("load generator", a.options.load, b.options.load);
-  opt("Node", a.machine?.node ?? a.tool.node, b.machine?.node ?? b.tool.node);
+  opt("Node", a.machine ? nodeLabel(a.machine) : a.tool.node, b.machine ? nodeLabel(b.machine) : b.tool.node);
   if (a.machine && b.machine) {
     opt("machine", `${a.machine.cpuModel} × ${a.machine.cores}`, `${b.machine.cpuModel} × ${b.machine.cores}`);
     opt("platform", `${a.machine.platform}-${a.machine.arch}`, `${b.machine.platform}-${b.machine.arch}`);

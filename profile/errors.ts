@@ -75,11 +75,13 @@ export const ERRORS = {
   MS_ERR_PROFILER_FAILED: { area: "session", about: "the outside profiler did not start the app; the message has its output" },
   MS_ERR_PROFILER_HUNG: { area: "session", about: "the outside profiler did not finish its report in time and was killed" },
   MS_ERR_NO_PROFILE: { area: "session", about: "the run has no CPU profile (it ran with --mode none); profile again with --mode sample" },
+  MS_ERR_LUARC: { area: "session", about: "`moonscope init` found a .luarc.json that is not a JSON object (or whose library is not a list) and left it as it was; fix it, or add the path it names yourself" },
 
   // stored runs
   MS_ERR_RUN_NOT_FOUND: { area: "runs", about: "no run with that id or at that path" },
   MS_ERR_RUN_CORRUPT: { area: "runs", about: "the run file is damaged or not a Moonscope run; profile the route again" },
   MS_ERR_RUN_NEWER: { area: "runs", about: "the run was written by a newer Moonscope; update Moonscope to read it" },
+  MS_ERR_RUN_IN_USE: { area: "runs", about: "the run folder is still being written by a living process (its lock names it), so it cannot be deleted; wait for that run to end" },
 
   // the daemon's stream, dashboard and panel
   MS_ERR_TOKEN: { status: 401, area: "daemon", about: "missing or wrong token; open the URL the daemon printed" },

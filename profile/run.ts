@@ -154,6 +154,18 @@ export interface MachineInfo {
   cpuModel: string;
   cores: number;
   node: string;
+  /** The Node binary that ran the app and the load generator (absent in runs from before it was recorded). */
+  execPath?: string;
+  /**
+   * Set when that Node was the one inside an editor's Electron (VS Code's, a run started from the
+   * editor with no node of its own found): its figures may differ from a terminal run's.
+   */
+  electron?: string;
+}
+
+/** "v20.17.0", or "v20.18.1 (inside Electron 32.2.6)": how a comparison and the report name a run's Node. */
+export function nodeLabel(m: Pick<MachineInfo, "node" | "electron">): string {
+  return m.electron ? `${m.node} (inside Electron ${m.electron})` : m.node;
 }
 
 export interface RunFile {

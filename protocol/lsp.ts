@@ -36,6 +36,11 @@ export const getRun = request<{ id: string }, { run: RunFile; dir: string }>("mo
 export const exportRun = request<{ id: string; format: ExportFormat; file: string }, { file: string; bytes: number }>("moonscope/exportRun");
 /** The comparison (its per-frame deltas cut to the 50 largest) and the differential flamegraph written beside the second run. */
 export const compareRuns = request<{ before: string; after: string; svgFile?: string }, { comparison: Comparison; svgFile: string | null }>("moonscope/compareRuns");
+/**
+ * Deletes a run's folder (run store rules: not one a living process still writes, nor the run a
+ * running compare measures again: MS_ERR_RUN_IN_USE).
+ */
+export const deleteRun = request<{ id: string }, { deleted: string }>("moonscope/deleteRun");
 export const getSessionState = request<Record<string, never>, { sessions: SessionState[] }>("moonscope/sessionState");
 export const sessionState = notification<SessionState>("moonscope/sessionStateChanged");
 /** Every message of the live stream (ws.ts ToClient) also goes to the LSP client, so the editor's panel needs no socket of its own (and works when VS Code runs remote). */

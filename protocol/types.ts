@@ -94,6 +94,10 @@ export interface RunSummary {
   topStageShare: number;
   verdict: string;
   budgetsMissed: string[];
+  /** The profiler mode (absent in a summary of an unreadable run). */
+  mode?: RunMode;
+  /** The Node that ran the app: "v20.17.0", or "v20.18.1 (inside Electron 32.2.6)" for an editor's own. */
+  node?: string;
   /** Set when the run file could not be read; the run is still listed. */
   error?: string;
 }

@@ -21,7 +21,7 @@ import * as P from "../../protocol/lsp";
 import { luaWorkspace, type LuaWorkspace } from "../lua-apps";
 import { specHits } from "../session/route-spec";
 import { findRun as findWorkspaceRun, lensTitle, workspaceRuns } from "../runs/summary";
-import { writeFileAtomic } from "../runs/store";
+import { deleteRunDir, RUNS_DIR, writeFileAtomic } from "../runs/store";
 import { SessionHub } from "../session-hub";
 import { dashboardOptions } from "../ws/dashboard";
 import { compareRuns, diffSvg } from "../../profile/compare";
@@ -191,7 +191,11 @@ export function startLanguageServer(connection: Connection = defaultConnection()
   // The workspace's routes from a scan of its Lua files (open buffers as edited), or one file's handlers.
   handle(P.listRoutes, (params) => {
     const ws = apps();
-    if (!params.uri) return { routes: ws.routes() };
+    if (!params.uri) {
+      // A person asked (the palette, the dashboard): files created since the last second count too.
+      ws.invalidate();
+      return { routes: ws.routes() };
+    }
     const uri = params.uri;
     const file = filePathOf(uri);
     if (file === null) return { routes: [] };
@@ -221,6 +225,17 @@ export function startLanguageServer(connection: Connection = defaultConnection()
   const findRun = (id: string) => findWorkspaceRun(workspace, id);
 
   handle(P.getRun, (params) => findRun(params.id));
+
+  handle(P.deleteRun, (params) => {
+    if (typeof params.id !== "string" || params.id === "") throw new MoonscopeError("MS_ERR_USAGE", "deleteRun: send { id: \"<run id>\" }");
+    const hit = workspaceRuns(workspace).find((r) => r.id === params.id);
+    if (!hit) throw new MoonscopeError("MS_ERR_RUN_NOT_FOUND", `no run ${params.id} under ${path.join(workspace, RUNS_DIR)}`);
+    if (hub.usesRun(hit.dir)) throw new MoonscopeError("MS_ERR_RUN_IN_USE", `${params.id} is being measured again by the running compare; stop it (Moonscope: Stop Profiling) or wait, then delete the run`);
+    deleteRunDir(hit.dir);
+    refreshLenses(true);
+    for (const d of documents.all()) publishDiagnostics(d);
+    return { deleted: hit.dir };
+  });
 
   handle(P.exportRun, (params) => {
     if (!isExportFormat(params.format)) throw new MoonscopeError("MS_ERR_USAGE", `format is one of ${EXPORT_FORMAT_NAMES.join(", ")}, got ${JSON.stringify(params.format)}`);

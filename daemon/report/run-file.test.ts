@@ -163,3 +163,13 @@ test("the exports' title names the route and the app, the subtitle the run", () 
   const run = buildRunFile(settings, collected());
   assert.deepEqual(exportTitles(run), { title: "GET /users/:id — app.lua", subtitle: "3 req/s, 2 worker(s), 2.0 s, 2024-01-02T03:04:05.678Z" });
 });
+
+test("a run under an editor's built-in Node records it and warns in its report; one under a node of its own does not", () => {
+  const own = buildRunFile(settings, collected());
+  assert.equal(own.machine?.electron, undefined);
+  assert.ok(!own.warnings.some((w) => /Electron/.test(w)));
+  const c = collected();
+  const electron = buildRunFile(settings, { ...c, machine: { ...c.machine, electron: "32.2.6" } });
+  assert.equal(electron.machine?.electron, "32.2.6");
+  assert.ok(electron.warnings.some((w) => /^the app ran under the Node inside Electron 32\.2\.6 \(v20\.0\.0, the editor's own\).*moonscope\.nodePath$/.test(w)), electron.warnings.join("\n"));
+});

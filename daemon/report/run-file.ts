@@ -72,6 +72,7 @@ export function buildRunFile(o: RunSettings, c: Collected): RunFile {
   const mergedTree = trees?.merged ?? null;
   const luaSamples = trees ? trees.workers.reduce((a, w) => a + w.luaSamples, 0) : 0;
   const warnings = [...c.warnings];
+  if (c.machine.electron) warnings.push(electronWarning(c.machine));
   if (trees && mergedTree && mergedTree.total === 0) warnings.push("the CPU profiler recorded no samples");
   if (trees && luaSamples === 0 && trees.workers.some((w) => w.luaVmUs > 0)) warnings.push("the Lua sampler recorded no stacks; Lua time shows as (Lua VM)");
 
@@ -160,4 +161,9 @@ export function exportTitles(run: RunFile): { title: string; subtitle: string } 
     title: `${run.route.method} ${run.route.path} — ${path.basename(run.app.file)}`,
     subtitle: `${run.client.rps.toFixed(0)} req/s, ${run.options.workers} worker(s), ${(run.session.windowMs / 1000).toFixed(1)} s, ${run.createdAt}`,
   };
+}
+
+/** What a run under an editor's built-in Node says in its report, and why it matters. */
+export function electronWarning(m: MachineInfo): string {
+  return `the app ran under the Node inside Electron ${m.electron} (${m.node}, the editor's own), not a node of its own: its figures may differ from a run in a terminal; put node on PATH or set moonscope.nodePath`;
 }

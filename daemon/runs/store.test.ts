@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { finishRunDir, listRuns, makeDirs, sweepIfAbandoned } from "./store";
+import { deleteRunDir, finishRunDir, listRuns, makeDirs, sweepIfAbandoned } from "./store";
 
 /** A pid that is certainly not running: a child that has exited. */
 function deadPid(): number {
@@ -55,4 +55,28 @@ test("a folder without run.json whose writer died is removed with its exports an
   assert.equal(existsSync(living), true);
   assert.equal(existsSync(unmarked), true);
   assert.deepEqual(readdirSync(kept), ["clinic-doctor.html"], "an outside profiler's report stays, lock and temp files go");
+});
+
+test("deleting a run: a finished one goes whole; one a living process writes, or a folder without run.json, is refused", () => {
+  const root = mkdtempSync(path.join(tmpdir(), "moonscope-store-"));
+  const done = path.join(root, "done");
+  mkdirSync(path.join(done, "app"), { recursive: true });
+  writeFileSync(path.join(done, "app", "app.lua"), "x");
+  writeFileSync(path.join(done, "run.json"), "{}");
+  deleteRunDir(done);
+  assert.equal(existsSync(done), false);
+  assert.throws(() => deleteRunDir(done), (e: Error & { code?: string }) => e.code === "MS_ERR_RUN_NOT_FOUND");
+  const writing = path.join(root, "writing");
+  makeDirs(writing);
+  writeFileSync(path.join(writing, "run.json"), "{}");
+  assert.throws(() => deleteRunDir(writing), (e: Error & { code?: string }) => e.code === "MS_ERR_RUN_IN_USE" && e.message.includes(String(process.pid)));
+  assert.equal(existsSync(writing), true);
+  const unfinished = path.join(root, "unfinished");
+  mkdirSync(unfinished);
+  assert.throws(() => deleteRunDir(unfinished), (e: Error & { code?: string }) => e.code === "MS_ERR_RUN_NOT_FOUND");
+  // Its writer gone (a dead pid's lock), a finished run deletes.
+  finishRunDir(writing);
+  mkdirSync(path.join(writing, `.moonscope-writing-${deadPid()}`));
+  deleteRunDir(writing);
+  assert.equal(existsSync(writing), false);
 });

@@ -2,7 +2,7 @@
 // (temp file + rename), so a folder without run.json is an unfinished run and never a corrupt one.
 // While a process writes a run folder it holds a lock folder in it that names its pid; a folder
 // whose writer died (a SIGKILLed `moonscope profile`) before run.json is removed when runs are
-// listed, temp files included.
+// listed, temp files included. deleteRunDir is the one way a finished run is deleted, under the same lock.
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, existsSync } from "node:fs";
 import path from "node:path";
 import { checkRun, type RunFile } from "../../profile/run";
@@ -87,6 +87,24 @@ export function sweepIfAbandoned(dir: string): boolean {
   }
   for (const n of names) if (n.startsWith(WRITING) || TEMP.test(n)) rmSync(path.join(dir, n), { recursive: true, force: true });
   return false;
+}
+
+/**
+ * Deletes a finished run's folder (the app's copy, the exports, run.json). A folder that a living
+ * process still writes (its lock names that process) is refused with MS_ERR_RUN_IN_USE, and a
+ * folder that holds no run.json is not a run to delete (MS_ERR_RUN_NOT_FOUND): listing sweeps those.
+ */
+export function deleteRunDir(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    throw new MoonscopeError("MS_ERR_RUN_NOT_FOUND", `no run folder at ${dir}`);
+  }
+  if (!names.includes("run.json")) throw new MoonscopeError("MS_ERR_RUN_NOT_FOUND", `${dir} holds no run.json, so it is not a finished run`);
+  const writer = names.filter((n) => n.startsWith(WRITING)).map((n) => Number(n.slice(WRITING.length))).find((pid) => Number.isInteger(pid) && alive(pid));
+  if (writer !== undefined) throw new MoonscopeError("MS_ERR_RUN_IN_USE", `${dir} is still being written by process ${writer}; wait for that run to end, then delete it`);
+  rmSync(dir, { recursive: true, force: true });
 }
 
 /** Reads a run from a run folder or a run.json path; errors say what is wrong and where. */

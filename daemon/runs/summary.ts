@@ -1,6 +1,6 @@
 // One-line summaries of stored runs, for lists, code lenses and the status bar.
 import path from "node:path";
-import type { RunFile } from "../../profile/run";
+import { nodeLabel, type RunFile } from "../../profile/run";
 import type { RunSummary } from "../../protocol/lsp";
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { MoonscopeError } from "../../profile/errors";
@@ -21,6 +21,8 @@ export function summarize(run: RunFile, dir: string): RunSummary {
     topStageShare: top?.share ?? 0,
     verdict: run.verdict.message,
     budgetsMissed: run.budgets.filter((b) => !b.ok).map((b) => b.message),
+    mode: run.options.mode,
+    node: run.machine ? nodeLabel(run.machine) : run.tool.node,
   };
 }
 

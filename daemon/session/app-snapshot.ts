@@ -77,5 +77,5 @@ export function writeSnapshot(capture: AppCapture, runDir: string): string | nul
 
 export function machineInfo(): MachineInfo {
   const cpus = os.cpus();
-  return { platform: process.platform, arch: process.arch, cpuModel: cpus[0]?.model.trim() ?? "unknown", cores: os.availableParallelism?.() ?? cpus.length, node: process.version };
+  return { platform: process.platform, arch: process.arch, cpuModel: cpus[0]?.model.trim() ?? "unknown", cores: os.availableParallelism?.() ?? cpus.length, node: process.version, execPath: process.execPath, ...(process.versions.electron ? { electron: process.versions.electron } : {}) };
 }

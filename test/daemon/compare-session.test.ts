@@ -54,6 +54,9 @@ describe("moonscope/startCompare", () => {
     const pending = conn.sendRequest<P.StartCompareResult>(P.startCompare.method, { run: first.id, options: { ...SHORT, runs: 2 } });
     await until(() => states.slice(from).some((s) => s.phase === "measuring"));
     await assert.rejects(conn.sendRequest(P.startProfile.method, { uri: appUri, route: "GET /hello", options: SHORT }), (e: Error & { data?: { code: string } }) => e.data?.code === "MS_ERR_BUSY" && /being compared with its last run/.test(e.message));
+    // The run whose app copy is being measured again cannot be deleted meanwhile.
+    await assert.rejects(conn.sendRequest(P.deleteRun.method, { id: first.id }), (e: Error & { data?: { code: string } }) => e.data?.code === "MS_ERR_RUN_IN_USE" && /being measured again/.test(e.message));
+    assert.ok(existsSync(first.dir));
     const r = await pending;
 
     assert.match(r.before.id, /-GET-hello-A$/);

@@ -2,12 +2,13 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { MessageConnection } from "vscode-jsonrpc/node";
 import * as P from "../../protocol/lsp";
+import type { RunFile } from "../../profile/run";
 import { BIN, ROOT } from "../helpers/server";
 import { startLsp, type LspClient } from "../helpers/lsp";
 import { processesMentioning } from "../helpers/cli";
@@ -58,6 +59,16 @@ describe("moonscope lsp --stdio", () => {
     const { routes } = await conn.sendRequest<{ routes: P.RouteEntry[] }>(P.listRoutes.method, {});
     assert.equal(routes.length, 5);
     assert.equal(routes[0].name, "api.users.p_id.get");
+  });
+
+  test("listRoutes without a uri reads apps from disk: a file the editor never opened is listed (Profile Route opens no document)", async () => {
+    mkdirSync(path.join(workspace, "other"));
+    writeFileSync(path.join(workspace, "other", "app.lua"), "function api.disk.get(ctx)\n  return api.text('from disk')\nend\n");
+    const { routes } = await conn.sendRequest<{ routes: P.RouteEntry[] }>(P.listRoutes.method, {});
+    const disk = routes.find((r) => r.path === "/disk");
+    assert.ok(disk, routes.map((r) => `${r.method} ${r.path}`).join(", "));
+    assert.equal(disk.file, path.join(workspace, "other", "app.lua"));
+    assert.equal(disk.line, 0);
   });
 
   test("startProfile streams session states, writes a run, and the figures lens appears; a second request meanwhile is busy", async () => {
@@ -121,6 +132,25 @@ describe("moonscope lsp --stdio", () => {
     }
     const listed = await conn.sendRequest<{ runs: P.RunSummary[] }>(P.listRuns.method, {});
     for (const [id, , why] of damage) assert.match(listed.runs.find((r) => r.id === id)?.error ?? "", why, id);
+  });
+
+  test("deleteRun removes a run's folder through the run store; an unknown id is MS_ERR_RUN_NOT_FOUND", async () => {
+    const before = await conn.sendRequest<{ runs: P.RunSummary[] }>(P.listRuns.method, {});
+    const broken = before.runs.find((r) => r.id === "0000-broken")!;
+    const r = await conn.sendRequest<{ deleted: string }>(P.deleteRun.method, { id: "0000-broken" });
+    assert.equal(r.deleted, broken.dir);
+    assert.equal(existsSync(broken.dir), false);
+    const after = await conn.sendRequest<{ runs: P.RunSummary[] }>(P.listRuns.method, {});
+    assert.deepEqual(after.runs.map((x) => x.id), before.runs.filter((x) => x.id !== "0000-broken").map((x) => x.id));
+    await assert.rejects(conn.sendRequest(P.deleteRun.method, { id: "0000-broken" }), (e: Error & { data?: { code: string } }) => e.data?.code === "MS_ERR_RUN_NOT_FOUND");
+    await assert.rejects(conn.sendRequest(P.deleteRun.method, {}), (e: Error & { data?: { code: string } }) => e.data?.code === "MS_ERR_USAGE");
+    // A real run's summary names its mode and the Node that ran it.
+    const real = after.runs.find((x) => !x.error)!;
+    assert.equal(real.mode, "sample");
+    assert.equal(real.node, process.version);
+    const { run: full } = await conn.sendRequest<{ run: RunFile }>(P.getRun.method, { id: real.id });
+    assert.equal(full.machine?.execPath, process.execPath);
+    assert.equal(full.machine?.electron, undefined);
   });
 
   test("a route that does not exist fails the request with a clear error and leaves no process", async () => {

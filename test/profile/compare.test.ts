@@ -86,6 +86,12 @@ test("what differs besides the code is named: options, Node, machine, files, loa
   assert.deepEqual(differences(a, run("a2", [round(2000, 1000)])), ["the app's files are the same in both runs (same hashes)"]);
 });
 
+test("a run under an editor's built-in Node (Electron) is named as such beside one under a node of its own", () => {
+  const a = run("a", [round(2000, 1000)]);
+  const b = run("b", [round(2000, 1000)], { machine: { ...a.machine!, electron: "32.2.6" } });
+  assert.ok(differences(a, b).includes("Node: v20.20.2 → v20.20.2 (inside Electron 32.2.6)"), differences(a, b).join("\n"));
+});
+
 test("a run from before rounds were stored is read as one round", () => {
   const old = run("old", [round(2000, 1000)]);
   const stripped = { ...old, rounds: undefined, session: { windowMs: 5000, firstSnapshotMs: 100 }, workers: [{ cpuPercent: 80 }, { cpuPercent: 80 }], server: { requests: 10000, latencyUs: { p50: 1000, p99: 3000, mean: 1030 }, stages: STAGE_NAMES.map((s) => ({ stage: s, p50Us: 5, p99Us: 15, meanUs: s === "handler" ? 1000 : 5, share: 0, priority: "LOW" })) } } as unknown as RunFile;

@@ -195,6 +195,19 @@ async function showPanel() {
   await webview().locator('[data-testid="status"]').waitFor({ timeout: 30_000 });
 }
 
+/** The editor-title action of the active editor group whose label has `title`. */
+const titleAction = (title) => page.locator(`.editor-group-container.active .editor-actions .action-label[aria-label*="${title}"]`);
+
+/** The Runs view's pane in the Explorer, expanded. */
+async function runsView() {
+  const pane = page.locator(".part.sidebar .pane", { has: page.locator(".pane-header", { hasText: /Moonscope Runs/i }) }).first();
+  const header = pane.locator(".pane-header").first();
+  await header.waitFor({ timeout: 30_000 });
+  if ((await header.getAttribute("aria-expanded")) !== "true") await header.click();
+  return pane;
+}
+const viewRow = (pane, text) => pane.locator(".monaco-list-row", { hasText: text });
+
 /** Selects one of the panel's tabs (overview, flamegraph, hotspots, compare). */
 async function panelTab(name) {
   await webview().locator(`[data-testid="tab-${name}"]`).click();
@@ -328,11 +341,32 @@ async function main() {
   });
 
   let secondRun;
-  await step("a second run, then Compare Runs shows the comparison", async () => {
+  await step("the editor's menus: Profile Route Under Cursor in the context menu; no Stop Profiling while idle", async () => {
+    await quickOpen("hello/app.lua");
+    await titleAction("Profile Route Under Cursor").first().waitFor({ timeout: 30_000 });
+    check((await titleAction("Stop Profiling").count()) === 0, "no Stop Profiling button while nothing runs");
+    await page.locator(".editor-group-container.active .view-lines").first().click({ button: "right" });
+    const item = page.locator(".monaco-menu .action-label", { hasText: "Profile Route Under Cursor" });
+    await item.first().waitFor({ timeout: 15_000 });
+    await shot("editor-context-menu");
+    await page.keyboard.press("Escape");
+    // The palette offers Stop Profiling only while a session runs (its when-clause).
+    await focusWorkbench();
+    await page.keyboard.press("F1");
+    await quickInput().locator("input").fill(">Moonscope: S");
+    // Show Output matches what was typed: the list is filtered, and Stop Profiling is not in it.
+    await quickRow("Moonscope: Show Output").first().waitFor({ timeout: 15_000 });
+    check((await quickRow("Moonscope: Stop Profiling").count()) === 0, "Stop Profiling is not in the palette while nothing runs");
+    await page.keyboard.press("Escape");
+  });
+
+  await step("a second run from the editor-title button (Stop Profiling there meanwhile), then Compare Runs shows the comparison", async () => {
     await quickOpen("hello/app.lua");
     const before = runsOnDisk();
-    await lens("▶ Profile GET /hello").click();
+    await titleAction("Profile Route Under Cursor").first().click();
     await statusItem(/profiling GET \/hello/).waitFor({ timeout: 30_000 });
+    await titleAction("Stop Profiling").first().waitFor({ timeout: 30_000 });
+    await shot("title-button-stop");
     // The panel is open this time: frames must arrive while the run measures, not only at its end.
     const status = webview().locator('[data-testid="status"]');
     const frames = webview().locator('[data-testid="frame-count"]');
@@ -419,6 +453,60 @@ async function main() {
       return text.includes("churn_numbers") && /\bfib\b/.test(text);
     }, 30_000);
     await shot("crunch-hotspots");
+  });
+
+  await step("the Runs view lists the runs by route; compare with another run from it; delete one", async () => {
+    const pane = await runsView();
+    await viewRow(pane, "GET /crunch").first().waitFor({ timeout: 30_000 });
+    await viewRow(pane, "GET /hello").first().waitFor({ timeout: 30_000 });
+    const runRows = pane.locator(".monaco-list-row", { hasText: /req\/s · p99/ });
+    await until("run rows with their figures", async () => (await runRows.count()) >= 3, 30_000);
+    await shot("runs-view");
+    // The newest GET /hello run is the second one; compare it with the first from its inline action.
+    const helloRun = pane.locator(".monaco-list-row[aria-level='2']", { hasText: /req\/s/ });
+    const rowOf = async (id) => {
+      const summary = JSON.parse(fs.readFileSync(path.join(WS, ".moonscope", "runs", id, "run.json"), "utf8"));
+      const d = new Date(summary.createdAt);
+      const two = (n) => String(n).padStart(2, "0");
+      return helloRun.filter({ hasText: `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}` }).first();
+    };
+    const second = await rowOf(secondRun);
+    await second.hover();
+    await second.locator('.action-label[aria-label*="Compare with Another Run"]').first().click();
+    await quickRow(firstRun).first().waitFor({ timeout: 30_000 });
+    await shot("runs-view-compare-pick");
+    await quickRow(firstRun).first().click();
+    const compare = webview().locator('[data-testid="compare"]');
+    await compare.waitFor({ timeout: 30_000 });
+    await until("the panel to compare the two GET /hello runs", async () => {
+      const text = await compare.innerText();
+      return text.includes(firstRun) && text.includes(secondRun);
+    }, 30_000);
+    await shot("runs-view-compare");
+    // Delete the first run from its context menu, through the confirmation.
+    await focusWorkbench();
+    const first = await rowOf(firstRun);
+    await first.click({ button: "right" });
+    await page.locator(".monaco-menu .action-label", { hasText: "Delete Run" }).first().click();
+    const dialog = page.locator(".monaco-dialog-box");
+    await dialog.waitFor({ timeout: 15_000 });
+    await shot("runs-view-delete-confirm");
+    await dialog.locator(".monaco-button", { hasText: "Delete" }).first().click();
+    await until(`${firstRun} to be deleted`, () => !fs.existsSync(path.join(WS, ".moonscope", "runs", firstRun)), 30_000);
+    await until("the Runs view to drop the deleted run", async () => (await runRows.count()) === runsOnDisk().length, 30_000);
+    await shot("runs-view-after-delete");
+  });
+
+  await step("the Lua definitions: Add Lua Definitions (no Lua extension here) writes a .luarc.json naming them", async () => {
+    await palette("Moonscope: Add Lua Definitions to the Lua Language Server");
+    const luarc = path.join(WS, ".luarc.json");
+    await until(".luarc.json to be written", () => fs.existsSync(luarc), 30_000);
+    const library = JSON.parse(fs.readFileSync(luarc, "utf8"))["workspace.library"];
+    check(Array.isArray(library) && library.length === 1 && fs.existsSync(path.join(library[0], "moonscope.lua")), `.luarc.json names the installed definitions (${JSON.stringify(library)})`);
+    check(library[0].startsWith(dirs.extensions), `the definitions are the installed extension's (${library[0]})`);
+    await toast(".luarc.json names Moonscope's Lua definitions").waitFor({ timeout: 30_000 });
+    await shot("lua-definitions");
+    log(`.luarc.json: ${library[0]}`);
   });
 
   await step("--mode 0x without 0x: the error offers Install 0x, which installs it, and the next run uses it", async () => {
