@@ -273,8 +273,10 @@ function currentApp(run: RunFile, dir: string): string {
 }
 
 /** How hard and how a session loads the app: the asked options, the defaults for the rest. */
-function loadSettings(opts: P.ProfileOptions): Pick<ProfileSessionOptions, "warmupMs" | "connections" | "rate" | "workers" | "mode"> {
+function loadSettings(opts: P.ProfileOptions): Pick<ProfileSessionOptions, "warmupMs" | "connections" | "rate" | "workers" | "mode" | "body" | "headers"> {
   return {
+    body: opts.body,
+    headers: opts.headers,
     warmupMs: opts.warmupMs ?? PROFILE_DEFAULTS.warmupMs,
     connections: opts.connections ?? PROFILE_DEFAULTS.connections,
     rate: opts.rate || undefined,

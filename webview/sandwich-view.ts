@@ -15,9 +15,9 @@ export class SandwichView {
   private readonly summary = h("p", { className: "ms-muted" });
   private fn: Frame | null = null;
 
-  constructor(onOpenSource: (f: Frame) => void) {
-    this.callers = new FlameGraph({ label: "Callers: the function at the top, who called it below", onOpenSource, compact: true, testid: "sandwich-callers" });
-    this.callees = new FlameGraph({ label: "Callees: the function at the top, what it called below", onOpenSource, compact: true, testid: "sandwich-callees" });
+  constructor(onOpenSource: (f: Frame) => void, sourceOf: (f: Frame) => string | null) {
+    this.callers = new FlameGraph({ label: "Callers: the function at the top, who called it below", onOpenSource, sourceOf, compact: true, testid: "sandwich-callers" });
+    this.callees = new FlameGraph({ label: "Callees: the function at the top, what it called below", onOpenSource, sourceOf, compact: true, testid: "sandwich-callees" });
     const close = h("button", { type: "button", className: "ms-link", "data-testid": "sandwich-close" }, "close");
     close.addEventListener("click", () => this.hide());
     this.el = h(
