@@ -309,6 +309,8 @@ export class MeasuredApp {
 
 /** Live frames a second: a tick every LIVE_TICK_MS after t0, whatever each stats reply took. */
 const LIVE_TICK_MS = 250;
+/** Stats requests of the live view waiting for their replies at once: a stalled app gets no pile of them. */
+const MAX_IN_FLIGHT = 2;
 
 /** Polls the server's stats while the load runs so a person sees throughput and p99 as they happen. */
 function startLive(target: Pick<ProfiledTarget, "alive" | "stats">, routeKey: string, durationMs: number, t0: number, progress: (p: Progress) => void): { stop(): void } {
@@ -318,56 +320,66 @@ function startLive(target: Pick<ProfiledTarget, "alive" | "stats">, routeKey: st
   let base: number | null = null;
   // Per pid: requests and CPU ms at the previous tick, for per-worker rates.
   const prevWorker = new Map<number, { requests: number; cpuMs: number }>();
-  const tick = async () => {
-    if (stopped || !target.alive) return;
-    try {
-      const snap = await target.stats();
-      const m = mergeRoute(snap, routeKey);
-      // The statistics are cumulative over rounds: rates count from this round's first tick.
-      if (base === null) {
-        base = m.requests;
-        prev = m.requests;
-      }
-      const now = performance.now();
-      const dt = now - prevAt;
-      const rps = ((m.requests - prev) / dt) * 1000;
+  const frame = (snap: StatsSnapshot) => {
+    const m = mergeRoute(snap, routeKey);
+    // The statistics are cumulative over rounds: rates count from this round's first tick.
+    if (base === null) {
+      base = m.requests;
       prev = m.requests;
-      prevAt = now;
-      const workers = snap.workers.map((w): WorkerFrameRow => {
-        const wm = mergeRoute({ ...snap, workers: [w] }, routeKey);
-        const cpuMs = w.resources.cpuUserMs + w.resources.cpuSystemMs;
-        const before = prevWorker.get(w.pid);
-        prevWorker.set(w.pid, { requests: wm.requests, cpuMs });
-        return {
-          worker: w.worker,
-          pid: w.pid,
-          requests: wm.requests,
-          rps: before ? ((wm.requests - before.requests) / dt) * 1000 : 0,
-          serverP50Us: wm.total.percentile(50) / 1000,
-          serverP99Us: wm.total.percentile(99) / 1000,
-          cpuPercent: before ? ((cpuMs - before.cpuMs) / dt) * 100 : 0,
-          stages: frameStages(wm),
-        };
-      });
-      workers.sort((a, b) => a.worker - b.worker);
-      progress({
-        phase: "measuring",
-        message: "",
-        elapsedMs: now - t0,
-        durationMs,
-        requests: m.requests,
-        rps,
-        serverP50Us: m.total.percentile(50) / 1000,
-        serverP99Us: m.total.percentile(99) / 1000,
-        stages: frameStages(m),
-        workers,
-      });
-    } catch {
-      /* the final snapshot reports errors; a missed live tick is not one */
     }
-    // On a fixed grid from t0 (not 250 ms after each reply, which made ~3 frames a second); a tick
-    // missed while a slow reply was awaited is skipped, not sent late in a burst.
-    if (!stopped) timer = setTimeout(tick, nextTickIn(performance.now() - t0));
+    const now = performance.now();
+    const dt = now - prevAt;
+    const rps = ((m.requests - prev) / dt) * 1000;
+    prev = m.requests;
+    prevAt = now;
+    const workers = snap.workers.map((w): WorkerFrameRow => {
+      const wm = mergeRoute({ ...snap, workers: [w] }, routeKey);
+      const cpuMs = w.resources.cpuUserMs + w.resources.cpuSystemMs;
+      const before = prevWorker.get(w.pid);
+      prevWorker.set(w.pid, { requests: wm.requests, cpuMs });
+      return {
+        worker: w.worker,
+        pid: w.pid,
+        requests: wm.requests,
+        rps: before ? ((wm.requests - before.requests) / dt) * 1000 : 0,
+        serverP50Us: wm.total.percentile(50) / 1000,
+        serverP99Us: wm.total.percentile(99) / 1000,
+        cpuPercent: before ? ((cpuMs - before.cpuMs) / dt) * 100 : 0,
+        stages: frameStages(wm),
+      };
+    });
+    workers.sort((a, b) => a.worker - b.worker);
+    progress({
+      phase: "measuring",
+      message: "",
+      elapsedMs: now - t0,
+      durationMs,
+      requests: m.requests,
+      rps,
+      serverP50Us: m.total.percentile(50) / 1000,
+      serverP99Us: m.total.percentile(99) / 1000,
+      stages: frameStages(m),
+      workers,
+    });
+  };
+  // A stats request every tick of a fixed grid from t0 (not 250 ms after each reply, which made ~3
+  // frames a second). Requests overlap, at most MAX_IN_FLIGHT, so a reply slower than a tick costs
+  // no frame; replies are handled in the order sent.
+  let inFlight = 0;
+  let replies: Promise<void> = Promise.resolve();
+  const tick = () => {
+    if (stopped || !target.alive) return;
+    timer = setTimeout(tick, nextTickIn(performance.now() - t0));
+    if (inFlight >= MAX_IN_FLIGHT) return;
+    inFlight++;
+    const reply = target.stats();
+    replies = replies.then(
+      () => reply.then((snap) => !stopped && frame(snap)),
+    ).then(
+      () => void inFlight--,
+      // The final snapshot reports errors; a missed live tick is not one.
+      () => void inFlight--,
+    );
   };
   let timer = setTimeout(tick, LIVE_TICK_MS);
   return {
