@@ -7,6 +7,7 @@ import type { Frame } from "../profile/frames";
 import { checkRun, type RunFile } from "../profile/run";
 import { checkRunShape } from "../profile/run-shape";
 import { loadTree } from "../profile/tree-store";
+import { timelineRange } from "../profile/timeline";
 import { EXPORT_FORMAT_NAMES, EXPORT_FORMATS } from "../profile/exports";
 import { handleMessage, type MessageHandlers } from "../protocol/dispatch";
 import { AB_DEFAULTS, type ProfileOptions, type RouteEntry, type RunSummary, type SessionState } from "../protocol/types";
@@ -45,6 +46,10 @@ export class App {
   private worker = "merged";
   private view: PanelView = { kind: "live" };
 
+  /** Says which time range of the run the views show, when one was brushed. */
+  /** The run whose figures the charts hold: the session just watched (its 4 frames a second), or a run's timeline. */
+  private chartsRun: string | null = null;
+  private readonly rangeBar = h("div", { className: "ms-range", hidden: true, role: "status", "data-testid": "range-bar" });
   private readonly status = h("div", { className: "ms-status", role: "status", "aria-live": "polite", "data-testid": "status" }, "Idle");
   private readonly frameCountEl = h("span", { className: "ms-muted", "data-testid": "frame-count" }, "0");
   private readonly notice = h("div", { className: "ms-notice", role: "alert", hidden: true, "data-testid": "notice" });
@@ -79,7 +84,7 @@ export class App {
   private readonly stopButton = h("vscode-button", { secondary: true, disabled: true, "aria-disabled": "true", "data-testid": "profile-stop" }, "Stop");
 
   constructor(private readonly host: Host) {
-    this.overview = new OverviewView(host.kind);
+    this.overview = new OverviewView(host.kind, (r) => this.showRange(r));
     const open = (f: Frame) => this.host.openSource(f, this.appFile());
     const sourceOf = (f: Frame) => this.host.sourceOf(f, this.appFile());
     this.sandwich = new SandwichView(open, sourceOf);
@@ -162,6 +167,8 @@ export class App {
         { className: "ms-header" },
         h("h1", {}, "Moonscope"),
         this.status,
+        // In the header's line, so brushing a chart does not push the chart down under the pointer.
+        this.rangeBar,
         h("span", { className: "ms-muted ms-frames", title: "live frames received" }, "frames ", this.frameCountEl),
       ),
       this.notice,
@@ -264,7 +271,10 @@ export class App {
       this.hotspots.setTree(busyTree(t));
       this.callTree.setTree(t);
     },
-    runDone: (m) => void this.refreshRuns().then(() => this.showRun(m.run.id, false)),
+    runDone: (m) => {
+      this.chartsRun = m.run.id;
+      void this.refreshRuns().then(() => this.showRun(m.run.id, false));
+    },
     compareDone: (m) =>
       void this.refreshRuns().then(async () => {
         await this.showRun(m.after.id, false);
@@ -280,10 +290,12 @@ export class App {
       this.frameCountEl.textContent = "0";
       this.lastFrame = null;
       this.overview.clearCharts();
+      this.chartsRun = null;
       this.hideNotice();
       this.setFlameTree(null, "The flamegraph appears about 2 s into the measurement and grows as samples come in.");
       this.hotspots.setTree(null);
       this.callTree.setTree(null);
+      this.rangeBar.hidden = true;
       // A new session shows its live view once; after that the user's tab stays theirs.
       this.view = { kind: "live" };
       this.selectTab("overview");
@@ -345,6 +357,11 @@ export class App {
     this.hideNotice();
     this.view = { kind: "run", id };
     this.host.saveView(this.view);
+    // The charts show the selected run when it kept a timeline (else whatever they last showed live).
+    if (!this.session && this.chartsRun !== id && this.run.profile.timeline?.length) {
+      this.overview.plotTimeline(this.run.profile.timeline);
+      this.chartsRun = id;
+    }
     this.runSelect.value = id;
     if (!this.session) this.setStatus(`${this.run.route.method} ${this.run.route.path} · ${new Date(this.run.createdAt).toLocaleString()}`, "run");
     this.renderWorkerOptions();
@@ -467,12 +484,40 @@ export class App {
     return stored ? loadTree(stored) : null;
   }
 
+  /**
+   * A time range brushed on the throughput chart: the flamegraph, hot spots, call tree and stages
+   * of that stretch of the shown run (from its timeline); null goes back to the whole run.
+   */
+  private showRange(range: [number, number] | null): void {
+    const r = this.run;
+    const chunks = r?.profile.timeline;
+    if (!r || this.session || !chunks?.length) {
+      this.overview.clearBrush();
+      if (range) this.showNotice("info", this.session ? "A time range can be picked once the run is written." : "This run has no timeline (it was measured without a live profile, e.g. by moonscope profile in a terminal or an outside tool): it shows as a whole.");
+      return;
+    }
+    if (!range) return this.renderRun();
+    const picked = timelineRange(chunks, range[0] * 1000, range[1] * 1000);
+    if (!picked) return this.renderRun();
+    const label = `${(picked.chunk.startMs / 1000).toFixed(1)}–${(picked.chunk.endMs / 1000).toFixed(1)} s`;
+    const all = h("button", { type: "button", className: "ms-link", "data-testid": "range-clear" }, "show the whole run");
+    all.addEventListener("click", () => this.renderRun());
+    fill(this.rangeBar, `Showing ${label} of the run (${picked.chunk.requests} requests, all workers; chunks of about 2 s) · `, all);
+    this.rangeBar.hidden = false;
+    this.overview.showRangeStages(picked.chunk, label);
+    this.setFlameTree(picked.tree, `No samples between ${label}.`, { cpuIntervalUs: r.options.cpuIntervalUs, luaIntervalMs: r.options.luaIntervalMs });
+    this.hotspots.setTree(picked.tree ? busyTree(picked.tree) : null);
+    this.callTree.setTree(picked.tree);
+  }
+
   private renderRun(): void {
     const r = this.run;
     if (!r) return;
     const t0 = performance.now();
     for (const b of this.exportButtons) setDisabled(b, !r.profile.merged);
     if (this.session) return; // the live view owns the overview while a session runs
+    this.rangeBar.hidden = true;
+    this.overview.clearBrush();
     this.overview.showRun(r, this.selectedWorker());
     const tree = this.treeOf(r);
     this.setFlameTree(tree, r.profile.mode === "none" ? "This run has no CPU profile (mode none). Profile again with mode sample." : "No samples in this run.", { cpuIntervalUs: r.options.cpuIntervalUs, luaIntervalMs: r.options.luaIntervalMs, luaSamples: r.profile.luaSamples });

@@ -15,6 +15,8 @@ export interface ChartOptions {
   /** log: for latencies, which span orders of magnitude between p50 and p99. */
   scale?: "linear" | "log";
   testid: string;
+  /** Dragging across the chart selects a time range (seconds); a click clears it (null). */
+  onBrush?(range: [number, number] | null): void;
 }
 
 const MAX_POINTS = 2400;
@@ -26,9 +28,18 @@ export class LiveChart {
   private readonly legendEl: HTMLElement;
   private t: number[] = [];
   private values: number[][];
-  /** Per series: sum and count of every value pushed (the mean survives the thinning of old points). */
+  /**
+   * Per series: every value pushed times the time since the previous point, and that time (a frame's
+   * rate covers the time since the one before it): a time-weighted mean that survives the thinning
+   * of old points and weighs a short last chunk of a run for what it is.
+   */
   private sums: { sum: number; n: number }[];
+  private lastT = 0;
   private pending = 0;
+  /** The selected range (seconds), and the x mapping of the last draw, for the pointer. */
+  private brush: [number, number] | null = null;
+  private dragFrom: number | null = null;
+  private axis = { t0: 0, t1: 1, left: 56, right: 300 };
 
   constructor(
     readonly title: string,
@@ -41,22 +52,64 @@ export class LiveChart {
     this.legendEl = h("div", { className: "ms-chart-legend", "aria-live": "off", "data-testid": `${o.testid}-legend` });
     this.el = h("figure", { className: "ms-chart" }, h("figcaption", {}, `${title} (${o.unit}${o.scale === "log" ? ", log scale" : ""})`), this.canvas, this.legendEl);
     new ResizeObserver(() => this.schedule()).observe(this.el);
+    if (o.onBrush) this.listenForBrush(o.onBrush);
+  }
+
+  /** The selected range, drawn as a band; null clears it. */
+  setBrush(range: [number, number] | null): void {
+    this.brush = range;
+    this.schedule();
+  }
+
+  private listenForBrush(onBrush: (range: [number, number] | null) => void): void {
+    const c = this.canvas;
+    c.classList.add("ms-brushable");
+    const tAt = (e: PointerEvent) => {
+      const r = c.getBoundingClientRect();
+      const { t0, t1, left, right } = this.axis;
+      const x = Math.min(right, Math.max(left, e.clientX - r.left));
+      return t0 + ((x - left) / Math.max(1, right - left)) * (t1 - t0);
+    };
+    c.addEventListener("pointerdown", (e) => {
+      if (e.button !== 0 || this.t.length === 0) return;
+      c.setPointerCapture(e.pointerId);
+      this.dragFrom = tAt(e);
+    });
+    c.addEventListener("pointermove", (e) => {
+      if (this.dragFrom === null) return;
+      this.setBrush([this.dragFrom, tAt(e)]);
+    });
+    c.addEventListener("pointerup", (e) => {
+      if (this.dragFrom === null) return;
+      const a = this.dragFrom;
+      const b = tAt(e);
+      this.dragFrom = null;
+      const { t0, t1, left, right } = this.axis;
+      const px = (Math.abs(b - a) / (t1 - t0)) * (right - left);
+      const range: [number, number] | null = px < 4 ? null : [Math.min(a, b), Math.max(a, b)];
+      this.setBrush(range);
+      onBrush(range);
+    });
   }
 
   clear(): void {
+    this.brush = null;
     this.t = [];
     this.values = this.series.map(() => []);
     this.sums = this.series.map(() => ({ sum: 0, n: 0 }));
+    this.lastT = 0;
     this.schedule();
   }
 
   push(tSeconds: number, vs: number[]): void {
     this.t.push(tSeconds);
+    const w = Math.max(0, tSeconds - this.lastT);
+    this.lastT = Math.max(this.lastT, tSeconds);
     vs.forEach((v, i) => {
       const x = Number.isFinite(v) ? v : 0;
       this.values[i].push(x);
-      this.sums[i].sum += x;
-      this.sums[i].n++;
+      this.sums[i].sum += x * w;
+      this.sums[i].n += w;
     });
     if (this.t.length > MAX_POINTS) {
       // Halve the resolution of the oldest half instead of dropping it: the whole session stays visible.
@@ -99,14 +152,25 @@ export class LiveChart {
       if (v > max) max = v;
       if (v > 0 && v < min) min = v;
     }
-    const yTicks = log ? logTicks(Number.isFinite(min) ? min : 1, max > 0 ? max : 10) : linearTicks(max > 0 ? max * 1.05 : 1);
-    const lo = yTicks[0];
-    const hi = yTicks[yTicks.length - 1];
+    const scale = log ? logTicks(Number.isFinite(min) ? min : 1, max > 0 ? max : 10) : linearTicks(max > 0 ? max * 1.05 : 1);
+    const lo = scale[0];
+    const hi = scale[scale.length - 1];
+    // No data, no numbers on the axis (they would be made up).
+    const yTicks = n ? scale : [];
     const Y = log ? (v: number) => bottom - ((Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * (bottom - top) : (v: number) => bottom - ((v - lo) / (hi - lo)) * (bottom - top);
     const t0 = n ? this.t[0] : 0;
     const t1 = n ? Math.max(this.t[n - 1], t0 + 1) : 1;
     const X = (t: number) => left + ((t - t0) / (t1 - t0)) * (right - left);
     const xTicks = timeTicks(t0, t1);
+    this.axis = { t0, t1, left, right };
+    if (this.brush) {
+      const a = X(Math.max(t0, Math.min(this.brush[0], this.brush[1])));
+      const b = X(Math.min(t1, Math.max(this.brush[0], this.brush[1])));
+      g.fillStyle = p.focus;
+      g.globalAlpha = 0.15;
+      g.fillRect(a, top, Math.max(1, b - a), bottom - top);
+      g.globalAlpha = 1;
+    }
     // Gridlines and tick labels.
     g.strokeStyle = p.muted;
     g.fillStyle = p.muted;
@@ -154,6 +218,7 @@ export class LiveChart {
     // What the axes say, for tests and assistive technology (the canvas itself is an image).
     c.dataset.points = String(n);
     c.dataset.tFirst = n ? this.t[0].toFixed(2) : "";
+    c.dataset.brush = this.brush ? this.brush.map((t) => t.toFixed(2)).join("-") : "";
     c.dataset.tLast = n ? this.t[n - 1].toFixed(2) : "";
     c.dataset.yTicks = yLabels.join(" | ");
     c.dataset.xTicks = xLabels.join(" | ");
@@ -161,7 +226,7 @@ export class LiveChart {
       ...this.series.map((s, si) => {
         const last = this.values[si][n - 1];
         const { sum, n: count } = this.sums[si];
-        const text = last === undefined ? `${s.name} –` : `${s.name}: now ${s.format(last)} · mean ${s.format(sum / count)}`;
+        const text = last === undefined ? `${s.name} –` : `${s.name}: now ${s.format(last)} · mean ${s.format(count > 0 ? sum / count : last)}`;
         return h("span", { className: "ms-legend-item" }, h("span", { className: `ms-swatch ms-line-${(si % 3) + 1}`, "aria-hidden": "true" }), text);
       }),
     );

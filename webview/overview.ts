@@ -1,7 +1,7 @@
 // The Overview tab: summary cards, the verdict, the live throughput and latency charts, the stage
 // breakdown, the per-worker table and the run's warnings, for a finished run or the live frames.
 // Which run, frame and worker it shows is the App's choice; this view only draws them.
-import type { RunFile } from "../profile/run";
+import { STAGE_NAMES, type RunFile, type TimelineChunk } from "../profile/run";
 import type { WorkerFrameRow } from "../protocol/types";
 import type { ToClient } from "../protocol/ws";
 import { LiveChart } from "./chart";
@@ -20,10 +20,12 @@ export class OverviewView {
   private readonly stages = new StagesView();
   // The live charts count what the server answered, frame by frame; the run's Throughput card is
   // the load generator's mean. The legend says "now" and "mean" so the two are not mistaken.
-  private readonly rpsChart = new LiveChart("Throughput", [{ name: "req/s", format: (v) => rate(v) }], { unit: "req/s, as the server answered", testid: "chart-rps" });
+  private readonly rpsChart: LiveChart;
   private readonly latencyChart = new LiveChart("Server latency", [{ name: "p50", format: duration }, { name: "p99", format: duration }], { unit: "time in the server", scale: "log", testid: "chart-latency" });
 
-  constructor(where: "vscode" | "browser") {
+  /** onBrush: a time range (seconds) dragged across the throughput chart, or null when cleared. */
+  constructor(where: "vscode" | "browser", onBrush: (range: [number, number] | null) => void) {
+    this.rpsChart = new LiveChart("Throughput", [{ name: "req/s", format: (v) => rate(v) }], { unit: "req/s, as the server answered", testid: "chart-rps", onBrush });
     this.el = h("div", { className: "ms-overview" }, this.summary, this.verdict, h("div", { className: "ms-charts", "data-testid": "overview-charts" }, this.rpsChart.el, this.latencyChart.el), this.stages.el, this.workersTable, this.warnings);
     const here =
       where === "browser"
@@ -104,6 +106,31 @@ export class OverviewView {
   plot(m: LiveFrame): void {
     this.rpsChart.push(m.elapsedMs / 1000, [m.rps]);
     this.latencyChart.push(m.elapsedMs / 1000, [m.serverP50Us, m.serverP99Us]);
+  }
+
+  /** A stored run's timeline on the charts (chunks of about 2 s), for brushing. */
+  plotTimeline(chunks: readonly TimelineChunk[]): void {
+    this.clearCharts();
+    // Steps: each chunk's figures held over its span.
+    for (const c of chunks) {
+      const seconds = Math.max(1e-3, (c.endMs - c.startMs) / 1000);
+      for (const t of [c.startMs, c.endMs]) {
+        this.rpsChart.push(t / 1000, [c.requests / seconds]);
+        this.latencyChart.push(t / 1000, [c.p50Us, c.p99Us]);
+      }
+    }
+  }
+
+  /** The stage means of a brushed range (its percentiles cannot be had from the chunks, so they show as –). */
+  showRangeStages(chunk: Omit<TimelineChunk, "tree">, label: string): void {
+    const sum = STAGE_NAMES.reduce((a, s) => a + chunk.stageMeanUs[s], 0);
+    const rows = STAGE_NAMES.map((stage) => ({ stage, p50Us: NaN, p99Us: NaN, meanUs: chunk.stageMeanUs[stage], share: sum > 0 ? chunk.stageMeanUs[stage] / sum : 0 }));
+    this.stages.update(rows, `Stages, ${label} (${chunk.requests} requests, all workers; means only)`);
+  }
+
+  /** Clears the brushed range on the chart. */
+  clearBrush(): void {
+    this.rpsChart.setBrush(null);
   }
 
   /** Empties the live charts, for a new session. */

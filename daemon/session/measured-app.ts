@@ -2,7 +2,8 @@
 // finish (collect the profiles and write the run folder). `moonscope profile` runs these steps for
 // one app; `moonscope ab` runs them for two apps at once, alternating their rounds.
 import path from "node:path";
-import { pruneTree } from "../../profile/calltree";
+import { pruneTree, type CallTree } from "../../profile/calltree";
+import { Timeline } from "../../profile/timeline";
 import { storeTree } from "../../profile/tree-store";
 import type { RoundStats, StoredTree } from "../../profile/run";
 import { MoonscopeError } from "../../profile/errors";
@@ -12,6 +13,7 @@ import type { RouteInfo, StatsSnapshot, WorkerSnapshot } from "../../server-core
 import { chooseGenerator, runLoad, type LoadGeneratorName, type LoadOptions, type LoadResult } from "../load";
 import { TreeAccumulator } from "../profile-build";
 import { mergeRoute, stageRows } from "../report/analyze";
+import { STAGE_NAMES } from "../../profile/run";
 import { buildRunFile } from "../report/run-file";
 import { writeRunFolder } from "../report/write-run";
 import { captureApp, machineInfo, writeSnapshot, type AppCapture } from "./app-snapshot";
@@ -36,6 +38,9 @@ export class MeasuredApp {
   private windowMs = 0;
   private firstSnapshotMs: number | null = null;
   private rotation: { stop(): Promise<string[]> } | null = null;
+  /** The measurement chunk by chunk, while the profile comes in chunks (a daemon's live session). */
+  private readonly timeline = new Timeline();
+  private chunkFrom: { snapshot: StatsSnapshot; ms: number } | null = null;
   private profilersStarted = false;
   /** When the first round began (performance.now()): rounds' startMs count from the first app's first round in ab. */
   private origin: number | null = null;
@@ -142,11 +147,12 @@ export class MeasuredApp {
     const rotate = this.target.rotateProfiling?.bind(this.target);
     if (this.profiling && rotate) {
       await rotate();
-      if (this.o.onTree) this.rotation = startRotation(this.target, rotate, this.trees, origin, this.o.onTree);
+      if (this.o.onTree) this.rotation = startRotation(this.target, rotate, this.trees, origin, this.o.onTree, (tree) => this.addChunk(tree));
     }
     await this.target.stats(true);
     // The snapshot a reset answers holds what came before it; the baseline is the one after.
     this.first = await this.target.stats();
+    if (this.rotation) this.chunkFrom = { snapshot: this.first, ms: performance.now() - origin };
     this.previous = this.first;
   }
 
@@ -188,12 +194,35 @@ export class MeasuredApp {
     await this.reset(this.origin ?? performance.now());
   }
 
-  /** Adds what the profilers handed in to the run's trees, and says what is missing. */
-  private takeProfiles(handIn: ProfileHandIn): void {
+  /** One chunk of the timeline: its samples, and the route's requests since the previous chunk. */
+  private async addChunk(tree: CallTree | null, snapshot?: StatsSnapshot): Promise<void> {
+    const from = this.chunkFrom;
+    if (!from) return;
+    const now = snapshot ?? (await this.target.stats());
+    const ms = performance.now() - (this.origin ?? 0);
+    const m = routeSince(now, from.snapshot, this.routeKey);
+    const means = Object.fromEntries(stageRows(m.stages).map((r) => [r.stage, r.meanUs]));
+    this.timeline.add(
+      {
+        startMs: from.ms,
+        endMs: ms,
+        requests: m.requests,
+        p50Us: m.requests ? m.total.percentile(50) / 1000 : 0,
+        p99Us: m.requests ? m.total.percentile(99) / 1000 : 0,
+        stageMeanUs: Object.fromEntries(STAGE_NAMES.map((st) => [st, means[st] ?? 0])) as Record<(typeof STAGE_NAMES)[number], number>,
+      },
+      tree,
+    );
+    this.chunkFrom = { snapshot: now, ms };
+  }
+
+  /** Adds what the profilers handed in to the run's trees, and says what is missing; returns that hand-in's tree. */
+  private takeProfiles(handIn: ProfileHandIn): CallTree | null {
     for (const w of handIn.warnings) this.warnings.push(w);
-    this.trees.add(handIn.profiles);
+    const chunk = this.trees.add(handIn.profiles);
     for (const w of handIn.missing) this.warnings.push(`worker ${w} did not hand in its profile`);
     for (const p of handIn.profiles) if (p.error) this.warnings.push(`worker ${p.worker}: ${p.error}`);
+    return chunk;
   }
 
   /** One measured round: load for the duration, then what the client and the server saw in it. */
@@ -248,7 +277,8 @@ export class MeasuredApp {
     for (const w of load.warnings ?? []) warnings.push(w);
     if (this.profiling) {
       if (this.tool) this.progress({ phase: "collecting", message: `stopping the app and waiting for ${this.tool.name} to write its report` });
-      this.takeProfiles(await this.target.stopProfiling());
+      const last = this.takeProfiles(await this.target.stopProfiling());
+      await this.addChunk(last, current);
     }
     const external = this.tool ? keepToolReport(this.tool, this.dir, warnings) : null;
     // The run's totals cover every process the app ran in: their workers side by side.
@@ -285,6 +315,7 @@ export class MeasuredApp {
         appFiles: this.capture.files,
         snapshot,
         ab: extra.ab,
+        timeline: this.timeline.all,
       },
     );
     const merged = collected?.merged ?? null;
@@ -404,6 +435,7 @@ function startRotation(
   trees: TreeAccumulator,
   t0: number,
   onTree: (t: StoredTree, elapsedMs: number) => void,
+  onChunk: (chunk: CallTree | null) => Promise<void>,
 ): { stop(): Promise<string[]> } {
   let stopped = false;
   const failures: string[] = [];
@@ -411,10 +443,13 @@ function startRotation(
   const tick = () => {
     if (stopped || !target.alive) return;
     inFlight = rotate().then(
-      (r) => {
-        trees.add(r.profiles);
+      async (r) => {
+        const chunk = trees.add(r.profiles);
         const res = trees.result();
         if (res && res.merged.total > 0) onTree(storeTree(pruneTree(res.merged, 0.001)), performance.now() - t0);
+        await onChunk(chunk).catch(() => {
+          /* the next chunk counts its requests; its samples are in the run's profile, not in the timeline */
+        });
       },
       (e: Error) => {
         // That chunk's samples are lost to the run as well: say so in its warnings.

@@ -182,6 +182,38 @@ describe("the panel in Chromium (standalone dashboard)", { skip: skip ?? false }
     await shot("04-flamegraph");
   });
 
+  test("the run keeps its timeline; brushing the throughput chart shows that range's stages, flamegraph and hot spots", async () => {
+    // run.json: chunks of about 2 s that cover the measurement and add up to the run's requests.
+    const runsDir = path.join(workspace, ".moonscope", "runs");
+    const run = JSON.parse(readFileSync(path.join(runsDir, readdirSync(runsDir).sort()[0], "run.json"), "utf8"));
+    const chunks = run.profile.timeline as { startMs: number; endMs: number; requests: number; tree: unknown }[];
+    assert.ok(chunks.length >= 2, `${chunks.length} chunks`);
+    assert.equal(chunks.reduce((n, c) => n + c.requests, 0), run.server.requests);
+    chunks.forEach((c, i) => i > 0 && assert.equal(c.startMs, chunks[i - 1].endMs));
+    await tab("overview");
+    const wholeCaption = (await page.textContent("[data-testid=stage-table] caption")) ?? "";
+    const chart = (await page.getByTestId("chart-rps").boundingBox())!;
+    await page.mouse.move(chart.x + chart.width * 0.2, chart.y + chart.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(chart.x + chart.width * 0.6, chart.y + chart.height / 2, { steps: 4 });
+    await page.mouse.up();
+    await page.getByTestId("range-bar").waitFor({ state: "visible" });
+    assert.match((await page.getByTestId("range-bar").textContent()) ?? "", /^Showing [\d.]+–[\d.]+ s of the run \(\d+ requests, all workers; chunks of about 2 s\)/);
+    assert.match((await page.textContent("[data-testid=stage-table] caption")) ?? "", /^Stages, [\d.]+–[\d.]+ s \(\d+ requests, all workers; means only\)$/);
+    await tab("flamegraph");
+    await waitFor(() => Number((document.querySelector("[data-testid=flamegraph]") as HTMLElement).dataset.nodes) > 5);
+    const seconds = (t: string) => Number(/^([\d.]+) (s|ms) of samples/.exec(t)![1]) / (/^[\d.]+ ms/.test(t) ? 1000 : 1);
+    const rangeSampled = seconds((await page.textContent("[data-testid=flame-info]")) ?? "");
+    await tab("hotspots");
+    assert.ok((await page.locator("[data-testid=hotspots] tbody tr[data-kind]").count()) >= 2);
+    await shot("03b-brushed-range");
+    await page.getByRole("button", { name: "show the whole run" }).click();
+    await page.getByTestId("range-bar").waitFor({ state: "hidden" });
+    assert.equal(await page.textContent("[data-testid=stage-table] caption"), wholeCaption);
+    await tab("flamegraph");
+    assert.ok(rangeSampled < seconds((await page.textContent("[data-testid=flame-info]")) ?? ""), "the range has fewer samples than the run");
+  });
+
   test("the flamegraph's header gives the samples and their intervals", async () => {
     const info = (await page.textContent("[data-testid=flame-info]")) ?? "";
     assert.match(info, /V8 sampled every 2\.50 ms \(≈[\d,]+ samples\)/);
@@ -535,6 +567,8 @@ describe("the panel in Chromium (standalone dashboard)", { skip: skip ?? false }
     }, id);
     await tab("flamegraph");
     await waitFor(() => Number((document.querySelector('[data-testid=flamegraph]') as HTMLElement).dataset.nodes) > 100);
+    // A stored run opened afresh draws its timeline on the charts (this one's, copied from a real run).
+    assert.ok(Number(await dataset("chart-rps", "points")) >= 4, `timeline points ${await dataset("chart-rps", "points")}`);
     const ms = Number(await page.getAttribute("[data-testid=flamegraph]", "data-draw-ms"));
     console.log(`# 100k-node tree (${nodeCount(tree)} nodes): last draw ${ms} ms (npm run bench measures it properly)`);
     await shot("11-large-tree");
