@@ -390,6 +390,9 @@ export class FlameGraph {
     // faded toward the background, so the text drawn on them can be chosen to read on it.
     const buckets = new Map<string, FlameRect[]>();
     const fills = new Map<FlameRect, string>();
+    // Colours repeat: fade and pick ink once per colour, not per rectangle.
+    const faded = new Map<string, string>();
+    const inks = new Map<string, { ink: string; contrast: number }>();
     let drawn = 0;
     for (const r of this.rects) {
       if (r.depth * ROW >= cssHeight) continue;
@@ -398,7 +401,11 @@ export class FlameGraph {
       const n = r.node;
       let color = this.o.colorOf?.(n, p) ?? p.kind[n.frame.kind];
       if (this.matches && this.matches.has(n)) color = p.highlight;
-      else if ((this.matches !== null && !this.matches.has(n)) || r.depth < zoomed) color = mix(color, p.background, 0.65);
+      else if ((this.matches !== null && !this.matches.has(n)) || r.depth < zoomed) {
+        let f = faded.get(color);
+        if (f === undefined) faded.set(color, (f = mix(color, p.background, 0.65)));
+        color = f;
+      }
       fills.set(r, color);
       let b = buckets.get(color);
       if (!b) buckets.set(color, (b = []));
@@ -427,9 +434,13 @@ export class FlameGraph {
       if (max < 2) continue;
       let label = r.depth === 0 ? `all (${duration(n.total)})` : frameLabel(n.frame);
       if (label.length > max) label = label.slice(0, max - 1) + "…";
-      const ink = textOn(bar);
-      minContrast = Math.min(minContrast, contrast(ink, bar));
-      g.fillStyle = ink;
+      let ink = inks.get(bar);
+      if (ink === undefined) {
+        const t = textOn(bar);
+        inks.set(bar, (ink = { ink: t, contrast: contrast(t, bar) }));
+      }
+      minContrast = Math.min(minContrast, ink.contrast);
+      g.fillStyle = ink.ink;
       g.fillText(label, x + 3, r.depth * ROW + ROW / 2);
     }
     const sel = this.selected ? this.rects.find((r) => r.node === this.selected) : undefined;

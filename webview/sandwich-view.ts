@@ -3,6 +3,7 @@
 import type { CallTree } from "../profile/calltree";
 import { frameLabel, type Frame } from "../profile/frames";
 import { sandwich } from "../profile/sandwich";
+import { busyTree } from "../profile/compare";
 import { h, fill } from "./dom";
 import { FlameGraph } from "./flamegraph";
 import { share } from "./format";
@@ -36,7 +37,7 @@ export class SandwichView {
     this.fn = fn;
     const s = sandwich(tree, fn);
     this.title.textContent = `Sandwich: ${frameLabel(fn)}`;
-    fill(this.summary, `${share(s.callees.total / tree.total)} of the samples run in it or below it, reached through ${s.callers.root.children[0]?.children.length ?? 0} caller(s).`);
+    fill(this.summary, `${share(s.callees.total / (busyTree(tree).total || tree.total))} of busy CPU runs in it or below it, reached through ${s.callers.root.children[0]?.children.length ?? 0} caller(s).`);
     this.el.hidden = false;
     this.callers.setTree(s.callers);
     this.callees.setTree(s.callees);

@@ -126,6 +126,8 @@ describe("the panel in Chromium (standalone dashboard)", { skip: skip ?? false }
 
   test("live frames arrive while the route is measured: charts, stage table and per-worker rows", async () => {
     await profile("GET /crunch", 5);
+    // Greyed while the session runs, and said so.
+    await waitFor(() => document.querySelector("[data-testid=profile-start]")!.getAttribute("aria-disabled") === "true");
     assert.equal(await page.getByRole("button", { name: "Profile", exact: true }).isDisabled(), true);
     await waitFor(() => Number((document.querySelector('[data-testid=frame-count]') as HTMLElement).textContent) >= 4);
     assert.equal(await count("[data-testid=stage-table] tbody tr"), 7);
@@ -163,6 +165,8 @@ describe("the panel in Chromium (standalone dashboard)", { skip: skip ?? false }
     const throughput = await cardSub("Throughput");
     assert.match(throughput.sub, /^load generator's mean over [\d.]+ s · (wrk|autocannon), 50 connections, \d+ workers?$/);
     assert.match(await page.textContent("[data-testid=verdict]") ?? "", /bottleneck is the Lua handler/);
+    // 50 connections queue behind two workers: the client's latency is many times the server's, and a line says why.
+    assert.match((await page.textContent("[data-testid=latency-note]")) ?? "", /^ ?The client's p50 is \d+× the server's: .*queueing behind 50 connections/);
     const handlerShare = await page.textContent("[data-testid=stage-table] tr[data-stage=handler] td:nth-of-type(4)");
     assert.ok(parseFloat(handlerShare ?? "0") > 50, `handler share ${handlerShare}`);
     await shot("03-run");
