@@ -41,6 +41,8 @@ export class MeasuredApp {
   /** The measurement chunk by chunk, while the profile comes in chunks (a daemon's live session). */
   private readonly timeline = new Timeline();
   private chunkFrom: { snapshot: StatsSnapshot; ms: number } | null = null;
+  /** When the last round's end snapshot was taken, ms after origin. */
+  private measuredUntilMs: number | null = null;
   private profilersStarted = false;
   /** When the first round began (performance.now()): rounds' startMs count from the first app's first round in ab. */
   private origin: number | null = null;
@@ -195,11 +197,11 @@ export class MeasuredApp {
   }
 
   /** One chunk of the timeline: its samples, and the route's requests since the previous chunk. */
-  private async addChunk(tree: CallTree | null, snapshot?: StatsSnapshot): Promise<void> {
+  private async addChunk(tree: CallTree | null, at?: { snapshot: StatsSnapshot; ms: number }): Promise<void> {
     const from = this.chunkFrom;
     if (!from) return;
-    const now = snapshot ?? (await this.target.stats());
-    const ms = performance.now() - (this.origin ?? 0);
+    const now = at?.snapshot ?? (await this.target.stats());
+    const ms = at?.ms ?? performance.now() - (this.origin ?? 0);
     const m = routeSince(now, from.snapshot, this.routeKey);
     const means = Object.fromEntries(stageRows(m.stages).map((r) => [r.stage, r.meanUs]));
     this.timeline.add(
@@ -248,6 +250,7 @@ export class MeasuredApp {
     }
     const windowMs = performance.now() - t0;
     const end = await this.target.stats();
+    this.measuredUntilMs = performance.now() - (this.origin ?? t0);
     if (load.aborted) {
       // The generator was stopped before it could report: what the server measured stands in for it.
       const m = routeSince(end, start, this.routeKey);
@@ -278,7 +281,8 @@ export class MeasuredApp {
     if (this.profiling) {
       if (this.tool) this.progress({ phase: "collecting", message: `stopping the app and waiting for ${this.tool.name} to write its report` });
       const last = this.takeProfiles(await this.target.stopProfiling());
-      await this.addChunk(last, current);
+      // The last chunk ends with the measurement, not after the profiles were collected.
+      await this.addChunk(last, { snapshot: current, ms: this.measuredUntilMs ?? performance.now() - (this.origin ?? 0) });
     }
     const external = this.tool ? keepToolReport(this.tool, this.dir, warnings) : null;
     // The run's totals cover every process the app ran in: their workers side by side.
