@@ -46,9 +46,9 @@ export class App {
   private worker = "merged";
   private view: PanelView = { kind: "live" };
 
-  /** Says which time range of the run the views show, when one was brushed. */
   /** The run whose figures the charts hold: the session just watched (its 4 frames a second), or a run's timeline. */
   private chartsRun: string | null = null;
+  /** Says which time range of the run the views show, when one was brushed. */
   private readonly rangeBar = h("div", { className: "ms-range", hidden: true, role: "status", "data-testid": "range-bar" });
   private readonly status = h("div", { className: "ms-status", role: "status", "aria-live": "polite", "data-testid": "status" }, "Idle");
   private readonly frameCountEl = h("span", { className: "ms-muted", "data-testid": "frame-count" }, "0");
@@ -275,11 +275,14 @@ export class App {
       this.chartsRun = m.run.id;
       void this.refreshRuns().then(() => this.showRun(m.run.id, false));
     },
-    compareDone: (m) =>
+    compareDone: (m) => {
+      // The charts hold both sides' rounds, as the session went: they stay under the new runs.
+      this.chartsRun = m.after.id;
       void this.refreshRuns().then(async () => {
         await this.showRun(m.after.id, false);
         await this.showCompare(m.before.id, m.after.id);
-      }),
+      });
+    },
     error: (m) => this.showNotice("error", `${m.code}: ${m.message}`),
   };
 
@@ -357,9 +360,11 @@ export class App {
     this.hideNotice();
     this.view = { kind: "run", id };
     this.host.saveView(this.view);
-    // The charts show the selected run when it kept a timeline (else whatever they last showed live).
-    if (!this.session && this.chartsRun !== id && this.run.profile.timeline?.length) {
-      this.overview.plotTimeline(this.run.profile.timeline);
+    // The charts show the selected run: as it was watched, or its timeline; a run without one (measured
+    // in a terminal, say) has none to show, rather than another run's.
+    if (!this.session && this.chartsRun !== id) {
+      if (this.run.profile.timeline?.length) this.overview.plotTimeline(this.run.profile.timeline);
+      else this.overview.clearCharts();
       this.chartsRun = id;
     }
     this.runSelect.value = id;
