@@ -64,6 +64,33 @@ export class LiveChart {
   private listenForBrush(onBrush: (range: [number, number] | null) => void): void {
     const c = this.canvas;
     c.classList.add("ms-brushable");
+    // From the keyboard: arrows move the range (a fifth of the chart at first), Shift+arrows resize it, Escape clears it.
+    c.tabIndex = 0;
+    c.setAttribute("aria-label", `${c.getAttribute("aria-label")}; drag across it, or use the arrow keys, to pick a time range`);
+    c.addEventListener("keydown", (e) => {
+      if (this.t.length === 0) return;
+      const { t0, t1 } = this.axis;
+      const step = (t1 - t0) / 20;
+      let [a, b] = this.brush ?? [t0, t0 + (t1 - t0) / 5];
+      if (e.key === "Escape") {
+        if (!this.brush) return;
+        this.setBrush(null);
+        onBrush(null);
+        e.preventDefault();
+        return;
+      }
+      const d = e.key === "ArrowRight" ? step : e.key === "ArrowLeft" ? -step : 0;
+      if (d === 0) return;
+      e.preventDefault();
+      if (this.brush && e.shiftKey) b = Math.max(a + step, Math.min(t1, b + d));
+      else if (this.brush) {
+        const shift = Math.max(t0 - a, Math.min(t1 - b, d));
+        a += shift;
+        b += shift;
+      }
+      this.setBrush([a, b]);
+      onBrush([a, b]);
+    });
     const tAt = (e: PointerEvent) => {
       const r = c.getBoundingClientRect();
       const { t0, t1, left, right } = this.axis;

@@ -216,6 +216,14 @@ describe("the panel in Chromium (standalone dashboard)", { skip: skip ?? false }
     assert.equal(await page.textContent("[data-testid=stage-table] caption"), wholeCaption);
     await tab("flamegraph");
     assert.ok(rangeSampled < seconds((await page.textContent("[data-testid=flame-info]")) ?? ""), "the range has fewer samples than the run");
+    // From the keyboard: an arrow picks a range, Escape goes back to the whole run.
+    await tab("overview");
+    await page.getByTestId("chart-rps").focus();
+    await page.keyboard.press("ArrowRight");
+    await page.getByTestId("range-bar").waitFor({ state: "visible" });
+    await page.keyboard.press("Escape");
+    await page.getByTestId("range-bar").waitFor({ state: "hidden" });
+    await tab("flamegraph");
   });
 
   test("the flamegraph's header gives the samples and their intervals", async () => {
