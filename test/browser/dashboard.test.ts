@@ -579,11 +579,27 @@ describe("the panel in Chromium (standalone dashboard)", { skip: skip ?? false }
     }, id);
     await tab("flamegraph");
     await waitFor(() => Number((document.querySelector('[data-testid=flamegraph]') as HTMLElement).dataset.nodes) > 100);
-    // A stored run opened afresh draws its timeline on the charts (this one's, copied from a real run).
-    assert.ok(Number(await dataset("chart-rps", "points")) >= 4, `timeline points ${await dataset("chart-rps", "points")}`);
+    // A stored run opened afresh draws its timeline on the charts (this one's, copied from a 5 s run).
+    await waitFor(() => Number((document.querySelector("[data-testid=chart-rps]") as HTMLElement).dataset.points) >= 4);
     const ms = Number(await page.getAttribute("[data-testid=flamegraph]", "data-draw-ms"));
     console.log(`# 100k-node tree (${nodeCount(tree)} nodes): last draw ${ms} ms (npm run bench measures it properly)`);
     await shot("11-large-tree");
+    assert.deepEqual(pageErrors, []);
+  });
+
+  test("a run whose timeline is damaged is left out with the field named, and the page goes on", async () => {
+    const runsDir = path.join(workspace, ".moonscope", "runs");
+    const real = readdirSync(runsDir).sort().find((d) => !d.startsWith("2000-"))!;
+    const base = JSON.parse(readFileSync(path.join(runsDir, real, "run.json"), "utf8"));
+    const id = "2000-01-01T00-00-01-GET-damaged";
+    mkdirSync(path.join(runsDir, id), { recursive: true });
+    writeFileSync(path.join(runsDir, id, "run.json"), JSON.stringify({ ...base, id, profile: { ...base.profile, timeline: [{ ...base.profile.timeline[0], startMs: "soon" }] } }));
+    await page.reload();
+    // The daemon reads it when it lists the runs: it is left out, and the notice says why.
+    await waitFor(() => /profile\.timeline\[0\]\.startMs is not a number/.test(document.querySelector("[data-testid=notice]")?.textContent ?? ""));
+    assert.match((await page.getByTestId("notice").textContent()) ?? "", new RegExp(`could not be read and is left out: ${id} \\(`));
+    assert.equal(await page.locator(`[data-testid=run-select] vscode-option[value="${id}"]`).count(), 0);
+    assert.ok((await page.locator("[data-testid=run-select] vscode-option").count()) > 1);
     assert.deepEqual(pageErrors, []);
   });
 });
