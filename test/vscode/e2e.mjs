@@ -195,7 +195,7 @@ async function showPanel() {
   await webview().locator('[data-testid="status"]').waitFor({ timeout: 30_000 });
 }
 
-/** Selects one of the panel's tabs (overview, flamegraph, hotspots, compare). */
+/** Selects one of the panel's tabs (overview, flamegraph, hotspots, calltree, compare). */
 async function panelTab(name) {
   await webview().locator(`[data-testid="tab-${name}"]`).click();
 }
