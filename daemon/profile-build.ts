@@ -196,16 +196,20 @@ export class TreeAccumulator {
   private readonly workers = new Map<number, { worker: number; pid: number; builder: CallTreeBuilder; luaVmUs: number; luaSamples: number }>();
   constructor(private readonly opts: BuildOptions = {}) {}
 
-  add(profiles: WorkerProfile[]): void {
+  /** Adds one hand-in of every worker; returns its trees merged (that chunk alone), or null when it held no samples. */
+  add(profiles: WorkerProfile[]): CallTree | null {
+    const chunk: CallTree[] = [];
     for (const p of profiles) {
       if (p.cpuprofile === null && !(p.lua !== null && p.lua.samples > 0)) continue;
       const t = buildWorkerTree(p, this.opts);
+      chunk.push(t.tree);
       let w = this.workers.get(p.pid);
       if (!w) this.workers.set(p.pid, (w = { worker: p.worker, pid: p.pid, builder: new CallTreeBuilder(), luaVmUs: 0, luaSamples: 0 }));
       w.builder.addTree(t.tree);
       w.luaVmUs += t.luaVmUs;
       w.luaSamples += t.luaSamples;
     }
+    return chunk.length ? mergeTrees(chunk) : null;
   }
 
   get empty(): boolean {

@@ -281,9 +281,11 @@ function currentApp(run: RunFile, dir: string): string {
 }
 
 /** How hard and how a session loads the app: the asked options, the defaults for the rest. */
-function loadSettings(opts: P.ProfileOptions): Pick<ProfileSessionOptions, "warmupMs" | "connections" | "rate" | "workers" | "mode" | "load"> {
+function loadSettings(opts: P.ProfileOptions): Pick<ProfileSessionOptions, "warmupMs" | "connections" | "rate" | "workers" | "mode" | "load" | "body" | "headers"> {
   return {
     load: opts.load,
+    body: opts.body,
+    headers: opts.headers,
     warmupMs: opts.warmupMs ?? PROFILE_DEFAULTS.warmupMs,
     connections: opts.connections ?? PROFILE_DEFAULTS.connections,
     rate: opts.rate || undefined,

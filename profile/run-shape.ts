@@ -93,6 +93,15 @@ export function checkRunShape(run: RunFile, where: string): RunFile {
   if (profile.merged !== null) c.tree(profile.merged, "profile.merged");
   c.array(profile.perWorker, "profile.perWorker").forEach((w, i) => c.tree(c.object(w, `profile.perWorker[${i}]`).tree, `profile.perWorker[${i}].tree`));
   c.object(profile.files, "profile.files");
+  if (profile.timeline !== undefined) {
+    c.array(profile.timeline, "profile.timeline").forEach((x, i) => {
+      const p = `profile.timeline[${i}]`;
+      const chunk = c.object(x, p);
+      c.numbers(chunk, p, ["startMs", "endMs", "requests", "p50Us", "p99Us"]);
+      c.object(chunk.stageMeanUs, `${p}.stageMeanUs`);
+      if (chunk.tree !== null) c.tree(chunk.tree, `${p}.tree`);
+    });
+  }
   c.array(r.budgets, "budgets").forEach((b, i) => c.string(c.object(b, `budgets[${i}]`).message, `budgets[${i}].message`));
   c.array(r.warnings, "warnings");
   return run;

@@ -117,6 +117,20 @@ export interface BudgetResult {
   message: string;
 }
 
+/** One stretch of a run's measurement (profile/timeline.ts keeps them within a size budget). */
+export interface TimelineChunk {
+  /** Milliseconds after the measurement began (the live charts' clock). */
+  startMs: number;
+  endMs: number;
+  /** The route's requests that ended in the chunk, their server p50/p99 and stage means. */
+  requests: number;
+  p50Us: number;
+  p99Us: number;
+  stageMeanUs: Record<StageName, number>;
+  /** Its samples, frames under TIMELINE_PRUNE (timeline.ts) of it folded into their caller; null when nothing was sampled. */
+  tree: StoredTree | null;
+}
+
 /** A call tree in compact form: frames table + nodes [frameIndex, self, parentIndex] in pre-order. */
 export interface StoredTree {
   frames: Frame[];
@@ -241,6 +255,8 @@ export interface RunFile {
     perWorker: { worker: number; pid: number; tree: StoredTree }[];
     /** Files written beside run.json. */
     files: Record<string, string>;
+    /** The measurement in stretches of about 2 s, oldest first (runs the daemon measured with a live profile; absent otherwise). */
+    timeline?: TimelineChunk[];
   };
   budgets: BudgetResult[];
   warnings: string[];

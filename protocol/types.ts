@@ -36,7 +36,13 @@ export interface ProfileOptions {
   load?: LoadChoice;
   /** "p99=5ms,rps=20000,errors=0": a run that misses one is flagged (and its handler gets a warning). */
   budgets?: string;
+  /** The request's body (POST/PUT routes) and extra headers, as `--body` and `--header` give them. */
+  body?: string;
+  headers?: Record<string, string>;
 }
+
+/** The options that are numbers (ms, counts, req/s), checked as such wherever they arrive. */
+export const NUMERIC_PROFILE_OPTIONS = ["durationMs", "warmupMs", "connections", "rate", "workers"] as const;
 
 /**
  * What a profile does when nothing says otherwise: `moonscope profile`, the daemon's sessions and
@@ -53,7 +59,7 @@ export const PROFILE_DEFAULTS = {
   mode: "sample",
   cpuIntervalUs: 2500,
   luaIntervalMs: 2,
-} as const satisfies Required<Omit<ProfileOptions, "budgets" | "load">> & { cpuIntervalUs: number; luaIntervalMs: number };
+} as const satisfies Required<Omit<ProfileOptions, "budgets" | "load" | "body" | "headers">> & { cpuIntervalUs: number; luaIntervalMs: number };
 
 /**
  * \`moonscope ab\` and "compare with the last run": rounds per side and each round's length. Five

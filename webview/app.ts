@@ -7,23 +7,26 @@ import type { Frame } from "../profile/frames";
 import { checkRun, type RunFile } from "../profile/run";
 import { checkRunShape } from "../profile/run-shape";
 import { loadTree } from "../profile/tree-store";
+import { timelineRange } from "../profile/timeline";
 import { EXPORT_FORMAT_NAMES, EXPORT_FORMATS } from "../profile/exports";
 import { handleMessage, type MessageHandlers } from "../protocol/dispatch";
-import { AB_DEFAULTS, type RouteEntry, type RunSummary, type SessionState } from "../protocol/types";
+import { AB_DEFAULTS, type ProfileOptions, type RouteEntry, type RunSummary, type SessionState } from "../protocol/types";
+import { CallTreeView } from "./call-tree-view";
+import { StartOptionsForm } from "./start-options";
 import type { PanelView, ToPanel } from "../protocol/panel";
 import type { ToClient } from "../protocol/ws";
 import { onThemeChange } from "./colors";
 import { CompareView } from "./compare";
 import { defaultPick, sameRunRefusal } from "./compare-pick";
-import { h, fill } from "./dom";
-import { FlameGraph } from "./flamegraph";
+import { h, fill, setDisabled } from "./dom";
+import { FlameGraph, type SampleInfo } from "./flamegraph";
 import { rate } from "./format";
 import type { Host } from "./host";
 import { HotSpotTable } from "./hotspots";
 import { OverviewView, type LiveFrame } from "./overview";
 import { SandwichView } from "./sandwich-view";
 
-const TABS = ["overview", "flamegraph", "hotspots", "compare"] as const;
+const TABS = ["overview", "flamegraph", "hotspots", "calltree", "compare"] as const;
 type Tab = (typeof TABS)[number];
 
 interface SelectEl extends HTMLElement {
@@ -43,51 +46,61 @@ export class App {
   private worker = "merged";
   private view: PanelView = { kind: "live" };
 
+  /** The run whose figures the charts hold: the session just watched (its 4 frames a second), or a run's timeline. */
+  private chartsRun: string | null = null;
+  /** Says which time range of the run the views show, when one was brushed. */
+  private readonly rangeBar = h("div", { className: "ms-range", hidden: true, role: "status", "data-testid": "range-bar" });
   private readonly status = h("div", { className: "ms-status", role: "status", "aria-live": "polite", "data-testid": "status" }, "Idle");
   private readonly frameCountEl = h("span", { className: "ms-muted", "data-testid": "frame-count" }, "0");
   private readonly notice = h("div", { className: "ms-notice", role: "alert", hidden: true, "data-testid": "notice" });
-  private readonly runSelect = h("vscode-single-select", { "aria-label": "Run", "data-testid": "run-select" }) as SelectEl;
-  private readonly workerSelect = h("vscode-single-select", { "aria-label": "Workers", "data-testid": "worker-select" }) as SelectEl;
+  private readonly runSelect = select("Run", "run-select");
+  private readonly workerSelect = select("Workers", "worker-select");
   private readonly exportButtons: HTMLElement[];
   private readonly tabs: TabsEl;
-  private readonly overview = new OverviewView();
+  private readonly overview: OverviewView;
   private readonly flame: FlameGraph;
   private readonly sandwich: SandwichView;
   /** The tree the main flamegraph shows (for its sandwich view). */
   private flameTree: CallTree | null = null;
   private readonly hotspots: HotSpotTable;
+  private readonly callTree: CallTreeView;
+  private readonly startOptions = new StartOptionsForm();
   private readonly compare: CompareView;
-  private readonly beforeSelect = h("vscode-single-select", { "aria-label": "First run (before)", "data-testid": "compare-before" }) as SelectEl;
-  private readonly afterSelect = h("vscode-single-select", { "aria-label": "Second run (after)", "data-testid": "compare-after" }) as SelectEl;
+  private readonly beforeSelect = select("First run (before)", "compare-before");
+  private readonly afterSelect = select("Second run (after)", "compare-after");
   private readonly compareBody = h("div", {});
   /** The user chose the runs to compare (pressed Compare): a new run no longer replaces them with the default pair. */
   private comparePicked = false;
   /** The pair the Compare tab shows, if any. */
   private compared: { before: string; after: string } | null = null;
-  private readonly lastRunButton = h("vscode-button", { secondary: true, disabled: true, "data-testid": "compare-last" }, "Compare with last run");
+  private readonly lastRunButton = h("vscode-button", { secondary: true, disabled: true, "aria-disabled": "true", "data-testid": "compare-last" }, "Compare with last run");
   // In VS Code the settings and AB_DEFAULTS say how long; the dashboard asks here.
   private readonly roundsInput = h("input", { type: "number", min: 1, max: 50, value: AB_DEFAULTS.runs, className: "ms-input ms-narrow", "aria-label": "Rounds per side", "data-testid": "compare-rounds" }) as HTMLInputElement;
   private readonly roundSecondsInput = h("input", { type: "number", min: 1, max: 120, value: AB_DEFAULTS.durationMs / 1000, className: "ms-input ms-narrow", "aria-label": "Seconds per round", "data-testid": "compare-seconds" }) as HTMLInputElement;
   private routes: RouteEntry[] = [];
-  private readonly routeSelect = h("vscode-single-select", { "aria-label": "Route to profile", "data-testid": "route-select" }) as SelectEl;
+  private readonly routeSelect = select("Route to profile", "route-select");
   private readonly durationInput = h("input", { type: "number", min: 1, max: 600, value: 10, className: "ms-input ms-narrow", "aria-label": "Seconds to measure", "data-testid": "duration" }) as HTMLInputElement;
   private readonly startButton = h("vscode-button", { "data-testid": "profile-start" }, "Profile");
-  private readonly stopButton = h("vscode-button", { secondary: true, disabled: true, "data-testid": "profile-stop" }, "Stop");
+  private readonly stopButton = h("vscode-button", { secondary: true, disabled: true, "aria-disabled": "true", "data-testid": "profile-stop" }, "Stop");
 
   constructor(private readonly host: Host) {
-    const open = (f: Frame) => this.host.openSource(f, this.run?.app.file);
-    this.sandwich = new SandwichView(open);
+    this.overview = new OverviewView(host.kind, (r) => this.showRange(r));
+    const open = (f: Frame) => this.host.openSource(f, this.appFile());
+    const sourceOf = (f: Frame) => this.host.sourceOf(f, this.appFile());
+    this.sandwich = new SandwichView(open, sourceOf);
     this.flame = new FlameGraph({
       label: "Flamegraph of the selected run: stages at the top, callees below",
       onOpenSource: open,
+      sourceOf,
       onSandwich: (f) => {
         if (this.flameTree) this.sandwich.show(this.flameTree, f);
       },
     });
-    this.hotspots = new HotSpotTable(open);
+    this.hotspots = new HotSpotTable(open, sourceOf);
+    this.callTree = new CallTreeView(open, sourceOf);
     this.compare = new CompareView(open);
     this.exportButtons = EXPORT_FORMAT_NAMES.map((f) => {
-      const b = h("vscode-button", { secondary: true, disabled: true, "data-testid": `export-${f}`, title: `Export the selected run's profile as ${EXPORT_FORMATS[f].label} (${EXPORT_FORMATS[f].file})` }, f === "svg" ? "Export SVG" : f);
+      const b = h("vscode-button", { secondary: true, disabled: true, "aria-disabled": "true", "data-testid": `export-${f}`, title: `Export the selected run's profile as ${EXPORT_FORMATS[f].label} (${EXPORT_FORMATS[f].file})` }, f === "svg" ? "Export SVG" : f);
       b.addEventListener("click", () => this.run && !b.hasAttribute("disabled") && this.host.exportRun(this.run.id, f));
       return b;
     });
@@ -122,6 +135,8 @@ export class App {
       h("vscode-tab-panel", {}, this.flame.el, this.sandwich.el),
       tabHeader("hotspots", "Hot spots"),
       h("vscode-tab-panel", {}, this.hotspots.el),
+      tabHeader("calltree", "Call tree"),
+      h("vscode-tab-panel", {}, this.callTree.el),
       tabHeader("compare", "Compare"),
       h(
         "vscode-tab-panel",
@@ -138,6 +153,7 @@ export class App {
     ) as TabsEl;
     this.tabs.addEventListener("vsc-tabs-select", () => {
       this.hotspots.setShown(this.currentTab() === "hotspots");
+      this.callTree.setShown(this.currentTab() === "calltree");
       if (this.currentTab() === "compare") this.renderCompareDefault();
       // A canvas laid out while its tab was hidden has no width: draw again once visible.
       requestAnimationFrame(() => this.redraw());
@@ -151,11 +167,14 @@ export class App {
         { className: "ms-header" },
         h("h1", {}, "Moonscope"),
         this.status,
+        // In the header's line, so brushing a chart does not push the chart down under the pointer.
+        this.rangeBar,
         h("span", { className: "ms-muted ms-frames", title: "live frames received" }, "frames ", this.frameCountEl),
       ),
       this.notice,
       // In VS Code the settings (moonscope.durationSeconds, ...) say how long; the dashboard asks here.
       h("div", { className: "ms-toolbar", "data-testid": "profile-bar" }, h("label", {}, "Route "), this.routeSelect, host.kind === "browser" ? h("label", {}, " Seconds ") : null, host.kind === "browser" ? this.durationInput : null, this.startButton, this.stopButton),
+      host.kind === "browser" ? this.startOptions.el : null,
       h("div", { className: "ms-toolbar" }, h("label", {}, "Run "), this.runSelect, h("label", {}, " Workers "), this.workerSelect, ...this.exportButtons),
       this.tabs,
     );
@@ -192,9 +211,16 @@ export class App {
     const r = this.routes[Number(this.routeSelect.value)];
     if (!r) return this.showNotice("info", "Pick a route first. Routes are the handlers of the workspace's Lua files, like function api.hello.get(ctx).");
     const seconds = Math.max(1, Math.min(600, Number(this.durationInput.value) || 10));
+    let route = `${r.method} ${r.path}`;
+    let options: ProfileOptions | undefined;
+    if (this.host.kind === "browser") {
+      const typed = this.startOptions.read();
+      if ("error" in typed) return this.showNotice("error", typed.error);
+      options = { ...typed.options, durationMs: seconds * 1000 };
+      if (typed.query) route += `?${typed.query}`;
+    }
     try {
-      const options = this.host.kind === "browser" ? { durationMs: seconds * 1000, warmupMs: Math.min(2000, seconds * 500) } : undefined;
-      await this.host.request("startProfile", { uri: r.uri, route: `${r.method} ${r.path}`, options });
+      await this.host.request("startProfile", { uri: r.uri, route, options });
     } catch (e) {
       this.showNotice("error", `${(e as { code?: string }).code ?? "MS_ERR_SESSION"}: ${(e as Error).message}`);
     }
@@ -241,15 +267,22 @@ export class App {
     tree: (m) => {
       if (!this.session) return;
       const t = loadTree(m.tree);
-      this.setFlameTree(t, "No samples yet.");
+      this.setFlameTree(t, "No samples yet.", { live: true });
       this.hotspots.setTree(busyTree(t));
+      this.callTree.setTree(t);
     },
-    runDone: (m) => void this.refreshRuns().then(() => this.showRun(m.run.id, false)),
-    compareDone: (m) =>
+    runDone: (m) => {
+      this.chartsRun = m.run.id;
+      void this.refreshRuns().then(() => this.showRun(m.run.id, false));
+    },
+    compareDone: (m) => {
+      // The charts hold both sides' rounds, as the session went: they stay under the new runs.
+      this.chartsRun = m.after.id;
       void this.refreshRuns().then(async () => {
         await this.showRun(m.after.id, false);
         await this.showCompare(m.before.id, m.after.id);
-      }),
+      });
+    },
     error: (m) => this.showNotice("error", `${m.code}: ${m.message}`),
   };
 
@@ -260,23 +293,36 @@ export class App {
       this.frameCountEl.textContent = "0";
       this.lastFrame = null;
       this.overview.clearCharts();
+      this.chartsRun = null;
       this.hideNotice();
       this.setFlameTree(null, "The flamegraph appears about 2 s into the measurement and grows as samples come in.");
       this.hotspots.setTree(null);
+      this.callTree.setTree(null);
+      this.rangeBar.hidden = true;
+      // A new session shows its live view once; after that the user's tab stays theirs.
+      this.view = { kind: "live" };
+      this.selectTab("overview");
     }
     if (s.phase === "starting" && s.kind === "compare") this.setFlameTree(null, "A comparison has no live flamegraph (two apps take turns, and their profilers are left undisturbed); the differential flamegraph appears in Compare at the end.");
     this.session = active ? s : null;
-    this.startButton.toggleAttribute("disabled", active);
-    this.stopButton.toggleAttribute("disabled", !active);
+    setDisabled(this.startButton, active);
+    setDisabled(this.stopButton, !active);
     this.renderLastRunButton();
     if (active) {
       const left = s.durationMs && s.elapsedMs !== undefined ? ` · ${Math.max(0, (s.durationMs - s.elapsedMs) / 1000).toFixed(0)} s left` : "";
       this.setStatus(`${s.phase} ${s.route}${left}${s.message && s.phase !== "measuring" ? ` — ${s.message}` : ""}`, s.phase);
-      this.view = { kind: "live" };
-      this.selectTab("overview");
     } else if (s.phase === "failed") {
+      const why = `${s.error?.code ?? "MS_ERR_SESSION"}: ${s.error?.message ?? s.message}`;
       this.setStatus(`${s.route}: failed`, s.phase);
-      this.showNotice("error", `${s.error?.code ?? "MS_ERR_SESSION"}: ${s.error?.message ?? s.message}`);
+      this.showNotice("error", why);
+      // Nothing of the previously shown run stays under the failed session's name.
+      this.run = null;
+      this.runSelect.value = "";
+      for (const b of this.exportButtons) setDisabled(b, true);
+      this.overview.showFailed(s.route, why);
+      this.setFlameTree(null, `${s.route} failed before a profile was written; pick an earlier run under Run to see it.`);
+      this.hotspots.setTree(null);
+      this.callTree.setTree(null);
     } else if (s.phase === "cancelled") {
       this.setStatus(`${s.route}: cancelled`, s.phase);
     }
@@ -314,6 +360,13 @@ export class App {
     this.hideNotice();
     this.view = { kind: "run", id };
     this.host.saveView(this.view);
+    // The charts show the selected run: as it was watched, or its timeline; a run without one (measured
+    // in a terminal, say) has none to show, rather than another run's.
+    if (!this.session && this.chartsRun !== id) {
+      if (this.run.profile.timeline?.length) this.overview.plotTimeline(this.run.profile.timeline);
+      else this.overview.clearCharts();
+      this.chartsRun = id;
+    }
     this.runSelect.value = id;
     if (!this.session) this.setStatus(`${this.run.route.method} ${this.run.route.path} · ${new Date(this.run.createdAt).toLocaleString()}`, "run");
     this.renderWorkerOptions();
@@ -352,12 +405,14 @@ export class App {
   private selectTab(t: Tab): void {
     this.tabs.selectedIndex = TABS.indexOf(t);
     this.hotspots.setShown(t === "hotspots");
+    this.callTree.setShown(t === "calltree");
     requestAnimationFrame(() => this.flame.draw());
   }
 
   private renderEmpty(): void {
     this.setFlameTree(null, "No profile yet: profile a route to see where its CPU time goes.");
     this.hotspots.setTree(null);
+    this.callTree.setTree(null);
     this.renderCompareDefault();
   }
 
@@ -381,7 +436,7 @@ export class App {
 
   private renderLastRunButton(): void {
     const last = this.runs.find((r) => !r.error);
-    this.lastRunButton.toggleAttribute("disabled", !last || this.session !== null);
+    setDisabled(this.lastRunButton, !last || this.session !== null);
     this.lastRunButton.title = last
       ? `Runs the code of the last run (${last.route}, ${new Date(last.createdAt).toLocaleString()}) and the app as it is now, their rounds interleaved, then compares them`
       : "Profile a route first: this then measures that run's code against the app as it is now";
@@ -434,16 +489,45 @@ export class App {
     return stored ? loadTree(stored) : null;
   }
 
+  /**
+   * A time range brushed on the throughput chart: the flamegraph, hot spots, call tree and stages
+   * of that stretch of the shown run (from its timeline); null goes back to the whole run.
+   */
+  private showRange(range: [number, number] | null): void {
+    const r = this.run;
+    const chunks = r?.profile.timeline;
+    if (!r || this.session || !chunks?.length) {
+      this.overview.clearBrush();
+      if (range) this.showNotice("info", this.session ? "A time range can be picked once the run is written." : "This run has no timeline (it was measured without a live profile, e.g. by moonscope profile in a terminal or an outside tool): it shows as a whole.");
+      return;
+    }
+    if (!range) return this.renderRun();
+    const picked = timelineRange(chunks, range[0] * 1000, range[1] * 1000);
+    if (!picked) return this.renderRun();
+    const label = `${(picked.chunk.startMs / 1000).toFixed(1)}–${(picked.chunk.endMs / 1000).toFixed(1)} s`;
+    const all = h("button", { type: "button", className: "ms-link", "data-testid": "range-clear" }, "show the whole run");
+    all.addEventListener("click", () => this.renderRun());
+    fill(this.rangeBar, `Showing ${label} of the run (${picked.chunk.requests} requests, all workers; chunks of about 2 s) · `, all);
+    this.rangeBar.hidden = false;
+    this.overview.showRangeStages(picked.chunk, label);
+    this.setFlameTree(picked.tree, `No samples between ${label}.`, { cpuIntervalUs: r.options.cpuIntervalUs, luaIntervalMs: r.options.luaIntervalMs });
+    this.hotspots.setTree(picked.tree ? busyTree(picked.tree) : null);
+    this.callTree.setTree(picked.tree);
+  }
+
   private renderRun(): void {
     const r = this.run;
     if (!r) return;
     const t0 = performance.now();
-    for (const b of this.exportButtons) b.toggleAttribute("disabled", !r.profile.merged);
+    for (const b of this.exportButtons) setDisabled(b, !r.profile.merged);
     if (this.session) return; // the live view owns the overview while a session runs
+    this.rangeBar.hidden = true;
+    this.overview.clearBrush();
     this.overview.showRun(r, this.selectedWorker());
     const tree = this.treeOf(r);
-    this.setFlameTree(tree, r.profile.mode === "none" ? "This run has no CPU profile (mode none). Profile again with mode sample." : "No samples in this run.");
+    this.setFlameTree(tree, r.profile.mode === "none" ? "This run has no CPU profile (mode none). Profile again with mode sample." : "No samples in this run.", { cpuIntervalUs: r.options.cpuIntervalUs, luaIntervalMs: r.options.luaIntervalMs, luaSamples: r.profile.luaSamples });
     this.hotspots.setTree(tree ? busyTree(tree) : null);
+    this.callTree.setTree(tree);
     // Opening a run end to end (tree decode, flamegraph, hot spots), for the bench.
     this.flame.el.dataset.renderMs = (performance.now() - t0).toFixed(1);
   }
@@ -459,9 +543,14 @@ export class App {
     this.overview.draw();
   }
 
-  private setFlameTree(t: CallTree | null, emptyMessage: string): void {
+  /** The app whose folder Lua frames' files are relative to: the shown run's, or the live session's. */
+  private appFile(): string | undefined {
+    return this.run?.app.file ?? this.session?.appFile;
+  }
+
+  private setFlameTree(t: CallTree | null, emptyMessage: string, sampling?: SampleInfo): void {
     this.flameTree = t;
-    this.flame.setTree(t, emptyMessage);
+    this.flame.setTree(t, emptyMessage, sampling);
     this.sandwich.update(t);
   }
 
@@ -474,6 +563,11 @@ export class App {
   private hideNotice(): void {
     this.notice.hidden = true;
   }
+}
+
+/** A dropdown with its accessible name on the inner combobox (vscode-single-select's label), not only on the host. */
+function select(label: string, testid: string): SelectEl {
+  return h("vscode-single-select", { label, "aria-label": label, "data-testid": testid }) as SelectEl;
 }
 
 /** A message of a type this panel does not know (from a newer host or daemon) is left out: the rest still works. */

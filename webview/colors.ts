@@ -44,13 +44,29 @@ function rgbOf(c: string): [number, number, number] {
   return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [128, 128, 128];
 }
 
-function textOn(c: string): string {
+function luminance(c: string): number {
   const [r, g, b] = rgbOf(c).map((v) => {
     const s = v / 255;
     return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
   });
-  const lum = 0.2126 * r + 0.7152 * g + 0.0722 * b;
-  return lum > 0.4 ? "#000000" : "#ffffff";
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
+/** Black or white, whichever reads better on c (WCAG contrast). */
+export function textOn(c: string): string {
+  return contrast("rgb(0, 0, 0)", c) >= contrast("rgb(255, 255, 255)", c) ? "#000000" : "#ffffff";
+}
+
+/** WCAG contrast ratio of two colours (1..21). */
+export function contrast(a: string, b: string): number {
+  const la = luminance(a.startsWith("#") ? hexToRgb(a) : a);
+  const lb = luminance(b.startsWith("#") ? hexToRgb(b) : b);
+  return (Math.max(la, lb) + 0.05) / (Math.min(la, lb) + 0.05);
+}
+
+function hexToRgb(hex: string): string {
+  const n = parseInt(hex.slice(1), 16);
+  return `rgb(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255})`;
 }
 
 /** The current theme's palette; recomputed when the body's theme class changes. */

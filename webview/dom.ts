@@ -46,3 +46,9 @@ export function prepareCanvas(c: HTMLCanvasElement, width: number, height: numbe
   g.clearRect(0, 0, width, height);
   return g;
 }
+
+/** Greys out (or enables) a control and says so to assistive technology (vscode-button does not). */
+export function setDisabled(el: Element, disabled: boolean): void {
+  el.toggleAttribute("disabled", disabled);
+  el.setAttribute("aria-disabled", String(disabled));
+}

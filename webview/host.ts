@@ -3,6 +3,7 @@
 // panel sees only this interface, so one bundle serves both.
 import type { Frame } from "../profile/frames";
 import { EXPORT_FORMATS } from "../profile/exports";
+import { sourceHref } from "./source-link";
 import type { Handlers } from "../protocol/dispatch";
 import type { ExportFormat, FromPanel, PanelMethod, PanelRequests, PanelView, ToPanel } from "../protocol/panel";
 import type { FromClient, Reply, StreamMethod, StreamRequests, ToClient } from "../protocol/ws";
@@ -12,6 +13,8 @@ export interface Host {
   /** Starts delivering messages to fn. */
   connect(fn: (m: ToPanel) => void): void;
   request<M extends PanelMethod>(method: M, params: PanelRequests[M]["params"]): Promise<PanelRequests[M]["result"]>;
+  /** Where "open source" takes a frame (a link or a path), or null when it has no source to open. */
+  sourceOf(frame: Frame, appFile: string | undefined): string | null;
   openSource(frame: Frame, appFile: string | undefined): void;
   exportRun(id: string, format: ExportFormat): void;
   saveView(view: PanelView): void;
@@ -68,8 +71,13 @@ class VsCodeHost implements Host {
     });
   }
 
+  sourceOf(frame: Frame): string | null {
+    // The extension finds the file (next to the app, or in Moonscope's sources); Node's internals have none.
+    return frame.file && !frame.file.startsWith("node:") ? frame.file : null;
+  }
+
   openSource(frame: Frame, appFile: string | undefined): void {
-    if (frame.file) this.api.postMessage({ type: "openSource", file: frame.file, line: frame.line, appFile });
+    if (this.sourceOf(frame)) this.api.postMessage({ type: "openSource", file: frame.file!, line: frame.line, appFile });
   }
 
   exportRun(id: string, format: ExportFormat): void {
@@ -172,12 +180,14 @@ class BrowserHost implements Host {
     });
   }
 
+  sourceOf(frame: Frame, appFile: string | undefined): string | null {
+    return sourceHref(frame, appFile);
+  }
+
   openSource(frame: Frame, appFile: string | undefined): void {
-    if (!frame.file) return;
     // A vscode:// link opens the file in the desktop editor when it is installed.
-    let file = frame.file.replace(/^file:\/\//, "");
-    if (!file.startsWith("/") && appFile) file = appFile.replace(/[^/]*$/, "") + file;
-    location.href = `vscode://file${encodeURI(file)}${frame.line ? `:${frame.line}` : ""}`;
+    const href = sourceHref(frame, appFile);
+    if (href) location.href = href;
   }
 
   exportRun(id: string, format: ExportFormat): void {

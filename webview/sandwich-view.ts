@@ -3,6 +3,7 @@
 import type { CallTree } from "../profile/calltree";
 import { frameLabel, type Frame } from "../profile/frames";
 import { sandwich } from "../profile/sandwich";
+import { busyTree } from "../profile/compare";
 import { h, fill } from "./dom";
 import { FlameGraph } from "./flamegraph";
 import { share } from "./format";
@@ -15,9 +16,9 @@ export class SandwichView {
   private readonly summary = h("p", { className: "ms-muted" });
   private fn: Frame | null = null;
 
-  constructor(onOpenSource: (f: Frame) => void) {
-    this.callers = new FlameGraph({ label: "Callers: the function at the top, who called it below", onOpenSource, compact: true, testid: "sandwich-callers" });
-    this.callees = new FlameGraph({ label: "Callees: the function at the top, what it called below", onOpenSource, compact: true, testid: "sandwich-callees" });
+  constructor(onOpenSource: (f: Frame) => void, sourceOf: (f: Frame) => string | null) {
+    this.callers = new FlameGraph({ label: "Callers: the function at the top, who called it below", onOpenSource, sourceOf, compact: true, testid: "sandwich-callers" });
+    this.callees = new FlameGraph({ label: "Callees: the function at the top, what it called below", onOpenSource, sourceOf, compact: true, testid: "sandwich-callees" });
     const close = h("button", { type: "button", className: "ms-link", "data-testid": "sandwich-close" }, "close");
     close.addEventListener("click", () => this.hide());
     this.el = h(
@@ -36,7 +37,7 @@ export class SandwichView {
     this.fn = fn;
     const s = sandwich(tree, fn);
     this.title.textContent = `Sandwich: ${frameLabel(fn)}`;
-    fill(this.summary, `${share(s.callees.total / tree.total)} of the samples run in it or below it, reached through ${s.callers.root.children[0]?.children.length ?? 0} caller(s).`);
+    fill(this.summary, `${share(s.callees.total / (busyTree(tree).total || tree.total))} of busy CPU runs in it or below it, reached through ${s.callers.root.children[0]?.children.length ?? 0} caller(s).`);
     this.el.hidden = false;
     this.callers.setTree(s.callers);
     this.callees.setTree(s.callees);

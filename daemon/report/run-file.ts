@@ -3,7 +3,7 @@
 import path from "node:path";
 import type { CallTree } from "../../profile/calltree";
 import { EXPORT_FORMATS, EXPORT_FORMAT_NAMES } from "../../profile/exports";
-import { RUN_SCHEMA, RUN_VERSION, type MachineInfo, type RoundStats, type RunFile, type RunMode } from "../../profile/run";
+import { RUN_SCHEMA, RUN_VERSION, type MachineInfo, type RoundStats, type RunFile, type RunMode, type TimelineChunk } from "../../profile/run";
 import { storeTree } from "../../profile/tree-store";
 import { MOONSCOPE_VERSION } from "../../profile/version";
 import type { RouteInfo, StatsSnapshot } from "../../server-core/ipc";
@@ -56,6 +56,8 @@ export interface Collected {
   appFiles: Record<string, string>;
   snapshot: string | null;
   ab?: RunFile["ab"];
+  /** The measurement's stretches, when the profile came in chunks (a daemon's session). */
+  timeline?: TimelineChunk[];
 }
 
 /** run.json for what was collected; every profile export it lists is to be written beside it. */
@@ -147,6 +149,7 @@ export function buildRunFile(o: RunSettings, c: Collected): RunFile {
       merged: mergedTree ? storeTree(mergedTree) : null,
       perWorker: trees ? trees.workers.map((w) => ({ worker: w.worker, pid: w.pid, tree: storeTree(w.tree) })) : [],
       files,
+      ...(c.timeline?.length ? { timeline: c.timeline } : {}),
     },
     budgets,
     warnings,

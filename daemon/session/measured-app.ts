@@ -4,7 +4,8 @@
 import os from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { pruneTree } from "../../profile/calltree";
+import { pruneTree, type CallTree } from "../../profile/calltree";
+import { Timeline } from "../../profile/timeline";
 import { storeTree } from "../../profile/tree-store";
 import type { RoundStats, StoredTree } from "../../profile/run";
 import { MoonscopeError } from "../../profile/errors";
@@ -14,6 +15,7 @@ import type { RouteInfo, StatsSnapshot, WorkerSnapshot } from "../../server-core
 import { chooseGenerator, runLoad, type LoadOptions, type LoadResult, type LoadSource } from "../load";
 import { TreeAccumulator } from "../profile-build";
 import { mergeRoute, stageRows } from "../report/analyze";
+import { STAGE_NAMES } from "../../profile/run";
 import { buildRunFile } from "../report/run-file";
 import { writeRunFolder } from "../report/write-run";
 import { captureApp, machineInfo, writeSnapshot, type AppCapture } from "./app-snapshot";
@@ -43,6 +45,11 @@ export class MeasuredApp {
   private windowMs = 0;
   private firstSnapshotMs: number | null = null;
   private rotation: { stop(): Promise<string[]> } | null = null;
+  /** The measurement chunk by chunk, while the profile comes in chunks (a daemon's live session). */
+  private readonly timeline = new Timeline();
+  private chunkFrom: { snapshot: StatsSnapshot; ms: number } | null = null;
+  /** When the last round's end snapshot was taken, ms after origin. */
+  private measuredUntilMs: number | null = null;
   private profilersStarted = false;
   /** When the first round began (performance.now()): rounds' startMs count from the first app's first round in ab. */
   private origin: number | null = null;
@@ -177,11 +184,12 @@ export class MeasuredApp {
     const rotate = this.target.rotateProfiling?.bind(this.target);
     if (this.profiling && rotate) {
       await rotate();
-      if (this.o.onTree) this.rotation = startRotation(this.target, rotate, this.trees, origin, this.o.onTree);
+      if (this.o.onTree) this.rotation = startRotation(this.target, rotate, this.trees, origin, this.o.onTree, (tree) => this.addChunk(tree));
     }
     await this.target.stats(true);
     // The snapshot a reset answers holds what came before it; the baseline is the one after.
     this.first = await this.target.stats();
+    if (this.rotation) this.chunkFrom = { snapshot: this.first, ms: performance.now() - origin };
     this.previous = this.first;
   }
 
@@ -223,12 +231,35 @@ export class MeasuredApp {
     await this.reset(this.origin ?? performance.now());
   }
 
-  /** Adds what the profilers handed in to the run's trees, and says what is missing. */
-  private takeProfiles(handIn: ProfileHandIn): void {
+  /** One chunk of the timeline: its samples, and the route's requests since the previous chunk. */
+  private async addChunk(tree: CallTree | null, at?: { snapshot: StatsSnapshot; ms: number }): Promise<void> {
+    const from = this.chunkFrom;
+    if (!from) return;
+    const now = at?.snapshot ?? (await this.target.stats());
+    const ms = at?.ms ?? performance.now() - (this.origin ?? 0);
+    const m = routeSince(now, from.snapshot, this.routeKey);
+    const means = Object.fromEntries(stageRows(m.stages).map((r) => [r.stage, r.meanUs]));
+    this.timeline.add(
+      {
+        startMs: from.ms,
+        endMs: ms,
+        requests: m.requests,
+        p50Us: m.requests ? m.total.percentile(50) / 1000 : 0,
+        p99Us: m.requests ? m.total.percentile(99) / 1000 : 0,
+        stageMeanUs: Object.fromEntries(STAGE_NAMES.map((st) => [st, means[st] ?? 0])) as Record<(typeof STAGE_NAMES)[number], number>,
+      },
+      tree,
+    );
+    this.chunkFrom = { snapshot: now, ms };
+  }
+
+  /** Adds what the profilers handed in to the run's trees, and says what is missing; returns that hand-in's tree. */
+  private takeProfiles(handIn: ProfileHandIn): CallTree | null {
     for (const w of handIn.warnings) this.warnings.push(w);
-    this.trees.add(handIn.profiles);
+    const chunk = this.trees.add(handIn.profiles);
     for (const w of handIn.missing) this.warnings.push(`worker ${w} did not hand in its profile`);
     for (const p of handIn.profiles) if (p.error) this.warnings.push(`worker ${p.worker}: ${p.error}`);
+    return chunk;
   }
 
   /** One measured round: load for the duration, then what the client and the server saw in it. */
@@ -256,6 +287,7 @@ export class MeasuredApp {
     }
     const windowMs = performance.now() - t0;
     const end = await this.target.stats();
+    this.measuredUntilMs = performance.now() - (this.origin ?? t0);
     if (load === null || load.aborted) {
       // No generator of ours reported: what the server measured stands in for it.
       const m = routeSince(end, start, this.routeKey);
@@ -286,7 +318,9 @@ export class MeasuredApp {
     for (const w of load.warnings ?? []) warnings.push(w);
     if (this.profiling) {
       if (this.tool) this.progress({ phase: "collecting", message: `stopping the app and waiting for ${this.tool.name} to write its report` });
-      this.takeProfiles(await this.target.stopProfiling());
+      const last = this.takeProfiles(await this.target.stopProfiling());
+      // The last chunk ends with the measurement, not after the profiles were collected.
+      await this.addChunk(last, { snapshot: current, ms: this.measuredUntilMs ?? performance.now() - (this.origin ?? 0) });
     }
     const external = this.tool ? keepToolReport(this.tool, this.dir, warnings) : null;
     // The run's totals cover every process the app ran in: their workers side by side.
@@ -323,6 +357,7 @@ export class MeasuredApp {
         appFiles: this.capture.files,
         snapshot,
         ab: extra.ab,
+        timeline: this.timeline.all,
       },
     );
     const merged = collected?.merged ?? null;
@@ -345,6 +380,11 @@ export class MeasuredApp {
   }
 }
 
+/** Live frames a second: a tick every LIVE_TICK_MS after t0, whatever each stats reply took. */
+const LIVE_TICK_MS = 250;
+/** Stats requests of the live view waiting for their replies at once: a stalled app gets no pile of them. */
+const MAX_IN_FLIGHT = 2;
+
 /** Polls the server's stats while the load runs so a person sees throughput and p99 as they happen. */
 function startLive(target: Pick<ProfiledTarget, "alive" | "stats">, routeKey: string, durationMs: number, t0: number, progress: (p: Progress) => void): { stop(): void } {
   let stopped = false;
@@ -353,62 +393,80 @@ function startLive(target: Pick<ProfiledTarget, "alive" | "stats">, routeKey: st
   let base: number | null = null;
   // Per pid: requests and CPU ms at the previous tick, for per-worker rates.
   const prevWorker = new Map<number, { requests: number; cpuMs: number }>();
-  const tick = async () => {
-    if (stopped || !target.alive) return;
-    try {
-      const snap = await target.stats();
-      const m = mergeRoute(snap, routeKey);
-      // The statistics are cumulative over rounds: rates count from this round's first tick.
-      if (base === null) {
-        base = m.requests;
-        prev = m.requests;
-      }
-      const now = performance.now();
-      const dt = now - prevAt;
-      const rps = ((m.requests - prev) / dt) * 1000;
+  const frame = (snap: StatsSnapshot) => {
+    const m = mergeRoute(snap, routeKey);
+    // The statistics are cumulative over rounds: rates count from this round's first tick.
+    if (base === null) {
+      base = m.requests;
       prev = m.requests;
-      prevAt = now;
-      const workers = snap.workers.map((w): WorkerFrameRow => {
-        const wm = mergeRoute({ ...snap, workers: [w] }, routeKey);
-        const cpuMs = w.resources.cpuUserMs + w.resources.cpuSystemMs;
-        const before = prevWorker.get(w.pid);
-        prevWorker.set(w.pid, { requests: wm.requests, cpuMs });
-        return {
-          worker: w.worker,
-          pid: w.pid,
-          requests: wm.requests,
-          rps: before ? ((wm.requests - before.requests) / dt) * 1000 : 0,
-          serverP50Us: wm.total.percentile(50) / 1000,
-          serverP99Us: wm.total.percentile(99) / 1000,
-          cpuPercent: before ? ((cpuMs - before.cpuMs) / dt) * 100 : 0,
-          stages: frameStages(wm),
-        };
-      });
-      workers.sort((a, b) => a.worker - b.worker);
-      progress({
-        phase: "measuring",
-        message: "",
-        elapsedMs: now - t0,
-        durationMs,
-        requests: m.requests,
-        rps,
-        serverP50Us: m.total.percentile(50) / 1000,
-        serverP99Us: m.total.percentile(99) / 1000,
-        stages: frameStages(m),
-        workers,
-      });
-    } catch {
-      /* the final snapshot reports errors; a missed live tick is not one */
     }
-    if (!stopped) timer = setTimeout(tick, 250);
+    const now = performance.now();
+    const dt = now - prevAt;
+    const rps = ((m.requests - prev) / dt) * 1000;
+    prev = m.requests;
+    prevAt = now;
+    const workers = snap.workers.map((w): WorkerFrameRow => {
+      const wm = mergeRoute({ ...snap, workers: [w] }, routeKey);
+      const cpuMs = w.resources.cpuUserMs + w.resources.cpuSystemMs;
+      const before = prevWorker.get(w.pid);
+      prevWorker.set(w.pid, { requests: wm.requests, cpuMs });
+      return {
+        worker: w.worker,
+        pid: w.pid,
+        requests: wm.requests,
+        rps: before ? ((wm.requests - before.requests) / dt) * 1000 : 0,
+        serverP50Us: wm.total.percentile(50) / 1000,
+        serverP99Us: wm.total.percentile(99) / 1000,
+        cpuPercent: before ? ((cpuMs - before.cpuMs) / dt) * 100 : 0,
+        stages: frameStages(wm),
+      };
+    });
+    workers.sort((a, b) => a.worker - b.worker);
+    progress({
+      phase: "measuring",
+      message: "",
+      elapsedMs: now - t0,
+      durationMs,
+      requests: m.requests,
+      rps,
+      serverP50Us: m.total.percentile(50) / 1000,
+      serverP99Us: m.total.percentile(99) / 1000,
+      stages: frameStages(m),
+      workers,
+    });
   };
-  let timer = setTimeout(tick, 250);
+  // A stats request every tick of a fixed grid from t0 (not 250 ms after each reply, which made ~3
+  // frames a second). Requests overlap, at most MAX_IN_FLIGHT, so a reply slower than a tick costs
+  // no frame; replies are handled in the order sent.
+  let inFlight = 0;
+  let replies: Promise<void> = Promise.resolve();
+  const tick = () => {
+    if (stopped || !target.alive) return;
+    timer = setTimeout(tick, nextTickIn(performance.now() - t0));
+    if (inFlight >= MAX_IN_FLIGHT) return;
+    inFlight++;
+    const reply = target.stats();
+    replies = replies.then(
+      () => reply.then((snap) => !stopped && frame(snap)),
+    ).then(
+      () => void inFlight--,
+      // The final snapshot reports errors; a missed live tick is not one.
+      () => void inFlight--,
+    );
+  };
+  let timer = setTimeout(tick, LIVE_TICK_MS);
   return {
     stop() {
       stopped = true;
       clearTimeout(timer);
     },
   };
+}
+
+/** Milliseconds from elapsed to the next multiple of LIVE_TICK_MS (at least a tenth of one, so ticks never run back to back). */
+export function nextTickIn(elapsedMs: number): number {
+  const next = (Math.floor(elapsedMs / LIVE_TICK_MS) + 1) * LIVE_TICK_MS;
+  return Math.max(LIVE_TICK_MS / 10, next - elapsedMs);
 }
 
 /** Every ROTATE_MS, the profilers hand in their chunk; the merged tree so far goes to onTree, pruned for the wire. */
@@ -419,6 +477,7 @@ function startRotation(
   trees: TreeAccumulator,
   t0: number,
   onTree: (t: StoredTree, elapsedMs: number) => void,
+  onChunk: (chunk: CallTree | null) => Promise<void>,
 ): { stop(): Promise<string[]> } {
   let stopped = false;
   const failures: string[] = [];
@@ -426,10 +485,13 @@ function startRotation(
   const tick = () => {
     if (stopped || !target.alive) return;
     inFlight = rotate().then(
-      (r) => {
-        trees.add(r.profiles);
+      async (r) => {
+        const chunk = trees.add(r.profiles);
         const res = trees.result();
         if (res && res.merged.total > 0) onTree(storeTree(pruneTree(res.merged, 0.001)), performance.now() - t0);
+        await onChunk(chunk).catch(() => {
+          /* the next chunk counts its requests; its samples are in the run's profile, not in the timeline */
+        });
       },
       (e: Error) => {
         // That chunk's samples are lost to the run as well: say so in its warnings.

@@ -1,7 +1,9 @@
 // The panel in headless Chromium, on the standalone dashboard of a real daemon (`moonscope
 // dashboard`) that profiles a real Lua app: frames arrive, the report fills, the flamegraph draws,
-// search highlights, click zooms, the hot-spot table sorts, export yields a valid SVG, both themes
-// render, and two runs compare. Screenshots go to test-artifacts/browser/.
+// search highlights and steps through matches, click, Ctrl+wheel and drag zoom and pan, the hot-spot
+// table sorts and filters by kind, the call tree expands top-down and bottom-up, export yields a
+// valid SVG, both themes render, start options reach the load, a failed start leaves nothing stale,
+// and two runs compare. Screenshots go to test-artifacts/browser/ (and the README's to media/).
 import { after, before, beforeEach, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -20,6 +22,15 @@ const skip = browserSkipReason();
 if (skip) console.log(`# SKIP test/browser: ${skip}`);
 
 const SHOTS = path.join(ROOT, "test-artifacts", "browser");
+const TABS = ["overview", "flamegraph", "hotspots", "calltree", "compare"];
+// A route that answers 200 only with the query, header and body the start options send.
+const ECHO_APP = `function api.echo.post(ctx)
+  if ctx.query.key ~= "q1" or ctx:header("x-token") ~= "t1" or ctx.body ~= "hello" then
+    return api:error(400, "send ?key=q1, X-Token: t1 and the body hello")
+  end
+  return api.json { ok = true }
+end
+`;
 
 describe("the panel in Chromium (standalone dashboard)", { skip: skip ?? false }, () => {
   let daemon: ChildProcess;
@@ -37,7 +48,13 @@ describe("the panel in Chromium (standalone dashboard)", { skip: skip ?? false }
   const waitFor = (fn: (arg: number) => unknown, arg = 0, timeout = 60_000) => page.waitForFunction(fn, arg, { timeout, polling: 100 });
   const tab = async (name: string) => {
     await page.click(`[data-testid=tab-${name}]`);
-    await waitFor((i) => (document.querySelector("[data-testid=tabs]") as HTMLElement & { selectedIndex: number }).selectedIndex === i, ["overview", "flamegraph", "hotspots", "compare"].indexOf(name));
+    await waitFor((i) => (document.querySelector("[data-testid=tabs]") as HTMLElement & { selectedIndex: number }).selectedIndex === i, TABS.indexOf(name));
+  };
+  const selectedTab = () => page.evaluate(() => (document.querySelector("[data-testid=tabs]") as HTMLElement & { selectedIndex: number }).selectedIndex);
+  const dataset = (testid: string, key: string) => page.evaluate(([t, k]) => (document.querySelector(`[data-testid=${t}]`) as HTMLElement).dataset[k] ?? "", [testid, key]);
+  const cardSub = async (title: string) => {
+    const card = page.locator(".ms-card", { has: page.locator("div.ms-muted", { hasText: new RegExp(`^${title}$`) }) });
+    return { value: (await card.locator(".ms-card-value").textContent()) ?? "", sub: (await card.locator("div.ms-muted").nth(1).textContent()) ?? "" };
   };
   const profile = async (route: string, seconds: number) => {
     const texts = await page.locator("[data-testid=route-select] vscode-option").allTextContents();
@@ -52,6 +69,7 @@ describe("the panel in Chromium (standalone dashboard)", { skip: skip ?? false }
     mkdirSync(SHOTS, { recursive: true });
     workspace = mkdtempSync(path.join(tmpdir(), "moonscope-browser-"));
     copyFileSync(path.join(ROOT, "examples/slow/app.lua"), path.join(workspace, "app.lua"));
+    writeFileSync(path.join(workspace, "echo.lua"), ECHO_APP);
     daemon = spawn(process.execPath, [BIN, "dashboard", "--workspace", workspace], { stdio: ["ignore", "pipe", "pipe"] });
     url = await new Promise<string>((resolve, reject) => {
       let out = "";
@@ -87,30 +105,68 @@ describe("the panel in Chromium (standalone dashboard)", { skip: skip ?? false }
     await page.goto(url + "&theme=dark");
     await page.locator("[data-testid=route-select] vscode-option").first().waitFor({ state: "attached" });
     const routes = await page.locator("[data-testid=route-select] vscode-option").allTextContents();
-    assert.deepEqual(routes.map((r) => r.split(" — ")[0]), ["GET /crunch", "GET /fast"]);
-    assert.match(await page.textContent("[data-testid=empty]") ?? "", /No run yet.*Profile/s);
+    assert.deepEqual(routes.map((r) => r.split(" — ")[0]).sort(), ["GET /crunch", "GET /fast", "POST /echo"]);
     await shot("01-empty-dark");
+  });
+
+  test("the empty state names the controls above it and a terminal command that works", async () => {
+    const empty = (await page.textContent("[data-testid=empty]")) ?? "";
+    assert.match(empty, /No run yet/);
+    assert.match(empty, /Pick a handler under Route above and press Profile/);
+    // The command as the CLI takes it: the route after --route (without it, moonscope profile exits 2).
+    assert.match(empty, /npx moonscope profile app\.lua --route "GET \/hello"/);
+  });
+
+  test("dropdowns have accessible names and greyed buttons are exposed as disabled", async () => {
+    for (const name of ["Route to profile", "Run", "Workers"]) assert.equal(await page.getByRole("combobox", { name }).count(), 1, `combobox ${name}`);
+    assert.equal(await page.getByRole("button", { name: "Stop" }).isDisabled(), true);
+    assert.equal(await page.getByRole("button", { name: "Export SVG" }).isDisabled(), true);
+    assert.equal(await page.getByRole("button", { name: "Profile", exact: true }).isDisabled(), false);
   });
 
   test("live frames arrive while the route is measured: charts, stage table and per-worker rows", async () => {
     await profile("GET /crunch", 5);
+    // Greyed while the session runs, and said so.
+    await waitFor(() => document.querySelector("[data-testid=profile-start]")!.getAttribute("aria-disabled") === "true");
+    assert.equal(await page.getByRole("button", { name: "Profile", exact: true }).isDisabled(), true);
     await waitFor(() => Number((document.querySelector('[data-testid=frame-count]') as HTMLElement).textContent) >= 4);
     assert.equal(await count("[data-testid=stage-table] tbody tr"), 7);
     assert.ok(Number(await page.getAttribute("[data-testid=chart-rps]", "data-points")) >= 3);
     assert.match(await page.textContent("[data-testid=status]") ?? "", /measuring GET \/crunch/);
     assert.equal(await count("[data-testid=workers-table] tbody tr"), 2);
     await shot("02-live");
+    // 4 frames a second: on a fixed 250 ms grid, not 250 ms after each stats reply (~3 a second).
+    await waitFor(() => Number((document.querySelector("[data-testid=chart-rps]") as HTMLElement).dataset.points) >= 10);
+    const [points, first, last] = await page.evaluate(() => {
+      const d = (document.querySelector("[data-testid=chart-rps]") as HTMLElement).dataset;
+      return [Number(d.points), Number(d.tFirst), Number(d.tLast)];
+    });
+    const spacing = (last - first) / (points - 1);
+    assert.ok(spacing < 0.29, `live frames every ${spacing.toFixed(3)} s (${points} frames from ${first} s to ${last} s)`);
+    // Axes with their unit, round ticks on both, and p50 under p99 on a log scale.
+    assert.match((await page.textContent("[data-testid=overview-charts] figure:first-child figcaption")) ?? "", /^Throughput \(req\/s/);
+    assert.ok((await dataset("chart-rps", "yTicks")).split(" | ").length >= 3, await dataset("chart-rps", "yTicks"));
+    assert.ok((await dataset("chart-rps", "xTicks")).split(" | ").length >= 3, await dataset("chart-rps", "xTicks"));
+    assert.equal(await dataset("chart-latency", "scale"), "log");
+    // The legend says which req/s it shows: the last frame's and the mean so far.
+    assert.match((await page.textContent("[data-testid=chart-rps-legend]")) ?? "", /^req\/s: now [\d.]+k? · mean [\d.]+k?$/);
     // The flamegraph grows while the load runs (the profilers hand in a chunk every 2 s).
     await tab("flamegraph");
     await waitFor(() => Number((document.querySelector('[data-testid=flamegraph]') as HTMLElement).dataset.nodes) > 10);
     assert.equal(await page.getAttribute("[data-testid=status]", "data-phase"), "measuring");
     await shot("02b-live-flamegraph");
-    await tab("overview");
   });
 
-  test("the finished run: verdict, stage table with the handler on top, flamegraph drawn", async () => {
+  test("the finished run: the tab the user chose stays; verdict, stage table with the handler on top, flamegraph drawn", async () => {
     await waitFor(() => (document.querySelector('[data-testid=status]') as HTMLElement).dataset.phase === 'run');
+    // The user moved to the Flamegraph to watch it grow: the end of the run does not take them away.
+    assert.equal(await selectedTab(), TABS.indexOf("flamegraph"));
+    await tab("overview");
+    const throughput = await cardSub("Throughput");
+    assert.match(throughput.sub, /^load generator's mean over [\d.]+ s · (wrk|autocannon), 50 connections, \d+ workers?$/);
     assert.match(await page.textContent("[data-testid=verdict]") ?? "", /bottleneck is the Lua handler/);
+    // 50 connections queue behind two workers: the client's latency is many times the server's, and a line says why.
+    assert.match((await page.textContent("[data-testid=latency-note]")) ?? "", /^ ?The client's p50 is \d+× the server's: .*queueing behind 50 connections/);
     const handlerShare = await page.textContent("[data-testid=stage-table] tr[data-stage=handler] td:nth-of-type(4)");
     assert.ok(parseFloat(handlerShare ?? "0") > 50, `handler share ${handlerShare}`);
     await shot("03-run");
@@ -130,15 +186,82 @@ describe("the panel in Chromium (standalone dashboard)", { skip: skip ?? false }
     await shot("04-flamegraph");
   });
 
-  test("search highlights the matching frames and reports their share", async () => {
+  test("the run keeps its timeline; brushing the throughput chart shows that range's stages, flamegraph and hot spots", async () => {
+    // run.json: chunks of about 2 s that cover the measurement and add up to the run's requests.
+    const runsDir = path.join(workspace, ".moonscope", "runs");
+    const run = JSON.parse(readFileSync(path.join(runsDir, readdirSync(runsDir).sort()[0], "run.json"), "utf8"));
+    const chunks = run.profile.timeline as { startMs: number; endMs: number; requests: number; tree: unknown }[];
+    assert.ok(chunks.length >= 2, `${chunks.length} chunks`);
+    assert.equal(chunks.reduce((n, c) => n + c.requests, 0), run.server.requests);
+    chunks.forEach((c, i) => i > 0 && assert.equal(c.startMs, chunks[i - 1].endMs));
+    await tab("overview");
+    const wholeCaption = (await page.textContent("[data-testid=stage-table] caption")) ?? "";
+    const chart = (await page.getByTestId("chart-rps").boundingBox())!;
+    await page.mouse.move(chart.x + chart.width * 0.2, chart.y + chart.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(chart.x + chart.width * 0.6, chart.y + chart.height / 2, { steps: 4 });
+    await page.mouse.up();
+    await page.getByTestId("range-bar").waitFor({ state: "visible" });
+    assert.match((await page.getByTestId("range-bar").textContent()) ?? "", /^Showing [\d.]+–[\d.]+ s of the run \(\d+ requests, all workers; chunks of about 2 s\)/);
+    assert.match((await page.textContent("[data-testid=stage-table] caption")) ?? "", /^Stages, [\d.]+–[\d.]+ s \(\d+ requests, all workers; means only\)$/);
+    await tab("flamegraph");
+    await waitFor(() => Number((document.querySelector("[data-testid=flamegraph]") as HTMLElement).dataset.nodes) > 5);
+    const seconds = (t: string) => Number(/^([\d.]+) (s|ms) of samples/.exec(t)![1]) / (/^[\d.]+ ms/.test(t) ? 1000 : 1);
+    const rangeSampled = seconds((await page.textContent("[data-testid=flame-info]")) ?? "");
+    await tab("hotspots");
+    assert.ok((await page.locator("[data-testid=hotspots] tbody tr[data-kind]").count()) >= 2);
+    await shot("03b-brushed-range");
+    await page.getByRole("button", { name: "show the whole run" }).click();
+    await page.getByTestId("range-bar").waitFor({ state: "hidden" });
+    assert.equal(await page.textContent("[data-testid=stage-table] caption"), wholeCaption);
+    await tab("flamegraph");
+    assert.ok(rangeSampled < seconds((await page.textContent("[data-testid=flame-info]")) ?? ""), "the range has fewer samples than the run");
+    // From the keyboard: an arrow picks a range, Escape goes back to the whole run.
+    await tab("overview");
+    await page.getByTestId("chart-rps").focus();
+    await page.keyboard.press("ArrowRight");
+    await page.getByTestId("range-bar").waitFor({ state: "visible" });
+    await page.keyboard.press("Escape");
+    await page.getByTestId("range-bar").waitFor({ state: "hidden" });
+    await tab("flamegraph");
+  });
+
+  test("the flamegraph's header gives the samples and their intervals", async () => {
+    const info = (await page.textContent("[data-testid=flame-info]")) ?? "";
+    assert.match(info, /V8 sampled every 2\.50 ms \(≈[\d,]+ samples\)/);
+    assert.match(info, /Lua stacks every 2\.00 ms \([\d,]+ samples\)/);
+    assert.match(info, /shares below are of busy CPU, as in Hot spots/);
+  });
+
+  test("search highlights the matching frames and reports their share of busy CPU, as the hot spots do; labels stay readable", async () => {
     const before = await highlightPixels(page);
     await page.fill("[data-testid=flame-search]", "fib");
-    await waitFor(() => /match · [\d.]+% of samples/.test((document.querySelector('[data-testid=flame-matches]') as HTMLElement).textContent));
+    await waitFor(() => /match · [\d.]+% of busy CPU/.test((document.querySelector('[data-testid=flame-matches]') as HTMLElement).textContent));
     const share = Number(await page.getAttribute("[data-testid=flame-matches]", "data-share"));
     assert.ok(share > 0.3 && share <= 1, `fib's share ${share}`);
     const after = await highlightPixels(page);
     assert.ok(after > before + 1000, `highlighted pixels ${before} → ${after}`);
+    // Dimmed frames keep labels that read (WCAG AA: 4.5:1), not white on a faded pale bar.
+    assert.ok(Number(await dataset("flamegraph", "minContrast")) >= 4.5, `label contrast ${await dataset("flamegraph", "minContrast")}`);
     await shot("05-search");
+    // One definition of a share: fib's in the flamegraph is its Total % in the hot spots.
+    const flameShare = /· ([\d.]+%) of busy CPU/.exec((await page.textContent("[data-testid=flame-matches]")) ?? "")![1];
+    await tab("hotspots");
+    const row = page.locator("[data-testid=hotspots] tbody tr", { has: page.locator("td:first-child", { hasText: /^fib$/ }) });
+    assert.equal(await row.locator("td:nth-child(6)").textContent(), flameShare);
+    await tab("flamegraph");
+    // Next and previous step through the matches, widest first, zooming to each one's caller.
+    await page.getByRole("button", { name: "Next match" }).click();
+    await waitFor(() => /^match 1 of \d+ · /.test((document.querySelector("[data-testid=flame-matches]") as HTMLElement).textContent ?? ""));
+    assert.match((await page.textContent("[data-testid=flame-detail]")) ?? "", /^fib/);
+    const firstZoom = await dataset("flamegraph", "zoom");
+    assert.notEqual(firstZoom, "");
+    await page.getByRole("button", { name: "Next match" }).click();
+    await waitFor(() => /^match 2 of /.test((document.querySelector("[data-testid=flame-matches]") as HTMLElement).textContent ?? ""));
+    await page.getByRole("button", { name: "Previous match" }).click();
+    await waitFor(() => /^match 1 of /.test((document.querySelector("[data-testid=flame-matches]") as HTMLElement).textContent ?? ""));
+    assert.equal(await dataset("flamegraph", "zoom"), firstZoom);
+    await page.click("[data-testid=flame-crumbs] button >> text=all");
     await page.fill("[data-testid=flame-search]", "/no_such_fn$/");
     await waitFor(() => (document.querySelector('[data-testid=flame-matches]') as HTMLElement).textContent === 'no match');
     await page.fill("[data-testid=flame-search]", "");
@@ -161,13 +284,52 @@ describe("the panel in Chromium (standalone dashboard)", { skip: skip ?? false }
     await waitFor(() => (document.querySelector('[data-testid=flamegraph]') as HTMLElement).dataset.zoom === '');
   });
 
+  test("Ctrl+wheel zooms around the pointer, a drag pans, the overview strip shows where the view is", async () => {
+    const canvas = page.locator("[data-testid=flamegraph]");
+    const box = (await canvas.boundingBox())!;
+    assert.equal(await dataset("flamegraph", "view"), "0.0000-1.0000");
+    assert.equal(await page.locator("[data-testid=flamegraph-overview]").isVisible(), false);
+    await page.mouse.move(box.x + box.width * 0.25, box.y + 30);
+    await page.keyboard.down("Control");
+    await page.mouse.wheel(0, -600);
+    await page.keyboard.up("Control");
+    await waitFor(() => (document.querySelector("[data-testid=flamegraph]") as HTMLElement).dataset.view !== "0.0000-1.0000");
+    const [x0, x1] = (await dataset("flamegraph", "view")).split("-").map(Number);
+    assert.ok(x1 - x0 < 0.5 && x0 < 0.25 && x1 > 0.25, `zoomed around a quarter across: ${x0}-${x1}`);
+    await page.locator("[data-testid=flamegraph-overview]").waitFor({ state: "visible" });
+    await shot("06c-wheel-zoom");
+    await page.evaluate(() => ((window as unknown as { zoomedView: string }).zoomedView = (document.querySelector("[data-testid=flamegraph]") as HTMLElement).dataset.view ?? ""));
+    // Drag to the left: the view moves right.
+    await page.mouse.move(box.x + box.width * 0.5, box.y + 30);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.3, box.y + 30, { steps: 5 });
+    await page.mouse.up();
+    await waitFor(() => (document.querySelector("[data-testid=flamegraph]") as HTMLElement).dataset.view !== (window as unknown as { zoomedView: string }).zoomedView);
+    const [p0, p1] = (await dataset("flamegraph", "view")).split("-").map(Number);
+    assert.ok(p0 > x0 && Math.abs(p1 - p0 - (x1 - x0)) < 1e-3, `panned ${x0}-${x1} → ${p0}-${p1}`);
+    // A drag is not a click: no zoom into a frame happened.
+    assert.equal(await dataset("flamegraph", "zoom"), "");
+    await canvas.focus();
+    await page.keyboard.press("Escape");
+    await waitFor(() => (document.querySelector("[data-testid=flamegraph]") as HTMLElement).dataset.view === "0.0000-1.0000");
+    await page.locator("[data-testid=flamegraph-overview]").waitFor({ state: "hidden" });
+  });
+
   test("the sandwich view shows a function's callers and callees", async () => {
     await page.fill("[data-testid=flame-search]", "");
     // Select churn_numbers with the keyboard: all → [handler] → runHandler → call → api.crunch.get → churn_numbers.
     const canvas = page.locator("[data-testid=flamegraph]");
     await canvas.focus();
-    for (let i = 0; i < 5; i++) await page.keyboard.press("ArrowDown");
+    for (let i = 0; i < 2; i++) await page.keyboard.press("ArrowDown");
+    // Moonscope's own server code is not a file of the workspace: no link to a file that is not there.
+    assert.match((await page.textContent("[data-testid=flame-detail]")) ?? "", /^runHandler/);
+    assert.equal(await page.getByTestId("flame-open").isDisabled(), true);
+    assert.match((await page.getByTestId("flame-open").textContent()) ?? "", /not in the workspace/);
+    for (let i = 0; i < 3; i++) await page.keyboard.press("ArrowDown");
     assert.match((await page.textContent("[data-testid=flame-detail]")) ?? "", /^churn_numbers/);
+    // A Lua frame opens its file next to the app.
+    assert.equal(await page.getByTestId("flame-open").isDisabled(), false);
+    assert.equal(await page.getByTestId("flame-open").getAttribute("title"), `Open vscode://file${workspace}/app.lua:9`);
     await page.click("[data-testid=flame-sandwich]");
     await page.locator("[data-testid=sandwich]").waitFor({ state: "visible" });
     assert.match((await page.textContent("[data-testid=sandwich] h3")) ?? "", /Sandwich: churn_numbers \(app\.lua:9\)/);
@@ -196,6 +358,43 @@ describe("the panel in Chromium (standalone dashboard)", { skip: skip ?? false }
     assert.ok(sortedAsc(await col(5)));
     assert.equal(await page.getAttribute("[data-testid=hotspots] thead th:nth-child(5)", "aria-sort"), "ascending");
     await shot("07-hotspots");
+  });
+
+  test("the hot spots filter by kind: Lua only", async () => {
+    const kinds = () => page.$$eval("[data-testid=hotspots] tbody tr", (trs) => trs.map((t) => t.getAttribute("data-kind")));
+    assert.ok(new Set(await kinds()).size > 2);
+    await page.getByRole("combobox", { name: "Show kind" }).selectOption({ label: "Lua only" });
+    const lua = await kinds();
+    assert.ok(lua.length >= 2 && lua.every((k) => k === "lua" || k === "lua-c"), lua.join(", "));
+    assert.match((await page.textContent("[data-testid=hotspots-count]")) ?? "", /^\d+ of \d+ functions/);
+    await page.getByRole("combobox", { name: "Show kind" }).selectOption({ label: "All kinds" });
+  });
+
+  test("the call tree expands top-down and bottom-up", async () => {
+    await tab("calltree");
+    const grid = page.getByRole("treegrid", { name: "Call tree" });
+    await grid.locator("tbody tr").first().waitFor();
+    // The widest stage root opens by itself; its first callee opens from the keyboard.
+    const first = grid.locator("tbody tr").first();
+    assert.match((await first.textContent()) ?? "", /^.?\[handler\]/);
+    assert.equal(await first.getAttribute("aria-expanded"), "true");
+    const child = grid.locator("tbody tr[aria-level='2']").first();
+    await child.focus();
+    await page.keyboard.press("ArrowRight");
+    assert.equal(await child.getAttribute("aria-expanded"), "true");
+    assert.ok((await grid.locator("tbody tr[aria-level='3']").count()) >= 1);
+    await page.keyboard.press("ArrowLeft");
+    assert.equal(await grid.locator("tbody tr[aria-level='3']").count(), 0);
+    // Bottom-up: the function with the most self time first, its callers beneath.
+    await page.getByRole("button", { name: "Bottom-up" }).click();
+    const top = grid.locator("tbody tr").first();
+    assert.match((await top.textContent()) ?? "", /^.?fib/);
+    assert.equal(await top.getAttribute("aria-expanded"), "true");
+    const callers = await grid.locator("tbody tr[aria-level='2']").allTextContents();
+    assert.ok(callers.some((c) => /fib|churn_numbers/.test(c)), callers.join(" | "));
+    await shot("07b-calltree");
+    await page.getByRole("button", { name: "Top-down" }).click();
+    await tab("hotspots");
   });
 
   test("Export SVG downloads a well-formed SVG flamegraph", async () => {
@@ -301,7 +500,7 @@ describe("the panel in Chromium (standalone dashboard)", { skip: skip ?? false }
     await page.fill("[data-testid=compare-seconds]", "1");
     await page.click("[data-testid=compare-last]");
     await waitFor(() => (document.querySelector('[data-testid=status]') as HTMLElement).dataset.phase === 'measuring');
-    await waitFor(() => /-B$/.test((document.querySelector("[data-testid=compare-after]") as HTMLElement & { value: string }).value) && !!document.querySelector("[data-testid=compare-headline]") && (document.querySelector("[data-testid=tabs]") as HTMLElement & { selectedIndex: number }).selectedIndex === 3);
+    await waitFor(() => /-B$/.test((document.querySelector("[data-testid=compare-after]") as HTMLElement & { value: string }).value) && !!document.querySelector("[data-testid=compare-headline]") && (document.querySelector("[data-testid=tabs]") as HTMLElement & { selectedIndex: number }).selectedIndex === 4);
     const [before, after] = await page.evaluate(() => [
       (document.querySelector("[data-testid=compare-before]") as HTMLElement & { value: string }).value,
       (document.querySelector("[data-testid=compare-after]") as HTMLElement & { value: string }).value,
@@ -313,6 +512,54 @@ describe("the panel in Chromium (standalone dashboard)", { skip: skip ?? false }
     // The live charts' clock went on from one side's round to the other's.
     assert.ok(Number(await page.getAttribute("[data-testid=chart-rps]", "data-t-last")) > 1);
     await shot("10c-compare-last-run");
+  });
+
+  test("a failed start (a Lua syntax error) says why and leaves nothing of the previous run under its name", async () => {
+    await tab("overview");
+    assert.ok(await page.locator(".ms-card").count(), "a run's cards are shown before");
+    writeFileSync(path.join(workspace, "echo.lua"), "function api.echo.post(ctx\n  return 1\n");
+    try {
+      await profile("POST /echo", 1);
+      await waitFor(() => (document.querySelector("[data-testid=status]") as HTMLElement).dataset.phase === "failed");
+    } finally {
+      writeFileSync(path.join(workspace, "echo.lua"), ECHO_APP);
+    }
+    assert.equal(await page.textContent("[data-testid=status]"), "POST /echo: failed");
+    assert.match((await page.getByTestId("notice").textContent()) ?? "", /^MS_ERR_\w+: .*echo\.lua/);
+    assert.match((await page.textContent("[data-testid=failed]")) ?? "", /POST \/echo was not measured/);
+    assert.equal(await page.locator(".ms-card").count(), 0);
+    assert.equal(await page.textContent("[data-testid=verdict]"), "");
+    assert.equal(await page.locator("[data-testid=workers-table]").count(), 0);
+    assert.equal(await page.getByRole("button", { name: "Export SVG" }).isDisabled(), true);
+    await tab("flamegraph");
+    assert.match((await page.locator(".ms-flame > .ms-empty").first().textContent()) ?? "", /POST \/echo failed/);
+    await tab("overview");
+    await shot("12-failed-start");
+  });
+
+  test("start options reach the load: workers, connections, warm-up, query string, headers and body", async () => {
+    await page.getByText("Options", { exact: true }).click();
+    await page.getByTestId("opt-workers").fill("1");
+    await page.getByTestId("opt-connections").fill("3");
+    await page.getByTestId("opt-warmupMs").fill("0.5");
+    await page.getByRole("textbox", { name: "Query string" }).fill("?key=q1");
+    await page.getByRole("textbox", { name: "Headers" }).fill("X-Token: t1");
+    await page.getByRole("textbox", { name: "Body" }).fill("hello");
+    await profile("POST /echo", 1);
+    await waitFor(() => (document.querySelector("[data-testid=status]") as HTMLElement).dataset.phase === "measuring");
+    assert.match((await page.textContent("[data-testid=status]")) ?? "", /POST \/echo\?key=q1/);
+    await waitFor(() => (document.querySelector("[data-testid=status]") as HTMLElement).dataset.phase === "run");
+    // Every request carried the query, the header and the body: the route answered 200 to all.
+    const errors = await cardSub("Errors");
+    assert.deepEqual(errors, { value: "0", sub: "0 non-2xx" });
+    assert.match((await cardSub("Server p50 / p99")).sub, /^[1-9]\d* requests$/);
+    assert.match((await cardSub("Throughput")).sub, /, 3 connections, 1 worker$/);
+    assert.equal(await page.locator("[data-testid=workers-table] tbody tr").count(), 1);
+    // A header line without a colon is refused before anything starts.
+    await page.getByRole("textbox", { name: "Headers" }).fill("X-Token t1");
+    await page.click("[data-testid=profile-start]");
+    assert.match((await page.getByTestId("notice").textContent()) ?? "", /^Headers take "Name: value"/);
+    await page.getByRole("textbox", { name: "Headers" }).fill("X-Token: t1");
   });
 
   test("a 100k-node profile opens and draws; the draw time is reported", async () => {
@@ -332,9 +579,27 @@ describe("the panel in Chromium (standalone dashboard)", { skip: skip ?? false }
     }, id);
     await tab("flamegraph");
     await waitFor(() => Number((document.querySelector('[data-testid=flamegraph]') as HTMLElement).dataset.nodes) > 100);
+    // A stored run opened afresh draws its timeline on the charts (this one's, copied from a 5 s run).
+    await waitFor(() => Number((document.querySelector("[data-testid=chart-rps]") as HTMLElement).dataset.points) >= 4);
     const ms = Number(await page.getAttribute("[data-testid=flamegraph]", "data-draw-ms"));
     console.log(`# 100k-node tree (${nodeCount(tree)} nodes): last draw ${ms} ms (npm run bench measures it properly)`);
     await shot("11-large-tree");
+    assert.deepEqual(pageErrors, []);
+  });
+
+  test("a run whose timeline is damaged is left out with the field named, and the page goes on", async () => {
+    const runsDir = path.join(workspace, ".moonscope", "runs");
+    const real = readdirSync(runsDir).sort().find((d) => !d.startsWith("2000-"))!;
+    const base = JSON.parse(readFileSync(path.join(runsDir, real, "run.json"), "utf8"));
+    const id = "2000-01-01T00-00-01-GET-damaged";
+    mkdirSync(path.join(runsDir, id), { recursive: true });
+    writeFileSync(path.join(runsDir, id, "run.json"), JSON.stringify({ ...base, id, profile: { ...base.profile, timeline: [{ ...base.profile.timeline[0], startMs: "soon" }] } }));
+    await page.reload();
+    // The daemon reads it when it lists the runs: it is left out, and the notice says why.
+    await waitFor(() => /profile\.timeline\[0\]\.startMs is not a number/.test(document.querySelector("[data-testid=notice]")?.textContent ?? ""));
+    assert.match((await page.getByTestId("notice").textContent()) ?? "", new RegExp(`could not be read and is left out: ${id} \\(`));
+    assert.equal(await page.locator(`[data-testid=run-select] vscode-option[value="${id}"]`).count(), 0);
+    assert.ok((await page.locator("[data-testid=run-select] vscode-option").count()) > 1);
     assert.deepEqual(pageErrors, []);
   });
 });

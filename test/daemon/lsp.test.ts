@@ -223,6 +223,9 @@ describe("moonscope lsp --stdio against odd documents and broken frames", () => 
       [{ uri, route: "GET /hello", options: { durationMs: "10s" } }, /startProfile: options\.durationMs is not a non-negative number/],
       [{ uri, route: "GET /hello", options: { mode: "fast" } }, /startProfile: options\.mode "fast" is not a mode/],
       [{ uri, route: "GET /hello", options: { load: "k6" } }, /startProfile: options\.load "k6" is not one of wrk, autocannon, external/],
+      [{ uri, route: "GET /hello", options: { headers: { "X Bad": "1" } } }, /startProfile: options\.headers: "X Bad" is not a header name/],
+      [{ uri, route: "GET /hello", options: { headers: { "X-Split": "a\r\nHost: evil" } } }, /startProfile: options\.headers\.X-Split is not a one-line string/],
+      [{ uri, route: "GET /hello", options: { body: 42 } }, /startProfile: options\.body is not a string/],
       [{ uri: "file://fileserver/share/app.lua", route: "GET /hello" }, /startProfile: file:\/\/fileserver\/share\/app\.lua is not a file on this machine/],
     ];
     for (const [params, why] of cases) {

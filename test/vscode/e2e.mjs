@@ -208,7 +208,7 @@ async function runsView() {
 }
 const viewRow = (pane, text) => pane.locator(".monaco-list-row", { hasText: text });
 
-/** Selects one of the panel's tabs (overview, flamegraph, hotspots, compare). */
+/** Selects one of the panel's tabs (overview, flamegraph, hotspots, calltree, compare). */
 async function panelTab(name) {
   await webview().locator(`[data-testid="tab-${name}"]`).click();
 }
