@@ -36,6 +36,12 @@ const lua = {
     { route: "GET /crunch", frames: [0, 1], count: 3 },
     { route: "GET /crunch", frames: [0], count: 1 },
   ],
+  // Three samples deep in churn_numbers at line 12 (the handler waiting at line 19), one in the handler at line 18.
+  lines: [
+    { frame: 1, line: 12, self: 3, total: 3 },
+    { frame: 0, line: 19, self: 0, total: 3 },
+    { frame: 0, line: 18, self: 1, total: 1 },
+  ],
 };
 
 for (const [shape, below] of [
@@ -56,6 +62,15 @@ for (const [shape, below] of [
         "[handler];runHandler (server-core/worker.js:11);call (server-core/worker.js:11);api.crunch.get (app.lua:17);churn_numbers (app.lua:9) 6000",
         "[write];writeResponse (server-core/worker.js:11);writeUtf8String 2000",
       ].join("\n") + "\n",
+    );
+    // Lines get the Lua VM's time (8 ms) split as the stacks are: 3 of 4 samples, 1 of 4.
+    assert.deepEqual(
+      buildWorkerTree(p).lines.map((l) => [l.frame.name, l.line, l.selfUs, l.totalUs]),
+      [
+        ["churn_numbers", 12, 6000, 6000],
+        ["api.crunch.get", 19, 0, 6000],
+        ["api.crunch.get", 18, 2000, 2000],
+      ],
     );
   });
 }

@@ -11,6 +11,7 @@
 import { CallTreeBuilder, mergeTrees, type CallTree } from "../profile/calltree";
 import { cpuProfileStacks, type CpuCallFrame, type CpuProfile } from "../profile/cpuprofile";
 import type { Frame } from "../profile/frames";
+import { LineCostTable, type LineCost } from "../profile/hot-lines";
 import type { LuaProfileData, WorkerProfile } from "../server-core/ipc";
 import { sourceMaps } from "./source-maps";
 import { LUA_CALLER_FUNCTIONS, LUA_ENTRY_FUNCTION, STAGE_FUNCTIONS, type StageName } from "../server-core/stages";
@@ -78,14 +79,18 @@ function classify(cf: CpuCallFrame, serverCoreUrl: RegExp): Frame {
   return f;
 }
 
-/** Lua stacks as Frames (root-first), each with its share of the Lua samples. */
-function luaStacks(lua: LuaProfileData | null, luaFile: (chunk: string) => string): { frames: Frame[]; share: number }[] {
-  if (!lua || lua.samples === 0) return [];
+/** Lua stacks as Frames (root-first), each with its share of the Lua samples, and the lines' shares likewise. */
+function luaStacks(lua: LuaProfileData | null, luaFile: (chunk: string) => string): { stacks: { frames: Frame[]; share: number }[]; lines: { frame: Frame; line: number; self: number; total: number }[] } {
+  if (!lua || lua.samples === 0) return { stacks: [], lines: [] };
   const frames: Frame[] = lua.frames.map((f) =>
     f.what === "C" ? { name: f.name, file: "[C]", kind: "lua-c" } : { name: f.name, file: luaFile(f.file), line: f.line, kind: "lua" },
   );
   const total = lua.stacks.reduce((a, s) => a + s.count, 0);
-  return lua.stacks.map((s) => ({ frames: s.frames.map((i) => frames[i]), share: s.count / total }));
+  if (total === 0) return { stacks: [], lines: [] };
+  return {
+    stacks: lua.stacks.map((s) => ({ frames: s.frames.map((i) => frames[i]), share: s.count / total })),
+    lines: (lua.lines ?? []).filter((l) => frames[l.frame] !== undefined).map((l) => ({ frame: frames[l.frame], line: l.line, self: l.self / total, total: l.total / total })),
+  };
 }
 
 export interface WorkerTree {
@@ -95,6 +100,8 @@ export interface WorkerTree {
   /** Weight (µs) the V8 profiler saw inside the Lua VM, before it was split over Lua stacks. */
   luaVmUs: number;
   luaSamples: number;
+  /** Lua lines with their share of luaVmUs (the same split as the Lua stacks'). */
+  lines: LineCost[];
 }
 
 export function buildWorkerTree(p: WorkerProfile, opts: BuildOptions = {}): WorkerTree {
@@ -169,7 +176,7 @@ export function buildWorkerTree(p: WorkerProfile, opts: BuildOptions = {}): Work
       b.add(frames, weight);
     }
   }
-  const stacks = luaStacks(p.lua, luaFile);
+  const { stacks, lines } = luaStacks(p.lua, luaFile);
   // No CPU profile at all (an outside tool whose stacks could not be used): the Lua samples alone,
   // each worth one sampling interval, under the handler stage.
   if (!(cpu && Array.isArray(cpu.nodes)) && p.lua && p.lua.samples > 0) luaVm = p.lua.samples * (opts.luaIntervalUs ?? 2000);
@@ -178,7 +185,8 @@ export function buildWorkerTree(p: WorkerProfile, opts: BuildOptions = {}): Work
     if (stacks.length === 0) b.add([...entry, LUA_VM], luaVm);
     else for (const s of stacks) b.add([...entry, ...s.frames], luaVm * s.share);
   }
-  return { worker: p.worker, pid: p.pid, tree: b.build(), luaVmUs: luaVm, luaSamples: p.lua?.samples ?? 0 };
+  const lineCosts = luaVm > 0 ? lines.map((l) => ({ frame: l.frame, line: l.line, selfUs: luaVm * l.self, totalUs: luaVm * l.total })) : [];
+  return { worker: p.worker, pid: p.pid, tree: b.build(), luaVmUs: luaVm, luaSamples: p.lua?.samples ?? 0, lines: lineCosts };
 }
 
 /** Consecutive wasm frames collapse into one "(Lua C API)" frame. */
@@ -193,7 +201,7 @@ function pushCollapsed(frames: Frame[], f: Frame): void {
  * own Lua VM time over its own Lua samples, which keeps the split local in time.
  */
 export class TreeAccumulator {
-  private readonly workers = new Map<number, { worker: number; pid: number; builder: CallTreeBuilder; luaVmUs: number; luaSamples: number }>();
+  private readonly workers = new Map<number, { worker: number; pid: number; builder: CallTreeBuilder; luaVmUs: number; luaSamples: number; lines: LineCostTable }>();
   constructor(private readonly opts: BuildOptions = {}) {}
 
   /** Adds one hand-in of every worker; returns its trees merged (that chunk alone), or null when it held no samples. */
@@ -204,8 +212,9 @@ export class TreeAccumulator {
       const t = buildWorkerTree(p, this.opts);
       chunk.push(t.tree);
       let w = this.workers.get(p.pid);
-      if (!w) this.workers.set(p.pid, (w = { worker: p.worker, pid: p.pid, builder: new CallTreeBuilder(), luaVmUs: 0, luaSamples: 0 }));
+      if (!w) this.workers.set(p.pid, (w = { worker: p.worker, pid: p.pid, builder: new CallTreeBuilder(), luaVmUs: 0, luaSamples: 0, lines: new LineCostTable() }));
       w.builder.addTree(t.tree);
+      w.lines.addAll(t.lines);
       w.luaVmUs += t.luaVmUs;
       w.luaSamples += t.luaSamples;
     }
@@ -221,7 +230,7 @@ export class TreeAccumulator {
     if (this.workers.size === 0) return null;
     const workers = [...this.workers.values()]
       .sort((a, b) => a.worker - b.worker || a.pid - b.pid)
-      .map((w) => ({ worker: w.worker, pid: w.pid, tree: w.builder.build(), luaVmUs: w.luaVmUs, luaSamples: w.luaSamples }));
+      .map((w) => ({ worker: w.worker, pid: w.pid, tree: w.builder.build(), luaVmUs: w.luaVmUs, luaSamples: w.luaSamples, lines: w.lines.costs() }));
     return { workers, merged: mergeTrees(workers.map((w) => w.tree)) };
   }
 }

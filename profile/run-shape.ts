@@ -89,6 +89,14 @@ export function checkRunShape(run: RunFile, where: string): RunFile {
   c.array(r.workers, "workers");
   c.string(c.object(r.verdict, "verdict").message, "verdict.message");
   c.array(r.hotSpots, "hotSpots").forEach((h, i) => c.string(c.object(c.object(h, `hotSpots[${i}]`).frame, `hotSpots[${i}].frame`).name, `hotSpots[${i}].frame.name`));
+  if (r.hotLines !== undefined) {
+    c.array(r.hotLines, "hotLines").forEach((h, i) => {
+      const row = c.object(h, `hotLines[${i}]`);
+      c.string(row.file, `hotLines[${i}].file`);
+      c.string(row.fn, `hotLines[${i}].fn`);
+      c.numbers(row, `hotLines[${i}]`, ["line", "fnLine", "selfUs", "totalUs", "selfShare", "totalShare"]);
+    });
+  }
   const profile = c.object(r.profile, "profile");
   if (profile.merged !== null) c.tree(profile.merged, "profile.merged");
   c.array(profile.perWorker, "profile.perWorker").forEach((w, i) => c.tree(c.object(w, `profile.perWorker[${i}]`).tree, `profile.perWorker[${i}].tree`));

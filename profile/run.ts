@@ -108,6 +108,32 @@ export interface HotSpotRow {
   totalShare: number;
 }
 
+/**
+ * One line of a Lua function of the app, from the Lua sampler's current line (`hotLines` in run.json).
+ * self: time the line itself ran (with the C functions it called); total: time it was on the stack
+ * (calls it made included). Shares are of the busy sampled time, as the hot spots'.
+ */
+export interface HotLineRow {
+  /** Relative to the app's folder, as Lua frames name it ("app.lua", "lib/util.lua"). */
+  file: string;
+  line: number;
+  /** The function the line belongs to: its name and the line it starts at (its frame in the trees). */
+  fn: string;
+  fnLine: number;
+  selfUs: number;
+  totalUs: number;
+  selfShare: number;
+  totalShare: number;
+  /** The line's source as it was profiled (trimmed, cut at 120 characters), when the run kept the app's files. */
+  text?: string;
+  /**
+   * The function's own first line (line === fnLine): Lua records where a running function is only
+   * when it calls something or takes a slow path, so this is time in its body before its first such
+   * step (a leaf call that returns at once, arithmetic and table reads before a call).
+   */
+  entry?: true;
+}
+
 export interface BudgetResult {
   metric: string;
   limit: number;
@@ -247,6 +273,8 @@ export interface RunFile {
   workers: WorkerRow[];
   verdict: { bottleneck: Bottleneck; message: string };
   hotSpots: HotSpotRow[];
+  /** The app's hottest Lua lines (at most 300, by self time; absent in runs from before lines were sampled, empty without a Lua profile). */
+  hotLines?: HotLineRow[];
   profile: {
     mode: RunMode;
     luaSamples: number;

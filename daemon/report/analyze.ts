@@ -1,7 +1,7 @@
 // From raw measurements to the report's numbers: stage table with priorities, per-worker rows,
 // the verdict that names the bottleneck, hot spots, budgets.
 import { LogHistogram, type HistogramData } from "../../profile/histogram";
-import { hotSpots as treeHotSpots, type CallTree } from "../../profile/calltree";
+import { findFrames, hotSpots as treeHotSpots, type CallTree } from "../../profile/calltree";
 import { STAGE_NAMES, priorityOf, type Bottleneck, type BudgetResult, type HotSpotRow, type StageName, type StageRow, type WorkerRow } from "../../profile/run";
 import type { StatsSnapshot } from "../../server-core/ipc";
 import { MoonscopeError } from "../../profile/errors";
@@ -124,11 +124,15 @@ function pct(x: number): string {
   return `${(x * 100).toFixed(0)}%`;
 }
 
+/** The sampled time that was not idle: what every "share of busy CPU" (hot spots, hot lines) is a share of. */
+export function busyTime(tree: CallTree): number {
+  return tree.total - findFrames(tree, (f) => f.kind === "idle").self;
+}
+
 /** Hot spots by self time; shares are of busy time (idle excluded), kinds that are not code are left out. */
 export function hotSpotRows(tree: CallTree, limit: number): HotSpotRow[] {
   const spots = treeHotSpots(tree, Number.MAX_SAFE_INTEGER);
-  const idle = spots.filter((s) => s.frame.kind === "idle").reduce((a, s) => a + s.self, 0);
-  const busy = tree.total - idle;
+  const busy = busyTime(tree);
   return spots
     .filter((s) => s.frame.kind !== "idle" && s.frame.kind !== "stage" && s.frame.kind !== "program")
     .slice(0, limit)

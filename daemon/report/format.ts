@@ -1,6 +1,7 @@
 // The report a person reads in ten seconds, as terminal text.
 import path from "node:path";
 import { frameLabel } from "../../profile/frames";
+import { hotLineNote } from "../../profile/hot-lines";
 import type { Priority, RunFile } from "../../profile/run";
 import { plain, type Paint, type Style } from "./paint";
 
@@ -74,6 +75,18 @@ export function formatReport(run: RunFile, dir: string, cwd = process.cwd(), pai
         ["self", "total", "kind", "function"],
         run.hotSpots.slice(0, 10).map((h) => [pct(h.selfShare), pct(h.totalShare), h.frame.kind, frameLabel(h.frame)]),
         [true, true, false, false],
+      ),
+    );
+  }
+  const lines = (run.hotLines ?? []).slice(0, 10);
+  if (lines.length) {
+    out.push("");
+    out.push("Hot lines (Lua; self: the line itself, total: with the calls it made; share of busy CPU):");
+    out.push(
+      table(
+        ["self", "total", "line", "function", "source"],
+        lines.map((h) => [pct(h.selfShare), pct(h.totalShare), `${h.file}:${h.line}`, h.fn, hotLineNote(h)]),
+        [true, true, false, false, false],
       ),
     );
   }

@@ -43,8 +43,11 @@ const LUA: Frame = { name: "api.users.get", file: "app.lua", line: 7, kind: "lua
 function workerTree(n: number, weight: number, luaSamples: number, luaVmUs = 0): WorkerTree {
   const b = new CallTreeBuilder();
   b.add([HANDLER, LUA], weight);
-  return { worker: n, pid: 1000 + n, tree: b.build(), luaVmUs, luaSamples };
+  // Line 8 is where the handler spends its time (half of it in the line itself), line 9 a little.
+  return { worker: n, pid: 1000 + n, tree: b.build(), luaVmUs, luaSamples, lines: [{ frame: LUA, line: 8, selfUs: weight / 2, totalUs: weight }, { frame: LUA, line: 9, selfUs: weight / 10, totalUs: weight / 10 }] };
 }
+
+const APP_SOURCE = ["local api = {}", "", "", "", "", "", "function api.users.get(ctx)", "  local r = grind(ctx.params.id)   ", "  return api.json(r)", "end"].join("\r\n");
 
 function trees(...workers: WorkerTree[]): { workers: WorkerTree[]; merged: CallTree } {
   return { workers, merged: mergeTrees(workers.map((w) => w.tree)) };
@@ -87,6 +90,7 @@ function collected(over: Partial<Collected> = {}): Collected {
     machine: { platform: "linux", arch: "x64", cpuModel: "Test CPU", cores: 2, node: "v20.0.0" },
     appFiles: { "app.lua": "0123456789abcdef" },
     snapshot: "app",
+    appSources: new Map([["app.lua", Buffer.from(APP_SOURCE)]]),
     ...over,
   };
 }
@@ -152,7 +156,7 @@ test("an outside profiler's report is listed with the exports, and its part is k
 });
 
 test("empty profilers are warned about, after what the session warned, without changing its list", () => {
-  const c = collected({ trees: trees({ worker: 1, pid: 1001, tree: new CallTreeBuilder().build(), luaVmUs: 500, luaSamples: 0 }) });
+  const c = collected({ trees: trees({ worker: 1, pid: 1001, tree: new CallTreeBuilder().build(), luaVmUs: 500, luaSamples: 0, lines: [] }) });
   const before = [...c.warnings];
   const run = buildRunFile(settings, c);
   assert.deepEqual(run.warnings, [...before, "the CPU profiler recorded no samples", "the Lua sampler recorded no stacks; Lua time shows as (Lua VM)"]);
@@ -172,4 +176,24 @@ test("a run under an editor's built-in Node records it and warns in its report; 
   const electron = buildRunFile(settings, { ...c, machine: { ...c.machine, electron: "32.2.6" } });
   assert.equal(electron.machine?.electron, "32.2.6");
   assert.ok(electron.warnings.some((w) => /^the app ran under the Node inside Electron 32\.2\.6 \(v20\.0\.0, the editor's own\).*moonscope\.nodePath$/.test(w)), electron.warnings.join("\n"));
+});
+
+test("hot lines: merged over workers, shares of busy time as the hot spots', the line's text from the app as profiled", () => {
+  const run = buildRunFile(settings, collected());
+  assert.deepEqual(
+    run.hotLines?.map((h) => [h.file, h.line, h.fn, h.fnLine, h.selfUs, h.totalUs, h.text]),
+    [
+      ["app.lua", 8, "api.users.get", 7, 250, 500, "local r = grind(ctx.params.id)"],
+      ["app.lua", 9, "api.users.get", 7, 50, 50, "return api.json(r)"],
+    ],
+  );
+  // The tree's busy time is 500 µs (300 + 200), the hot spots' denominator too.
+  assert.equal(run.hotLines?.[0].selfShare, 0.5);
+  assert.equal(run.hotSpots[0].totalShare, run.hotLines?.[0].totalShare);
+  // Without the app's files the figures stay and the text is left out.
+  const bare = buildRunFile(settings, collected({ appSources: null }));
+  assert.equal(bare.hotLines?.[0].text, undefined);
+  assert.equal(bare.hotLines?.[0].selfUs, 250);
+  // Without a profile there are none.
+  assert.deepEqual(buildRunFile({ ...settings, mode: "none" }, collected({ trees: null })).hotLines, []);
 });

@@ -5,11 +5,12 @@ import type { CallTree } from "../../profile/calltree";
 import { EXPORT_FORMATS, EXPORT_FORMAT_NAMES } from "../../profile/exports";
 import { RUN_SCHEMA, RUN_VERSION, type MachineInfo, type RoundStats, type RunFile, type RunMode, type TimelineChunk } from "../../profile/run";
 import { storeTree } from "../../profile/tree-store";
+import { hotLineRows, LineCostTable, sourceLines } from "../../profile/hot-lines";
 import { MOONSCOPE_VERSION } from "../../profile/version";
 import type { RouteInfo, StatsSnapshot } from "../../server-core/ipc";
 import type { LoadResult, LoadSource } from "../load";
 import type { WorkerTree } from "../profile-build";
-import { checkBudgets, hotSpotRows, mergeRoute, stageRows, verdict, workerRows, type Budget } from "./analyze";
+import { busyTime, checkBudgets, hotSpotRows, mergeRoute, stageRows, verdict, workerRows, type Budget } from "./analyze";
 
 /** The options the session ran with, as run.json records them. */
 export interface RunSettings {
@@ -55,9 +56,27 @@ export interface Collected {
   /** Hashes of the app's Lua files, and the run folder's copy of them (null: none kept). */
   appFiles: Record<string, string>;
   snapshot: string | null;
+  /** The app's Lua files as profiled, by path relative to its folder (the hot lines' source text); null when too large to keep. */
+  appSources: ReadonlyMap<string, Buffer> | null;
   ab?: RunFile["ab"];
   /** The measurement's stretches, when the profile came in chunks (a daemon's session). */
   timeline?: TimelineChunk[];
+}
+
+/** The app's hottest lines over every worker, with their text from the files as profiled. */
+function runHotLines(trees: NonNullable<Collected["trees"]>, busyUs: number, sources: Collected["appSources"]): RunFile["hotLines"] {
+  const table = new LineCostTable();
+  for (const w of trees.workers) table.addAll(w.lines);
+  const split = new Map<string, string[]>();
+  const text = (file: string, line: number): string | undefined => {
+    let lines = split.get(file);
+    if (lines === undefined) {
+      const bytes = sources?.get(file);
+      split.set(file, (lines = bytes ? sourceLines(bytes.toString("utf8")) : []));
+    }
+    return lines[line - 1];
+  };
+  return hotLineRows(table.costs(), busyUs, text);
 }
 
 /** run.json for what was collected; every profile export it lists is to be written beside it. */
@@ -143,6 +162,7 @@ export function buildRunFile(o: RunSettings, c: Collected): RunFile {
     workers,
     verdict: { bottleneck: v.bottleneck, message: v.message },
     hotSpots: mergedTree ? hotSpotRows(mergedTree, 15) : [],
+    hotLines: trees && mergedTree ? runHotLines(trees, busyTime(mergedTree), c.appSources) : [],
     profile: {
       mode: o.mode,
       luaSamples,

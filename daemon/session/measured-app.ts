@@ -355,6 +355,7 @@ export class MeasuredApp {
         rounds: this.rounds,
         machine: machineInfo(),
         appFiles: this.capture.files,
+        appSources: this.capture.contents,
         snapshot,
         ab: extra.ab,
         timeline: this.timeline.all,

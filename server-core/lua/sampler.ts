@@ -5,6 +5,11 @@
 // with "Sln" — both read CallInfo/Proto data and write only into our own lua_Debug struct; nothing
 // is pushed, so the stack is never reallocated under the interpreter's cached pointers. The line
 // comes from the last saved pc, so it can lag behind by a few instructions; the function is exact.
+//
+// Lines: each sample also counts the current line of every Lua frame on the stack, once per sample
+// per (function, line) ("total": the line was running or waiting on a call it made), and the line
+// of the deepest Lua frame ("self": the line itself, with the C functions it called). They are
+// counted beside the stacks, not in their keys, so the stack table does not grow with every line.
 import type { LuaRuntime } from "./runtime";
 import { AR, AR_SIZE, fileOfSource, heapString } from "./debug-info";
 
@@ -21,6 +26,15 @@ export interface LuaFrameInfo {
   what: string;
 }
 
+/** A line of a Lua function: samples that saw it, as the deepest Lua line (self) or anywhere on the stack (total). */
+export interface LuaLineCount {
+  /** Index into `frames` (a Lua function). */
+  frame: number;
+  line: number;
+  self: number;
+  total: number;
+}
+
 export interface LuaProfileData {
   /** Interrupts that found a handler running and walked its stack. */
   samples: number;
@@ -29,7 +43,12 @@ export interface LuaProfileData {
   frames: LuaFrameInfo[];
   /** Root-first frame indices per route, with how many samples saw exactly that stack. */
   stacks: { route: string; frames: number[]; count: number }[];
+  /** Per-line counts of Lua functions (absent from workers of older versions). */
+  lines?: LuaLineCount[];
 }
+
+/** Lines above this are not counted (a generated chunk with a million lines would make keys collide). */
+const MAX_LINE = 1 << 20;
 
 export class LuaSampler {
   private readonly rt: LuaRuntime;
@@ -43,6 +62,9 @@ export class LuaSampler {
   private readonly frames: LuaFrameInfo[] = [];
   private readonly counts = new Map<string, { route: string; frames: number[]; count: number }>();
   private readonly scratch: number[] = [];
+  /** (frame, line) keys seen in the current sample, so a recursive line counts once. */
+  private readonly seenLines: number[] = [];
+  private readonly lineCounts = new Map<number, LuaLineCount>();
   private h32: Int32Array<ArrayBufferLike> = new Int32Array(0);
   samples = 0;
   missed = 0;
@@ -73,6 +95,8 @@ export class LuaSampler {
     const x = rt.x;
     const ids = this.scratch;
     ids.length = 0;
+    const seen = this.seenLines;
+    seen.length = 0;
     let level = 0;
     for (; level < MAX_DEPTH && x.lua_getstack(L, level, ar) !== 0; level++) {
       if (x.lua_getinfo(L, this.what, ar) === 0) break;
@@ -101,6 +125,8 @@ export class LuaSampler {
         this.frameIds.set(key, id);
       }
       ids.push(id);
+      const currentline = h32[base + (AR.currentline >> 2)];
+      if (currentline > 0 && currentline < MAX_LINE && this.frames[id].what === "Lua") this.countLine(id, currentline, seen.length === 0);
     }
     if (level === 0) {
       this.missed++;
@@ -114,10 +140,21 @@ export class LuaSampler {
     else this.counts.set(k, { route: this.route, frames: ids.slice(), count: 1 });
   }
 
+  private countLine(frame: number, line: number, deepest: boolean): void {
+    const key = frame * MAX_LINE + line;
+    if (this.seenLines.includes(key)) return;
+    this.seenLines.push(key);
+    let c = this.lineCounts.get(key);
+    if (c === undefined) this.lineCounts.set(key, (c = { frame, line, self: 0, total: 0 }));
+    c.total++;
+    if (deepest) c.self++;
+  }
+
   /** The samples so far; resets the counts (frames are kept, their ids stay valid). */
   take(): LuaProfileData {
-    const out: LuaProfileData = { samples: this.samples, missed: this.missed, frames: this.frames.slice(), stacks: [...this.counts.values()] };
+    const out: LuaProfileData = { samples: this.samples, missed: this.missed, frames: this.frames.slice(), stacks: [...this.counts.values()], lines: [...this.lineCounts.values()] };
     this.counts.clear();
+    this.lineCounts.clear();
     this.samples = 0;
     this.missed = 0;
     return out;

@@ -51,6 +51,39 @@ describe("accuracy on apps with known answers", () => {
     assert.equal(ss.$schema, "https://www.speedscope.app/file-format-schema.json");
   });
 
+  test("hot lines: the lines of the hot functions carry their functions' time, with their source, in run.json and the report", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "moonscope-run-"));
+    const app = path.join(ROOT, "examples/slow/app.lua");
+    const r = await runCli(["profile", app, "--route", "GET /crunch", ...SHORT, "--out", dir]);
+    assert.equal(r.code, 0, r.stderr);
+    const run = JSON.parse(readFileSync(path.join(dir, "run.json"), "utf8")) as RunFile;
+    const lines = run.hotLines ?? [];
+    const show = lines.slice(0, 8).map((h) => `${h.file}:${h.line} ${h.fn} self ${(h.selfShare * 100).toFixed(1)}% total ${(h.totalShare * 100).toFixed(1)}%`).join("; ");
+    const tree = loadTree(run.profile.merged!);
+    const busy = tree.total - findFrames(tree, (f) => f.kind === "idle").self;
+    const fn = (name: string) => findFrames(tree, (f) => f.kind === "lua" && f.name === name);
+    const line = (n: number) => lines.find((h) => h.file === "app.lua" && h.line === n);
+    // fib's lines carry the self time and are the hottest: 6 (the recursive sum, from its call on), and
+    // 4, fib's own line (its body before the first call, which is all of a leaf call's time).
+    assert.ok([4, 6].includes(lines[0]?.line) && lines[0].fn === "fib", show);
+    assert.equal(line(4)?.entry, true, show);
+    assert.ok(line(6)!.selfShare > 0.1, show);
+    const fibSelf = lines.filter((h) => h.fn === "fib").reduce((a, h) => a + h.selfUs, 0);
+    assert.ok(Math.abs(fibSelf - fn("fib").self) <= 0.02 * busy, `fib's lines sum to ${fibSelf} µs of self, fib has ${fn("fib").self} (${show})`);
+    // churn_numbers spends its time at line 12 (the call to fib), the handler at line 19 (the call to churn_numbers).
+    const churn = fn("churn_numbers").total;
+    assert.ok(line(12)!.totalUs >= 0.9 * churn, `line 12: ${line(12)?.totalUs} µs of churn_numbers' ${churn} (${show})`);
+    assert.ok(line(19)!.totalUs >= 0.9 * churn, `line 19: ${line(19)?.totalUs} µs (${show})`);
+    assert.equal(line(12)!.text, "total = total + fib(12 + i % 4)");
+    assert.deepEqual([line(12)!.fn, line(12)!.fnLine], ["churn_numbers", 9]);
+    // Shares are of the same busy time as the hot spots'.
+    assert.ok(Math.abs(line(12)!.totalShare - line(12)!.totalUs / busy) < 1e-9);
+    assert.match(r.stdout, /^Hot lines \(Lua;/m);
+    assert.match(r.stdout, /^\s*[\d.]+%\s+[\d.]+%\s+app\.lua:4\s+fib\s+in fib before its first call/m);
+    assert.match(r.stdout, /^\s*[\d.]+%\s+[\d.]+%\s+app\.lua:6\s+fib\s+return fib\(n - 1\) \+ fib\(n - 2\)/m);
+    assert.match(r.stdout, /app\.lua:12\s+churn_numbers\s+total = total \+ fib\(12 \+ i % 4\)/);
+  });
+
   test("a route whose time goes into a function of a required module: that function, named by its module file and line, carries most of the sampled weight", async () => {
     const { run, dir } = await profile("test/fixtures/modules-app/app.lua", "GET /heavy");
     assert.deepEqual([run.route.name, run.route.file, run.route.line], ["api.heavy.get", "handlers/heavy.lua", 4]);
