@@ -22,9 +22,19 @@ export interface HistogramSample {
   sum: number;
 }
 
+/** Quantiles of a distribution that cannot be a histogram (its buckets would not only grow), with its sum and count. */
+export interface SummarySample {
+  labels: Labels;
+  /** [quantile in 0..1, value] */
+  quantiles: readonly (readonly [number, number])[];
+  count: number;
+  sum: number;
+}
+
 export type MetricFamily =
   | { name: string; help: string; type: "counter" | "gauge"; samples: readonly ValueSample[] }
-  | { name: string; help: string; type: "histogram"; bounds: readonly number[]; samples: readonly HistogramSample[] };
+  | { name: string; help: string; type: "histogram"; bounds: readonly number[]; samples: readonly HistogramSample[] }
+  | { name: string; help: string; type: "summary"; samples: readonly SummarySample[] };
 
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -64,17 +74,29 @@ export function renderExposition(families: readonly MetricFamily[]): string {
     if (!NAME.test(f.name)) throw new Error(`not a Prometheus metric name: ${f.name}`);
     if (f.samples.length === 0) continue;
     out += `# HELP ${f.name} ${escapeHelp(f.help)}\n# TYPE ${f.name} ${f.type}\n`;
-    if (f.type !== "histogram") {
-      for (const s of f.samples) out += `${f.name}${labelText(s.labels)} ${formatValue(s.value)}\n`;
-      continue;
-    }
-    for (const s of f.samples) {
-      if (s.labels.le !== undefined) throw new Error(`${f.name}: "le" is the bucket label and cannot be a sample label`);
-      if (s.buckets.length !== f.bounds.length) throw new Error(`${f.name}: ${s.buckets.length} bucket counts for ${f.bounds.length} bounds`);
-      for (let i = 0; i < f.bounds.length; i++) out += `${f.name}_bucket${labelText(s.labels, ["le", formatValue(f.bounds[i])])} ${formatValue(s.buckets[i])}\n`;
-      out += `${f.name}_bucket${labelText(s.labels, ["le", "+Inf"])} ${formatValue(s.count)}\n`;
-      out += `${f.name}_sum${labelText(s.labels)} ${formatValue(s.sum)}\n`;
-      out += `${f.name}_count${labelText(s.labels)} ${formatValue(s.count)}\n`;
+    switch (f.type) {
+      case "counter":
+      case "gauge":
+        for (const s of f.samples) out += `${f.name}${labelText(s.labels)} ${formatValue(s.value)}\n`;
+        break;
+      case "summary":
+        for (const s of f.samples) {
+          if (s.labels.quantile !== undefined) throw new Error(`${f.name}: "quantile" is the summary's label and cannot be a sample label`);
+          for (const [q, v] of s.quantiles) out += `${f.name}${labelText(s.labels, ["quantile", formatValue(q)])} ${formatValue(v)}\n`;
+          out += `${f.name}_sum${labelText(s.labels)} ${formatValue(s.sum)}\n`;
+          out += `${f.name}_count${labelText(s.labels)} ${formatValue(s.count)}\n`;
+        }
+        break;
+      case "histogram":
+        for (const s of f.samples) {
+          if (s.labels.le !== undefined) throw new Error(`${f.name}: "le" is the bucket label and cannot be a sample label`);
+          if (s.buckets.length !== f.bounds.length) throw new Error(`${f.name}: ${s.buckets.length} bucket counts for ${f.bounds.length} bounds`);
+          for (let i = 0; i < f.bounds.length; i++) out += `${f.name}_bucket${labelText(s.labels, ["le", formatValue(f.bounds[i])])} ${formatValue(s.buckets[i])}\n`;
+          out += `${f.name}_bucket${labelText(s.labels, ["le", "+Inf"])} ${formatValue(s.count)}\n`;
+          out += `${f.name}_sum${labelText(s.labels)} ${formatValue(s.sum)}\n`;
+          out += `${f.name}_count${labelText(s.labels)} ${formatValue(s.count)}\n`;
+        }
+        break;
     }
   }
   return out;

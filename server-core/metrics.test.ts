@@ -56,6 +56,9 @@ describe("renderMetrics", () => {
     assert.deepEqual(lines(text, "moonscope_process_cpu_seconds_total"), ['moonscope_process_cpu_seconds_total{worker="1"} 2', 'moonscope_process_cpu_seconds_total{worker="2"} 2']);
     assert.deepEqual(lines(text, "moonscope_lua_heap_bytes"), ['moonscope_lua_heap_bytes{worker="1"} 16777216', 'moonscope_lua_heap_bytes{worker="2"} 16777216']);
     assert.equal(lines(text, "moonscope_event_loop_delay_seconds_count").length, 2);
+    assert.match(text, /^# TYPE moonscope_event_loop_delay_seconds summary$/m);
+    const maxDelay = lines(text, "moonscope_event_loop_delay_seconds").find((l) => l.includes('worker="1"') && l.includes('quantile="1"'));
+    assert.ok(maxDelay && Math.abs(Number(maxDelay.split(" ")[1]) - 0.0105) < 0.0105 / 64, maxDelay);
     assert.equal(lines(text, "moonscope_gc_pause_seconds_count").length, 2);
   });
 

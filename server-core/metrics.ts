@@ -3,7 +3,7 @@
 // runs on the request path: the numbers are the per-route counters and stage histograms the
 // workers keep anyway.
 import { LogHistogram, type HistogramData } from "../profile/histogram";
-import { histogramSample, renderExposition, type MetricFamily } from "../profile/prometheus";
+import { histogramSample, renderExposition, type MetricFamily, type SummarySample } from "../profile/prometheus";
 import type { StatsSnapshot } from "./ipc";
 import { STAGES, type RouteStatsData } from "./stages";
 
@@ -83,6 +83,19 @@ export class RetiredWorkers {
   }
 }
 
+/**
+ * The event-loop delay as a summary, not a histogram: a worker rebuilds it from Node's percentiles
+ * at every snapshot (resource-stats.ts), so the count below a bound can go down between scrapes,
+ * which a histogram's buckets must never do. Its quantiles cover the worker's life (or since the
+ * last reset), not a recent window.
+ */
+const DELAY_QUANTILES = [0.5, 0.9, 0.99, 1] as const;
+
+function delaySummary(labels: Record<string, string>, h: HistogramData): SummarySample {
+  const lh = LogHistogram.from(h);
+  return { labels, quantiles: DELAY_QUANTILES.map((q) => [q, lh.percentile(q * 100) / 1e9] as const), count: h.count, sum: h.sum / 1e9 };
+}
+
 /** "GET /users/:id" → method and route labels; "(unmatched)" (404, 405, bad requests) has no method. */
 function routeLabels(key: string): { route: string; method: string } {
   const i = key.indexOf(" ");
@@ -108,8 +121,6 @@ export function renderMetrics(input: MetricsInput): string {
   // With --no-stages the histograms stay empty: only the counters are exposed.
   const timed = routes.filter((r) => r.total.count > 0);
   const perWorker = (value: (w: StatsSnapshot["workers"][number]) => number) => snapshot.workers.map((w) => ({ labels: { worker: String(w.worker) }, value: value(w) }));
-  const workerHistogram = (pick: (w: StatsSnapshot["workers"][number]) => HistogramData) =>
-    snapshot.workers.map((w) => histogramSample({ worker: String(w.worker) }, [pick(w)], DURATION_BOUNDS_SECONDS));
   const families: MetricFamily[] = [
     { name: "moonscope_requests_total", help: "Requests answered, by route, method and status class (route \"(unmatched)\": 404, 405 and malformed requests).", type: "counter", samples: requests },
     {
@@ -130,8 +141,13 @@ export function renderMetrics(input: MetricsInput): string {
     { name: "moonscope_process_resident_memory_bytes", help: "Resident set size of the worker process.", type: "gauge", samples: perWorker((w) => w.resources.rssBytes) },
     { name: "moonscope_process_cpu_seconds_total", help: "CPU time (user and system) the worker process used.", type: "counter", samples: perWorker((w) => (w.resources.cpuUserMs + w.resources.cpuSystemMs) / 1000) },
     { name: "moonscope_open_connections", help: "Client connections the worker holds open.", type: "gauge", samples: perWorker((w) => w.resources.connections) },
-    { name: "moonscope_event_loop_delay_seconds", help: "Event-loop delay of the worker, sampled every 10 ms.", type: "histogram", bounds: DURATION_BOUNDS_SECONDS, samples: workerHistogram((w) => w.resources.eventLoopDelay) },
-    { name: "moonscope_gc_pause_seconds", help: "Garbage-collection pauses of the worker's JavaScript heap.", type: "histogram", bounds: DURATION_BOUNDS_SECONDS, samples: workerHistogram((w) => w.resources.gcPause) },
+    {
+      name: "moonscope_event_loop_delay_seconds",
+      help: "Event-loop delay of the worker, sampled every 10 ms, over the worker's life (quantile 1 is the largest).",
+      type: "summary",
+      samples: snapshot.workers.map((w) => delaySummary({ worker: String(w.worker) }, w.resources.eventLoopDelay)),
+    },
+    { name: "moonscope_gc_pause_seconds", help: "Garbage-collection pauses of the worker's JavaScript heap.", type: "histogram", bounds: DURATION_BOUNDS_SECONDS, samples: snapshot.workers.map((w) => histogramSample({ worker: String(w.worker) }, [w.resources.gcPause], DURATION_BOUNDS_SECONDS)) },
     { name: "moonscope_worker_restarts_total", help: "Workers that died or stopped answering and were replaced.", type: "counter", samples: [{ labels: {}, value: snapshot.restarts }] },
     { name: "moonscope_workers", help: "Worker processes the server runs (--workers).", type: "gauge", samples: [{ labels: {}, value: input.workers }] },
     {

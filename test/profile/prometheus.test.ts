@@ -61,6 +61,11 @@ describe("renderExposition", () => {
       ].join("\n"),
     );
   });
+  test("a summary writes its quantiles, _sum and _count", () => {
+    const text = renderExposition([{ name: "d_seconds", help: "D.", type: "summary", samples: [{ labels: { worker: "1" }, quantiles: [[0.5, 0.01], [1, 0.05]], count: 3, sum: 0.07 }] }]);
+    assert.equal(text, '# HELP d_seconds D.\n# TYPE d_seconds summary\nd_seconds{worker="1",quantile="0.5"} 0.01\nd_seconds{worker="1",quantile="1"} 0.05\nd_seconds_sum{worker="1"} 0.07\nd_seconds_count{worker="1"} 3\n');
+    assert.throws(() => renderExposition([{ name: "s", help: "", type: "summary", samples: [{ labels: { quantile: "1" }, quantiles: [], count: 0, sum: 0 }] }]), /"quantile"/);
+  });
 });
 
 describe("histogramSample", () => {

@@ -7,6 +7,7 @@ import path from "node:path";
 import { ROOT, startServer, writeApp, type RunningServer } from "../helpers/server";
 import { get, raw } from "../helpers/http";
 import { parseExposition, sumOf } from "../helpers/prometheus";
+import { runCli } from "../helpers/cli";
 import { PROMETHEUS_CONTENT_TYPE } from "../../profile/prometheus";
 
 const HELLO = path.join(ROOT, "examples/hello/app.lua");
@@ -118,6 +119,15 @@ describe("--metrics-path and path clashes", () => {
       assert.equal((await get(srv.port, "/metrics")).status, 404);
     } finally {
       await srv.stop();
+    }
+  });
+
+  test("a --metrics-path that is not a path, or is the stats endpoint's, is a usage error", async () => {
+    for (const [bad, why] of [["metrics", /starting with \//], ["/m?x=1", /no query/], ["/__moonscope/stats", /--stats answers/]] as const) {
+      const r = await runCli(["serve", HELLO, "--port", "0", "--metrics-path", bad]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /MS_ERR_USAGE: --metrics-path/);
+      assert.match(r.stderr, why);
     }
   });
 
