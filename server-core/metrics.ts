@@ -110,16 +110,36 @@ export interface MetricsInput {
   workers: number;
 }
 
+/** One route's numbers from every worker, side by side: the histograms are summed as they are written (no merged copies). */
+interface RouteGroup {
+  route: string;
+  statuses: Map<string, number>;
+  total: HistogramData[];
+  stages: HistogramData[][];
+}
+
+function groupRoutes(list: readonly RouteStatsData[]): RouteGroup[] {
+  const byRoute = new Map<string, RouteGroup>();
+  for (const r of list) {
+    let g = byRoute.get(r.route);
+    if (!g) byRoute.set(r.route, (g = { route: r.route, statuses: new Map(), total: [], stages: STAGES.map(() => []) }));
+    for (const [k, v] of Object.entries(r.statuses)) g.statuses.set(k, (g.statuses.get(k) ?? 0) + v);
+    g.total.push(r.total);
+    STAGES.forEach((s, i) => g.stages[i].push(r.stages[s]));
+  }
+  return [...byRoute.values()].sort((a, b) => (a.route < b.route ? -1 : a.route > b.route ? 1 : 0));
+}
+
 /** The exposition text of one scrape. */
 export function renderMetrics(input: MetricsInput): string {
   const { snapshot } = input;
-  const routes = mergeRouteStats([...input.retired, ...snapshot.workers.flatMap((w) => w.routes)]).sort((a, b) => (a.route < b.route ? -1 : a.route > b.route ? 1 : 0));
+  const routes = groupRoutes([...input.retired, ...snapshot.workers.flatMap((w) => w.routes)]);
   const requests: { labels: Record<string, string>; value: number }[] = [];
   for (const r of routes) {
-    for (const [status, n] of Object.entries(r.statuses)) if (n > 0) requests.push({ labels: { ...routeLabels(r.route), status }, value: n });
+    for (const [status, n] of [...r.statuses].sort()) if (n > 0) requests.push({ labels: { ...routeLabels(r.route), status }, value: n });
   }
   // With --no-stages the histograms stay empty: only the counters are exposed.
-  const timed = routes.filter((r) => r.total.count > 0);
+  const timed = routes.filter((r) => r.total.some((h) => h.count > 0));
   const perWorker = (value: (w: StatsSnapshot["workers"][number]) => number) => snapshot.workers.map((w) => ({ labels: { worker: String(w.worker) }, value: value(w) }));
   const families: MetricFamily[] = [
     { name: "moonscope_requests_total", help: "Requests answered, by route, method and status class (route \"(unmatched)\": 404, 405 and malformed requests).", type: "counter", samples: requests },
@@ -128,14 +148,14 @@ export function renderMetrics(input: MetricsInput): string {
       help: "Time from a request's first byte to its response handed to the socket, by route.",
       type: "histogram",
       bounds: DURATION_BOUNDS_SECONDS,
-      samples: timed.map((r) => histogramSample(routeLabels(r.route), [r.total], DURATION_BOUNDS_SECONDS)),
+      samples: timed.map((r) => histogramSample(routeLabels(r.route), r.total, DURATION_BOUNDS_SECONDS)),
     },
     {
       name: "moonscope_stage_duration_seconds",
       help: "Time spent in each stage of a request (parse, extract, queue, context, handler, serialize, write), by route.",
       type: "histogram",
       bounds: DURATION_BOUNDS_SECONDS,
-      samples: timed.flatMap((r) => STAGES.map((s) => histogramSample({ ...routeLabels(r.route), stage: s }, [r.stages[s]], DURATION_BOUNDS_SECONDS))),
+      samples: timed.flatMap((r) => STAGES.map((s, i) => histogramSample({ ...routeLabels(r.route), stage: s }, r.stages[i], DURATION_BOUNDS_SECONDS))),
     },
     { name: "moonscope_lua_heap_bytes", help: "Bytes of the worker's Lua heap (its WebAssembly memory).", type: "gauge", samples: perWorker((w) => w.resources.luaHeapBytes) },
     { name: "moonscope_process_resident_memory_bytes", help: "Resident set size of the worker process.", type: "gauge", samples: perWorker((w) => w.resources.rssBytes) },
