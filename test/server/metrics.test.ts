@@ -5,7 +5,8 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
 import { ROOT, startServer, writeApp, type RunningServer } from "../helpers/server";
-import { get, raw } from "../helpers/http";
+import net from "node:net";
+import { get, parseResponses, raw, type RawResponse } from "../helpers/http";
 import { parseExposition, sumOf } from "../helpers/prometheus";
 import { runCli } from "../helpers/cli";
 import { PROMETHEUS_CONTENT_TYPE } from "../../profile/prometheus";
@@ -106,6 +107,68 @@ function api.hello.get(ctx) return api.json { ok = true } end
     assert.equal(sumOf(samples, "moonscope_workers"), 2);
     assert.equal(sumOf(samples, "moonscope_scrape_workers_answered"), 1);
     assert.equal((await spin).status, 200);
+  });
+});
+
+/** One keep-alive connection: send a request, get its response (the connection stays with the worker that took it). */
+async function connection(port: number) {
+  const s = net.connect(port, "127.0.0.1");
+  await new Promise((r, j) => s.once("connect", r).once("error", j));
+  let text = "";
+  let seen = 0;
+  let waiter: (() => void) | null = null;
+  s.on("data", (d: Buffer) => {
+    text += d.toString("latin1");
+    waiter?.();
+  });
+  return {
+    async send(path: string, timeoutMs = 15000): Promise<RawResponse> {
+      s.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
+      const want = ++seen;
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`no answer to ${path} within ${timeoutMs} ms`)), timeoutMs);
+        const check = () => {
+          if (parseResponses(text).length >= want) {
+            clearTimeout(t);
+            waiter = null;
+            resolve();
+          }
+        };
+        waiter = check;
+        check();
+      });
+      return parseResponses(text)[want - 1];
+    },
+    close: () => s.destroy(),
+  };
+}
+
+describe("--metrics with a master that does not answer", () => {
+  test("the scrape gets a 503 after 5 s, and the worker serves its other connections meanwhile", async () => {
+    // No liveness check (--handler-timeout 0): the stopped master must not kill the worker when it wakes up.
+    const srv = await startServer(HELLO, ["--metrics", "--handler-timeout", "0"]);
+    // The master accepts connections for its workers, so both are opened while it runs.
+    const scraper = await connection(srv.port);
+    const client = await connection(srv.port);
+    assert.equal((await scraper.send("/hello")).status, 200);
+    assert.equal((await client.send("/hello")).status, 200);
+    const master = srv.child.pid!;
+    process.kill(master, "SIGSTOP");
+    try {
+      const started = Date.now();
+      const scrape = scraper.send("/metrics");
+      for (let i = 0; i < 5; i++) assert.equal((await client.send("/hello")).status, 200);
+      assert.ok(Date.now() - started < 4000, "requests were served while the scrape waited");
+      const r = await scrape;
+      assert.equal(r.status, 503);
+      assert.equal(JSON.parse(r.body).error.code, "MS_ERR_METRICS_TIMEOUT");
+      assert.ok(Date.now() - started >= 4900, `the 503 came after ${Date.now() - started} ms`);
+    } finally {
+      process.kill(master, "SIGCONT");
+      scraper.close();
+      client.close();
+      await srv.stop();
+    }
   });
 });
 
