@@ -5,6 +5,7 @@ import { MoonscopeError } from "../profile/errors";
 import { absoluteLuaPath, parseBytes, parseDuration, parseIntArg } from "./args";
 import { runSingle, type SingleOptions } from "../server-core/single";
 import type { RouteInfo } from "../server-core/ipc";
+import { STATS_PATH } from "../server-core/worker";
 
 export const SERVE_HELP = `Usage: moonscope serve <app.lua> [options]
 
@@ -16,6 +17,8 @@ Options:
   --workers N            worker processes (default: number of CPUs)
   --no-stages            turn per-stage timing off (to measure its cost)
   --stats                answer GET /__moonscope/stats with merged statistics
+  --metrics              answer GET /metrics with Prometheus metrics (see "Beyond one machine")
+  --metrics-path PATH    where --metrics answers (default /metrics; no app route may match it)
   --handler-timeout T    stop a handler after T (default 1s; 0 turns the watchdog off)
   --memory-limit SIZE    Lua heap limit per worker (default 256MB)
   --request-timeout T    408 for a request still arriving after T (default 10s)
@@ -34,8 +37,8 @@ export function serveOptionsFrom(argv: string[]): ServeOptions & { single: Singl
   const args = readArgs(
     argv,
     {
-      ...strings("port", "host", "workers", "handler-timeout", "memory-limit", "request-timeout", "keep-alive-timeout", "max-body", "allow", "lua-path", "lua-interval", "lua-samples"),
-      ...flags("no-stages", "stats", "json-log", "single"),
+      ...strings("port", "host", "workers", "handler-timeout", "memory-limit", "request-timeout", "keep-alive-timeout", "max-body", "allow", "lua-path", "lua-interval", "lua-samples", "metrics-path"),
+      ...flags("no-stages", "stats", "metrics", "json-log", "single"),
     },
     SERVE_HELP,
   );
@@ -61,6 +64,8 @@ export function serveOptionsFrom(argv: string[]): ServeOptions & { single: Singl
     workers: values.workers !== undefined ? parseIntArg("--workers", values.workers, 1, 256) : DEFAULT_SERVE.workers,
     stages: !values["no-stages"],
     statsEndpoint: !!values.stats,
+    metrics: !!values.metrics || values["metrics-path"] !== undefined,
+    metricsPath: values["metrics-path"] !== undefined ? metricsPathArg(values["metrics-path"]) : DEFAULT_SERVE.metricsPath,
     handlerTimeoutMs: values["handler-timeout"] !== undefined ? parseDuration("--handler-timeout", values["handler-timeout"]) : DEFAULT_SERVE.handlerTimeoutMs,
     memoryLimitBytes: values["memory-limit"] !== undefined ? parseBytes("--memory-limit", values["memory-limit"]) : DEFAULT_SERVE.memoryLimitBytes,
     requestTimeoutMs: values["request-timeout"] !== undefined ? parseDuration("--request-timeout", values["request-timeout"]) : DEFAULT_SERVE.requestTimeoutMs,
@@ -73,6 +78,13 @@ export function serveOptionsFrom(argv: string[]): ServeOptions & { single: Singl
       ? { luaIntervalMs: values["lua-interval"] !== undefined ? parseIntArg("--lua-interval", values["lua-interval"], 0, 1000) : 0, luaSamplesFile: values["lua-samples"] ?? null }
       : null,
   };
+}
+
+/** A --metrics-path: an absolute path, no query, and not the stats endpoint's. */
+function metricsPathArg(p: string): string {
+  if (!/^\/[^?#\s]*$/.test(p)) throw new MoonscopeError("MS_ERR_USAGE", `--metrics-path takes a path starting with / (no query, no spaces), e.g. /metrics; got ${JSON.stringify(p)}`);
+  if (p === STATS_PATH) throw new MoonscopeError("MS_ERR_USAGE", `--metrics-path cannot be ${STATS_PATH}, which --stats answers; pick another path, e.g. /metrics`);
+  return p;
 }
 
 export async function serveCommand(argv: string[]): Promise<number> {
@@ -107,6 +119,7 @@ export async function serveCommand(argv: string[]): Promise<number> {
     const { port, host, routes, pids } = await master.start();
     log("info", `Moonscope serving ${opts.appFile} at ${urlOf(host, port)} with ${opts.workers} worker${opts.workers > 1 ? "s" : ""} (stages ${opts.stages ? "on" : "off"})`);
     logRoutes(routes, log);
+    if (opts.metrics) log("info", `Prometheus metrics at ${urlOf(host, port)}${opts.metricsPath}`);
     log("info", "Press Ctrl-C to stop.");
     master.toParent({ type: "ready", port, host, workers: opts.workers, pids, routes });
     return await new Promise<number>(() => {});
@@ -121,6 +134,7 @@ async function serveSingle(opts: ServeOptions, single: SingleOptions, log: (leve
   const server = await runSingle(opts, single, log);
   log("info", `Moonscope serving ${opts.appFile} at ${urlOf(server.host, server.port)} in a single process (pid ${process.pid}, stages ${opts.stages ? "on" : "off"})`);
   logRoutes(server.routes, log);
+  if (opts.metrics) log("info", `Prometheus metrics at ${urlOf(server.host, server.port)}${opts.metricsPath}`);
   log("info", "Press Ctrl-C to stop.");
   let stopping = false;
   const stop = (sig: string) => {

@@ -45,6 +45,7 @@ export const ERRORS = {
   MS_ERR_HTTP_BAD_CHUNK: { status: 400, area: "http", about: "a bad chunk size or chunk extension" },
   MS_ERR_HTTP_BODY_TOO_LARGE: { status: 413, area: "http", about: "a body over --max-body, refused as soon as the headers say so" },
   MS_ERR_HTTP_BAD_ENCODING: { status: 400, area: "http", about: "bad percent-encoding or invalid UTF-8 in the path or query (also in a daemon API path)" },
+  MS_ERR_METRICS_TIMEOUT: { status: 503, area: "http", about: "a Prometheus scrape (--metrics) got no merged metrics from the master within 5 s; the next scrape tries again" },
   MS_ERR_HTTP_REQUEST_TIMEOUT: { status: 408, area: "http", about: "the request was still arriving after --request-timeout (a slow client)" },
 
   // starting and running the server
@@ -54,6 +55,7 @@ export const ERRORS = {
   MS_ERR_PORT_IN_USE: { area: "server", about: "the port is taken; stop the other server or pass --port 0" },
   MS_ERR_LISTEN: { area: "server", about: "the server cannot listen on that address (a port under 1024, an address not on this machine)" },
   MS_ERR_WORKER_START: { area: "server", about: "a worker process did not start; run with --workers 1 to see its output" },
+  MS_ERR_METRICS_PATH: { area: "server", about: "an app route matches the --metrics path, which would hide the metrics; pass --metrics-path with a path no route matches" },
   MS_WARN_ROVER_OPTIONS: { area: "server", about: "rover.server options that have no meaning under Moonscope were ignored (host, port and body_size_limit are honoured)" },
   MS_WARN_WORKER_RESTART: { area: "server", about: "a worker died or stopped answering (the log says why) and a new one was started" },
 

@@ -7,8 +7,8 @@ import { join, relative } from "node:path";
 const root = new URL("..", import.meta.url).pathname;
 const skip = new Set(["node_modules", "dist", ".git", ".tsbuild", "test-artifacts", ".moonscope"]);
 // Suites that need extra installs (or the npm registry) run only when asked for by folder
-// (npm run test:profilers, npm run test:package, npm run test:pprof).
-const heavy = new Set(["test/profilers", "test/package", "test/pprof"]);
+// (npm run test:profilers, npm run test:package, npm run test:pprof, npm run test:prometheus).
+const heavy = new Set(["test/profilers", "test/package", "test/pprof", "test/prometheus"]);
 function collect(dir, out) {
   for (const name of readdirSync(dir)) {
     if (skip.has(name)) continue;

@@ -73,6 +73,8 @@ export type FromWorker =
   | { type: "profile"; id: number; profile: WorkerProfile }
   /** A worker answering GET /__moonscope/stats needs every worker's numbers. */
   | { type: "merged-stats-request"; id: number; reset?: boolean }
+  /** A worker answering a Prometheus scrape (--metrics) needs the master's exposition text. */
+  | { type: "metrics-request"; id: number }
   | { type: "event"; level: "info" | "warn" | "error"; code: ErrorCode; message: string }
   /** The answer to a liveness ping; also sent unasked, about once a second, while requests keep ending (see watchdog.ts). */
   | { type: "pong" };
@@ -81,6 +83,7 @@ export type FromWorker =
 export type ToWorker =
   | { type: "stats"; id: number; reset?: boolean }
   | { type: "merged-stats"; id: number; json: string }
+  | { type: "metrics"; id: number; text: string }
   | ({ type: "profile-start"; id: number } & ProfileStartOptions)
   /** rotate: hand in what was sampled so far and keep sampling (the live flamegraph). */
   | { type: "profile-stop"; id: number; rotate?: boolean }

@@ -8,6 +8,7 @@ import path from "node:path";
 import { asErrorCode, MoonscopeError } from "../profile/errors";
 import type { FromMaster, FromWorker, ProfileStartOptions, RouteInfo, StatsSnapshot, ToMaster, ToWorker, WorkerProfile, WorkerSnapshot } from "./ipc";
 import type { ServeOptions, WorkerOptions } from "./options";
+import { DEFAULT_METRICS_PATH, renderMetrics, RetiredWorkers } from "./metrics";
 
 export type { ServeOptions } from "./options";
 
@@ -17,6 +18,8 @@ export const DEFAULT_SERVE: Omit<ServeOptions, "appFile"> = {
   workers: Math.max(1, os.availableParallelism?.() ?? os.cpus().length),
   stages: true,
   statsEndpoint: false,
+  metrics: false,
+  metricsPath: DEFAULT_METRICS_PATH,
   handlerTimeoutMs: 1000,
   memoryLimitBytes: 256 * 1024 * 1024,
   requestTimeoutMs: 10_000,
@@ -38,6 +41,8 @@ export function workerOptionsFor(opts: ServeOptions, worker: number): WorkerOpti
     port: opts.port,
     stages: opts.stages,
     statsEndpoint: opts.statsEndpoint,
+    metrics: opts.metrics,
+    metricsPath: opts.metricsPath,
     handlerTimeoutMs: opts.handlerTimeoutMs,
     memoryLimitBytes: opts.memoryLimitBytes,
     requestTimeoutMs: opts.requestTimeoutMs,
@@ -115,6 +120,8 @@ export class Master {
   private activeProfile: ProfileStartOptions | null = null;
   private readonly pending = new Map<number, { want: Set<number>; got: Map<number, FromWorker>; done: (r: { got: Map<number, FromWorker>; missing: number[] }) => void; timer: NodeJS.Timeout }>();
   private exitWaiters: (() => void)[] = [];
+  /** Counters of dead workers, so the metrics' counters never go down (see RetiredWorkers). */
+  private readonly retired = new RetiredWorkers();
 
   constructor(opts: ServeOptions, events: MasterEvents) {
     this.opts = opts;
@@ -199,6 +206,11 @@ export class Master {
             if (w.isConnected()) w.send({ type: "merged-stats", id: m.id, json: JSON.stringify(s) } satisfies ToWorker);
           });
           break;
+        case "metrics-request":
+          void this.metricsText().then((text) => {
+            if (w.isConnected()) w.send({ type: "metrics", id: m.id, text } satisfies ToWorker);
+          });
+          break;
         case "event":
           if (m.code.startsWith("MS_WARN_")) {
             if (this.warned.has(m.code + m.message)) break;
@@ -221,6 +233,7 @@ export class Master {
       const wasReady = slot.ready;
       slot.ready = false;
       slot.worker = null;
+      this.retired.retire(slot.index);
       for (const [id, p] of this.pending) {
         if (p.want.has(slot.index)) {
           // Keep it listed as missing: it died before answering.
@@ -319,7 +332,15 @@ export class Master {
   async collectStats(reset: boolean): Promise<StatsSnapshot> {
     const r = await this.ask((id) => ({ type: "stats", id, reset }), STATS_TIMEOUT_MS);
     const workers = [...r.got.values()].map((m) => (m as { snapshot: WorkerSnapshot }).snapshot).sort((a, b) => a.worker - b.worker);
-    return { time: Date.now(), workers, missing: r.missing, restarts: this.restarts };
+    const snapshot = { time: Date.now(), workers, missing: r.missing, restarts: this.restarts };
+    this.retired.seen(snapshot, reset);
+    return snapshot;
+  }
+
+  /** A Prometheus scrape's answer: every worker that answers within a second, and those that died before. */
+  async metricsText(): Promise<string> {
+    const snapshot = await this.collectStats(false);
+    return renderMetrics({ snapshot, retired: this.retired.routes(), workers: this.opts.workers });
   }
 
   /** Starts the CPU profiler and the Lua sampler in every worker. */

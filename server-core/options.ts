@@ -12,6 +12,9 @@ export interface WorkerSettings {
   stages: boolean;
   /** Answer GET /__moonscope/stats (aggregated over workers through the master). */
   statsEndpoint: boolean;
+  /** Answer GET on metricsPath with Prometheus metrics (merged over workers by the master; server-core/metrics.ts). */
+  metrics: boolean;
+  metricsPath: string;
   handlerTimeoutMs: number;
   memoryLimitBytes: number;
   /** A request whose bytes are still arriving after this long gets 408 and a close (slowloris). */

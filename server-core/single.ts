@@ -5,6 +5,7 @@ import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { ServerWorker } from "./worker";
 import { workerOptionsFor, type ServeOptions } from "./master";
 import type { RouteInfo } from "./ipc";
+import { renderMetrics } from "./metrics";
 
 export interface SingleOptions {
   /** Sample the Lua stack every N ms for the whole life of the process (0: off). */
@@ -23,6 +24,7 @@ export async function runSingle(
     {
       send: () => {},
       requestMergedStats: (reset, cb) => cb(JSON.stringify({ time: Date.now(), workers: [worker.snapshot(reset)], missing: [], restarts: 0 })),
+      requestMetrics: (cb) => cb(renderMetrics({ snapshot: { time: Date.now(), workers: [worker.snapshot(false)], missing: [], restarts: 0 }, retired: [], workers: 1 })),
       log: (level, code, message) => log(level, `${code}: ${message}`),
     },
   );

@@ -5,6 +5,13 @@ import { ServerWorker, type WorkerOptions } from "./worker";
 import { MoonscopeError } from "../profile/errors";
 import type { FromWorker, ToWorker } from "./ipc";
 
+/**
+ * How long a scrape waits for the master's metrics before it is answered 503. The master itself
+ * waits at most 1 s for the workers, so only a master that is gone or stalled takes this long; it
+ * stays under Prometheus's default scrape timeout (10 s).
+ */
+const METRICS_WAIT_MS = 5000;
+
 function send(msg: FromWorker): void {
   if (process.connected) process.send!(msg);
 }
@@ -13,12 +20,23 @@ async function main(): Promise<void> {
   const opts = JSON.parse(process.env.MOONSCOPE_WORKER ?? "{}") as WorkerOptions;
   let statsSeq = 0;
   const pendingStats = new Map<number, (json: string) => void>();
+  const pendingMetrics = new Map<number, { cb: (text: string | null) => void; timer: NodeJS.Timeout }>();
   const worker = new ServerWorker(opts, {
     send: (m) => send(m as FromWorker),
     requestMergedStats(reset, cb) {
       const id = ++statsSeq;
       pendingStats.set(id, cb);
       send({ type: "merged-stats-request", id, reset });
+    },
+    requestMetrics(cb) {
+      const id = ++statsSeq;
+      const timer = setTimeout(() => {
+        pendingMetrics.delete(id);
+        cb(null);
+      }, METRICS_WAIT_MS);
+      timer.unref();
+      pendingMetrics.set(id, { cb, timer });
+      send({ type: "metrics-request", id });
     },
     log: (level, code, message) => send({ type: "event", level, code, message }),
     alive: () => send({ type: "pong" }),
@@ -30,6 +48,13 @@ async function main(): Promise<void> {
       const cb = pendingStats.get(m.id);
       pendingStats.delete(m.id);
       cb?.(m.json);
+    } else if (m.type === "metrics") {
+      const p = pendingMetrics.get(m.id);
+      pendingMetrics.delete(m.id);
+      if (p) {
+        clearTimeout(p.timer);
+        p.cb(m.text);
+      }
     } else if (m.type === "profile-start") {
       worker.profiler.startProfile({ cpuIntervalUs: m.cpuIntervalUs, luaIntervalMs: m.luaIntervalMs }).then(
         () => send({ type: "profile-started", id: m.id }),

@@ -17,6 +17,7 @@ import { ResourceStats } from "./resource-stats";
 import { LogOnce } from "./log-once";
 import { MoonscopeError, statusOf, type ErrorCode } from "../profile/errors";
 import type { RouteInfo, WorkerSnapshot } from "./ipc";
+import { PROMETHEUS_CONTENT_TYPE } from "../profile/prometheus";
 
 export type { WorkerOptions } from "./options";
 
@@ -25,12 +26,15 @@ export interface WorkerHost {
   send(msg: unknown): void;
   /** Asks the master for merged stats of all workers (for /__moonscope/stats; ?reset=1 resets them after). */
   requestMergedStats(reset: boolean, cb: (json: string) => void): void;
+  /** Asks the master for the Prometheus exposition text of all workers (--metrics); null when it did not come in time. */
+  requestMetrics(cb: (text: string | null) => void): void;
   log(level: "info" | "warn" | "error", code: ErrorCode, message: string): void;
   /** Tells the master the worker makes progress (requests end) while its event loop may be too busy to answer pings. */
   alive?(): void;
 }
 
-const STATS_PATH = "/__moonscope/stats";
+export const STATS_PATH = "/__moonscope/stats";
+const CT_PROMETHEUS = `Content-Type: ${PROMETHEUS_CONTENT_TYPE}\r\n`;
 
 /**
  * Backpressure. A connection gets at most PIPELINE_DEPTH of its pipelined requests answered in one
@@ -120,6 +124,7 @@ export class ServerWorker {
     }
     this.applyAppConfig(this.app.serverConfig);
     this.router = new Router(this.app.routes);
+    this.checkMetricsPath();
     for (const r of this.app.routes) this.stats.set(r, new RouteStats(`${r.method} ${r.path}`));
     if (o.handlerTimeoutMs > 0) this.watchdog = await startWatchdog(o.handlerTimeoutMs, this.watchdogHooks());
     this.resources.start();
@@ -143,6 +148,20 @@ export class ServerWorker {
     this.sweepTimer.unref();
     const routes = this.app.routes.map((r) => ({ method: r.method, path: r.path, name: r.name, file: r.file, line: r.line }));
     return { port, routes };
+  }
+
+  /**
+   * The scrape path is answered only where no route matches (so checking it costs the app's
+   * requests nothing), and an app route there would silently win over the metrics: refused at start.
+   */
+  private checkMetricsPath(): void {
+    const o = this.opts;
+    if (!o.metrics) return;
+    const m = this.router.match("GET", o.metricsPath);
+    const clash = m.kind === "ok" ? `${m.route.method} ${m.route.path} (${m.route.name} at ${m.route.file}:${m.route.line})` : m.kind === "method" ? `${m.allow.join(", ")} ${o.metricsPath}` : null;
+    if (clash !== null) {
+      throw new MoonscopeError("MS_ERR_METRICS_PATH", `--metrics answers GET ${o.metricsPath}, but the app's route ${clash} matches that path; pass --metrics-path with a path no route matches, e.g. --metrics-path /__moonscope/metrics`);
+    }
   }
 
   /**
@@ -326,7 +345,17 @@ export class ServerWorker {
     const m = this.router.match(req.method, req.path);
     if (m.kind !== "ok") {
       if (req.path === STATS_PATH && this.opts.statsEndpoint && (req.method === "GET" || req.method === "HEAD")) {
-        this.answerStats(conn, keepAlive, head, /(^|&)reset=1(&|$)/.test(req.rawQuery));
+        const reset = /(^|&)reset=1(&|$)/.test(req.rawQuery);
+        this.answerFromMaster(conn, keepAlive, head, (done) => this.host.requestMergedStats(reset, (json) => done(200, CT_JSON, json)));
+        return null;
+      }
+      if (req.path === this.opts.metricsPath && this.opts.metrics && (req.method === "GET" || req.method === "HEAD")) {
+        this.answerFromMaster(conn, keepAlive, head, (done) =>
+          this.host.requestMetrics((text) => {
+            if (text !== null) done(200, CT_PROMETHEUS, text);
+            else done(503, CT_JSON, errorBody("MS_ERR_METRICS_TIMEOUT", "the master did not hand over the merged metrics in time; the next scrape will try again"));
+          }),
+        );
         return null;
       }
       if (m.kind === "method") {
@@ -468,13 +497,17 @@ export class ServerWorker {
     if (!keepAlive) conn.socket.end();
   }
 
-  private answerStats(conn: Conn, keepAlive: boolean, head: boolean, reset: boolean): void {
+  /**
+   * Answers a request whose body only the master has (the merged stats, the metrics). Only this
+   * connection waits for it: its parser is paused and the worker serves the others meanwhile.
+   */
+  private answerFromMaster(conn: Conn, keepAlive: boolean, head: boolean, ask: (done: (status: number, contentType: string, body: string) => void) => void): void {
     conn.busy = true;
     conn.parser.pause();
-    this.host.requestMergedStats(reset, (json) => {
+    ask((status, contentType, body) => {
       conn.busy = false;
       if (conn.socket.destroyed) return;
-      conn.socket.write(responseHead(200, CT_JSON, Buffer.byteLength(json), keepAlive ? "" : CONN_CLOSE, "Cache-Control: no-store\r\n") + (head ? "" : json));
+      conn.socket.write(responseHead(status, contentType, Buffer.byteLength(body), keepAlive ? "" : CONN_CLOSE, "Cache-Control: no-store\r\n") + (head ? "" : body));
       if (!keepAlive || conn.closing) {
         conn.closing = true;
         conn.socket.end();
