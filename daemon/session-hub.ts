@@ -217,7 +217,7 @@ export class SessionHub {
     };
     const onProgress = (p: Progress) => {
       const at = overall(p, plan);
-      publish({ phase: p.phase, message: p.message || r.state.message, elapsedMs: at.elapsedMs, durationMs: at.durationMs, rps: p.rps, serverP99Us: p.serverP99Us });
+      publish({ phase: p.phase, message: p.message || r.state.message, elapsedMs: at.elapsedMs, durationMs: at.durationMs, rps: p.rps, serverP99Us: p.serverP99Us, ...(p.loadUrl ? { loadUrl: p.loadUrl } : {}) });
       if (p.phase === "measuring" && p.stages && p.rps !== undefined) {
         const { requests = 0, serverP50Us = 0, serverP99Us = 0, workers = [] } = p;
         this.o.onMessage({

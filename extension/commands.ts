@@ -4,6 +4,7 @@ import * as vscode from "vscode";
 import * as P from "../protocol/lsp";
 import type { Ctx } from "./ctx";
 import type { EditorRoutes } from "./editor-routes";
+import type { HotLines } from "./hot-lines";
 import { addLuaDefinitions } from "./luals";
 import type { CommandId } from "./manifest-ids";
 import { Panel } from "./panel";
@@ -17,7 +18,17 @@ type Cmd = (...args: unknown[]) => unknown;
 /** A session's states as a progress notification: the phase and time left, and the bar moved by the time measured. */
 function showProgress(ctx: Ctx, progress: vscode.Progress<{ message?: string; increment?: number }>): vscode.Disposable {
   const steps = new ProgressSteps();
-  return ctx.onSessionState((s) => progress.report({ message: progressMessage(s), increment: steps.next(s) }));
+  let announced = false;
+  return ctx.onSessionState((s) => {
+    progress.report({ message: progressMessage(s), increment: steps.next(s) });
+    // Load from elsewhere: the URL is what the user needs now, in a form they can copy.
+    if (s.loadUrl && !announced) {
+      announced = true;
+      void vscode.window.showInformationMessage(`Moonscope: send the load for ${s.route} to ${s.loadUrl} now; whatever arrives is measured.`, "Copy URL").then((a) => {
+        if (a) void vscode.env.clipboard.writeText(s.loadUrl!);
+      });
+    }
+  });
 }
 
 function errorCode(e: unknown): string | undefined {
@@ -95,6 +106,7 @@ async function compareWithRun(ctx: Ctx, panel: Panel, target: { run: string; rou
 export interface CommandParts {
   runsView: RunsView;
   editorRoutes: EditorRoutes;
+  hotLines: HotLines;
 }
 
 export function commands(ctx: Ctx, parts: CommandParts): { commands: Record<CommandId, Cmd>; panel: Panel } {
@@ -182,6 +194,7 @@ export function commands(ctx: Ctx, parts: CommandParts): { commands: Record<Comm
       if (route) await vscode.commands.executeCommand("moonscope.profileRoute", { uri: route.uri, route: `${route.method} ${route.path}` });
     },
     "moonscope.addLuaDefinitions": () => addLuaDefinitions(ctx),
+    "moonscope.toggleHotLines": () => parts.hotLines.toggle(),
     "moonscope.compareWithLastRun": async () => {
       const run = ctx.lastRun ?? (await pickRun(ctx, "Run whose code to measure again beside the app as it is now"));
       if (!run) return;
@@ -194,5 +207,5 @@ export function commands(ctx: Ctx, parts: CommandParts): { commands: Record<Comm
     },
     "moonscope.showOutput": () => ctx.output.show(),
   };
-  return { commands: { ...table, ...runsCommands(ctx, panel, parts.runsView) }, panel };
+  return { commands: { ...table, ...runsCommands(ctx, panel, parts.runsView, parts.hotLines) }, panel };
 }

@@ -4,6 +4,7 @@ import * as vscode from "vscode";
 import { Ctx } from "./ctx";
 import { commands } from "./commands";
 import { EditorRoutes } from "./editor-routes";
+import { HotLines } from "./hot-lines";
 import { offerLuaDefinitions } from "./luals";
 import { RUNS_VIEW } from "./manifest-ids";
 import { RunsView } from "./runs-view";
@@ -15,8 +16,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(ctx);
   const runsView = new RunsView(ctx);
   const editorRoutes = new EditorRoutes(ctx);
-  const { commands: table, panel } = commands(ctx, { runsView, editorRoutes });
-  context.subscriptions.push(panel, runsView, editorRoutes, vscode.window.registerTreeDataProvider(RUNS_VIEW, runsView));
+  const hotLines = new HotLines(ctx);
+  const { commands: table, panel } = commands(ctx, { runsView, editorRoutes, hotLines });
+  context.subscriptions.push(panel, runsView, editorRoutes, hotLines, vscode.window.registerTreeDataProvider(RUNS_VIEW, runsView));
   for (const [name, fn] of Object.entries(table)) context.subscriptions.push(vscode.commands.registerCommand(name, fn));
   try {
     await ctx.start();

@@ -13,11 +13,13 @@ export const COMMAND_IDS = [
   "moonscope.compareWithLastRun",
   "moonscope.showOutput",
   "moonscope.addLuaDefinitions",
+  "moonscope.toggleHotLines",
   "moonscope.runs.refresh",
   "moonscope.runs.open",
   "moonscope.runs.compareWith",
   "moonscope.runs.export",
   "moonscope.runs.openCpuProfile",
+  "moonscope.runs.showHotLines",
   "moonscope.runs.reveal",
   "moonscope.runs.delete",
 ] as const;
@@ -37,7 +39,7 @@ export const RUNS_VIEW = "moonscope.runs";
 /**
  * A run item's contextValue: "moonscopeRun", plus ".cpuprofile" when its folder has one. A menu entry
  * for every run matches `viewItem =~ /^moonscopeRun/`; one that needs a part of the run matches its
- * suffix, so a later action (hot lines) adds a suffix without touching the others.
+ * suffix.
  */
 export const RUN_ITEM = "moonscopeRun";
 export const ROUTE_ITEM = "moonscopeRoute";

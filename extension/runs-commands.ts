@@ -1,11 +1,11 @@
 // The Runs view's actions (moonscope.runs.*): each acts on the run item it is invoked on, or on a
-// {id} a caller passes, or asks for a run. A later action (hot lines) is one more entry here and one
-// more contextValue suffix (manifest-ids.ts RUN_ITEM).
+// {id} a caller passes, or asks for a run.
 import * as path from "node:path";
 import * as vscode from "vscode";
 import * as P from "../protocol/lsp";
 import { EXPORT_FORMATS, EXPORT_FORMAT_NAMES } from "../protocol/panel";
 import type { Ctx } from "./ctx";
+import type { HotLines } from "./hot-lines";
 import type { CommandId } from "./manifest-ids";
 import type { Panel } from "./panel";
 import { errorMessage, exportRun, runOf, showComparison } from "./run-actions";
@@ -15,9 +15,13 @@ import type { RunsView } from "./runs-view";
 type Cmd = (...args: unknown[]) => unknown;
 export type RunsCommandId = Extract<CommandId, `moonscope.runs.${string}`>;
 
-export function runsCommands(ctx: Ctx, panel: Panel, runsView: RunsView): Record<RunsCommandId, Cmd> {
+export function runsCommands(ctx: Ctx, panel: Panel, runsView: RunsView, hotLines: HotLines): Record<RunsCommandId, Cmd> {
   return {
     "moonscope.runs.refresh": () => runsView.refresh(),
+    "moonscope.runs.showHotLines": async (arg?: unknown) => {
+      const run = await runOf(ctx, arg, "Run whose hot lines to show");
+      if (run) await hotLines.showRun(run.id, true);
+    },
     "moonscope.runs.open": async (arg?: unknown) => {
       const run = await runOf(ctx, arg, "Run to open");
       if (run) panel.show({ kind: "run", id: run.id });

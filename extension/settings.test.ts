@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { compareOptions, PROFILE_SETTINGS, profileOptions } from "./settings";
+import { compareOptions, LOAD_SETTING_VALUES, PROFILE_SETTINGS, profileOptions } from "./settings";
 import { PROFILE_DEFAULTS } from "../protocol/types";
 import { EXPORT_FORMAT_NAMES } from "../profile/exports";
 import { RUN_MODES } from "../profile/run";
@@ -29,4 +29,17 @@ test("a compare takes the settings' load but not their duration (the daemon's AB
   const set: Record<string, unknown> = { durationSeconds: 3, warmupSeconds: 1, workers: 2 };
   const some = { get: <T>(k: string, d: T) => (k in set ? (set[k] as T) : d) };
   assert.deepEqual(compareOptions(some), { warmupMs: 1000, connections: 50, workers: 2, mode: "sample" });
+});
+
+test("moonscope.load: auto leaves the choice to the daemon, a generator or external is passed on; a compare never takes external", () => {
+  assert.deepEqual(props["moonscope.load"].enum, [...LOAD_SETTING_VALUES]);
+  assert.equal(props["moonscope.load"].default, "auto");
+  const withLoad = (load: string) => ({ get: <T>(k: string, d: T) => (k === "load" ? (load as T) : d) });
+  assert.equal(profileOptions(withLoad("auto")).load, undefined);
+  assert.equal(profileOptions(withLoad("external")).load, "external");
+  assert.equal(profileOptions(withLoad("autocannon")).load, "autocannon");
+  assert.equal(compareOptions(withLoad("external")).load, undefined);
+  assert.equal(compareOptions(withLoad("autocannon")).load, "autocannon");
+  // A value from an older or hand-edited settings file is not passed on.
+  assert.equal(profileOptions(withLoad("k6")).load, undefined);
 });

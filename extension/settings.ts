@@ -1,6 +1,9 @@
 // The moonscope.* settings as profile options. Their defaults are PROFILE_DEFAULTS (protocol/types.ts);
 // package.json repeats them for VS Code's settings UI, and settings.test.ts checks that it agrees.
-import { PROFILE_DEFAULTS, type ProfileOptions, type RunMode } from "../protocol/types";
+import { LOAD_CHOICES, PROFILE_DEFAULTS, type LoadChoice, type ProfileOptions, type RunMode } from "../protocol/types";
+
+/** moonscope.load's values: "auto" (wrk when installed, else autocannon) or one of the load choices. */
+export const LOAD_SETTING_VALUES = ["auto", ...LOAD_CHOICES] as const;
 
 /** The part of vscode.WorkspaceConfiguration this reads (so it can be tested in Node). */
 export interface SettingsReader {
@@ -22,8 +25,9 @@ export const PROFILE_SETTINGS = {
  * daemon's AB_DEFAULTS give a round's length and the rounds (a compare measures both sides many times).
  */
 export function compareOptions(c: SettingsReader): ProfileOptions {
-  const { durationMs: _ignored, ...load } = profileOptions(c);
-  return load;
+  // A compare drives both sides itself, in interleaved rounds: load from elsewhere cannot alternate.
+  const { durationMs: _ignored, load: from, ...load } = profileOptions(c);
+  return from && from !== "external" ? { ...load, load: from } : load;
 }
 
 export function profileOptions(c: SettingsReader): ProfileOptions {
@@ -39,5 +43,7 @@ export function profileOptions(c: SettingsReader): ProfileOptions {
   if (budgets) o.budgets = budgets;
   const rate = c.get("rate", d.rate);
   if (rate > 0) o.rate = rate;
+  const load = c.get<string>("load", "auto");
+  if (load !== "auto" && (LOAD_CHOICES as readonly string[]).includes(load)) o.load = load as LoadChoice;
   return o;
 }

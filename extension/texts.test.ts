@@ -21,6 +21,7 @@ test("the status bar: the running session with its time left, else the last resu
 
 test("progress and result messages", () => {
   assert.equal(progressMessage(session), "measuring (4 s left) · 24.8k req/s");
+  assert.equal(progressMessage({ ...session, loadUrl: "http://127.0.0.1:40123/crunch" }), "measuring (4 s left) · 24.8k req/s · send the load to http://127.0.0.1:40123/crunch");
   assert.equal(secondsLeft({ durationMs: 10_000, elapsedMs: 12_000 }), 0);
   assert.equal(runMessage(run), "GET /hello: 24.8k req/s, p99 1.90 ms. the bottleneck is the Lua handler.");
   assert.match(runMessage({ ...run, budgetsMissed: ["p99 latency 1.90 ms exceeds the budget of 1.00 ms"] }), /\. Budget missed: p99 latency 1\.90 ms exceeds/);

@@ -25,7 +25,8 @@ export function statusText(session: SessionState | null, last: RunSummary | null
 /** The progress notification's line while a session runs. */
 export function progressMessage(s: SessionState): string {
   const left = secondsLeft(s);
-  return `${s.phase}${left !== null ? ` (${left} s left)` : ""}${s.rps ? ` · ${kreq(s.rps)}` : ""}`;
+  const from = s.loadUrl ? ` · send the load to ${s.loadUrl}` : "";
+  return `${s.phase}${left !== null ? ` (${left} s left)` : ""}${s.rps ? ` · ${kreq(s.rps)}` : ""}${from}`;
 }
 
 /** How far the session is, 0 to 100, when its duration is known (the progress notification's bar). */

@@ -6,6 +6,9 @@ import type { LoadChoice, RunMode } from "../profile/run";
 export type { LoadChoice, RunMode } from "../profile/run";
 export { LOAD_CHOICES } from "../profile/run";
 export type { StoredTree } from "../profile/run";
+export type { HotLineRow, RunFile } from "../profile/run";
+/** What a hot line is in words (the editor's hover, the panel's tooltip, the report). */
+export { hotLineNote } from "../profile/hot-lines";
 
 export interface RouteEntry {
   uri: string;
@@ -123,6 +126,8 @@ export interface SessionState {
   durationMs?: number;
   rps?: number;
   serverP99Us?: number;
+  /** With load from elsewhere: where to send the requests (set once the app listens). */
+  loadUrl?: string;
   run?: RunSummary;
   error?: { code: string; message: string };
 }

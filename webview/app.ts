@@ -22,6 +22,7 @@ import { h, fill, setDisabled } from "./dom";
 import { FlameGraph, type SampleInfo } from "./flamegraph";
 import { rate } from "./format";
 import type { Host } from "./host";
+import { lineSummaries } from "./hot-lines";
 import { HotSpotTable } from "./hotspots";
 import { OverviewView, type LiveFrame } from "./overview";
 import { SandwichView } from "./sandwich-view";
@@ -88,7 +89,10 @@ export class App {
     const open = (f: Frame) => this.host.openSource(f, this.appFile());
     const sourceOf = (f: Frame) => this.host.sourceOf(f, this.appFile());
     this.sandwich = new SandwichView(open, sourceOf);
+    // A live tree is not the stored run's: its lines come once the run is written.
+    const linesOf = (f: Frame) => (this.session ? [] : lineSummaries(this.run?.hotLines, f));
     this.flame = new FlameGraph({
+      linesOf,
       label: "Flamegraph of the selected run: stages at the top, callees below",
       onOpenSource: open,
       sourceOf,
@@ -96,7 +100,7 @@ export class App {
         if (this.flameTree) this.sandwich.show(this.flameTree, f);
       },
     });
-    this.hotspots = new HotSpotTable(open, sourceOf);
+    this.hotspots = new HotSpotTable(open, sourceOf, undefined, linesOf);
     this.callTree = new CallTreeView(open, sourceOf);
     this.compare = new CompareView(open);
     this.exportButtons = EXPORT_FORMAT_NAMES.map((f) => {
@@ -310,7 +314,8 @@ export class App {
     this.renderLastRunButton();
     if (active) {
       const left = s.durationMs && s.elapsedMs !== undefined ? ` · ${Math.max(0, (s.durationMs - s.elapsedMs) / 1000).toFixed(0)} s left` : "";
-      this.setStatus(`${s.phase} ${s.route}${left}${s.message && s.phase !== "measuring" ? ` — ${s.message}` : ""}`, s.phase);
+      const note = s.loadUrl ? ` — send the load to ${s.loadUrl}` : s.message && s.phase !== "measuring" ? ` — ${s.message}` : "";
+      this.setStatus(`${s.phase} ${s.route}${left}${note}`, s.phase);
     } else if (s.phase === "failed") {
       const why = `${s.error?.code ?? "MS_ERR_SESSION"}: ${s.error?.message ?? s.message}`;
       this.setStatus(`${s.route}: failed`, s.phase);

@@ -36,6 +36,8 @@ export interface FlameGraphOptions {
   colorOf?(node: CallNode, p: Palette): string | null;
   /** An extra tooltip line for a node (the differential view's delta). */
   describe?(node: CallNode): string | null;
+  /** Lines of a Lua function with their cost (the run's hot lines), for the tooltip. */
+  linesOf?(frame: Frame): string[];
   /** Offers "Sandwich" for the selected frame: its callers and callees. */
   onSandwich?(frame: Frame): void;
   /** Without search and legend (the sandwich's two small graphs). */
@@ -544,6 +546,7 @@ export class FlameGraph {
       h("div", {}, `self ${duration(n.self)} (${this.shareOf(n, n.self)}) · total ${duration(n.total)} (${this.shareOf(n, n.total)})`),
       z !== this.tree.root ? h("div", { className: "ms-muted" }, `${share(n.total / z.total)} of the zoomed frame`) : null,
       extra ? h("div", {}, extra) : null,
+      ...lineList(this.o.linesOf?.(f) ?? []),
       h("div", { className: "ms-muted" }, this.sourceOf(f) ? "click: zoom · double-click: open source" : "click: zoom"),
     );
     this.tooltip.hidden = false;
@@ -651,7 +654,16 @@ export class FlameGraph {
       sw = h("button", { type: "button", className: "ms-link", "data-testid": "flame-sandwich", title: "Callers and callees of this function, over every place it is called" }, "sandwich");
       sw.addEventListener("click", () => this.o.onSandwich?.(f));
     }
-    fill(this.detail, h("strong", {}, f.name || "(anonymous)"), ` · ${KIND_LABELS[f.kind]} · self ${this.shareOf(n, n.self)} · total ${this.shareOf(n, n.total)} · `, open, sw ? " · " : null, sw);
+    const lines = this.o.linesOf?.(f) ?? [];
+    fill(
+      this.detail,
+      h("strong", {}, f.name || "(anonymous)"),
+      ` · ${KIND_LABELS[f.kind]} · self ${this.shareOf(n, n.self)} · total ${this.shareOf(n, n.total)} · `,
+      open,
+      sw ? " · " : null,
+      sw,
+      lines.length ? h("div", { className: "ms-muted ms-hot-lines", "data-testid": "flame-detail-lines" }, "hottest lines (whole run): ", lines.join(" | ")) : null,
+    );
   }
 }
 
@@ -672,4 +684,10 @@ function legend(l: Legend): HTMLElement {
     { className: "ms-legend", "aria-label": l.label, "data-testid": "flame-legend" },
     ...l.items.map((i) => h("span", { className: "ms-legend-item" }, h("span", { className: `ms-swatch ${i.swatch}`, "aria-hidden": "true" }), i.text)),
   );
+}
+
+/** A Lua function's hottest lines under a heading, for the tooltip. */
+function lineList(lines: string[]): HTMLElement[] {
+  if (lines.length === 0) return [];
+  return [h("div", { className: "ms-muted", "data-testid": "tooltip-lines" }, "hottest lines (whole run):"), ...lines.map((l) => h("div", { className: "ms-tip-line" }, l))];
 }

@@ -32,6 +32,8 @@ export class HotSpotTable {
     private readonly onOpenSource: (f: Frame) => void,
     private readonly sourceOf: (f: Frame) => string | null = (f) => f.file ?? null,
     private readonly limit = 200,
+    /** A Lua function's hottest lines, shown under where it is. */
+    private readonly linesOf: (f: Frame) => string[] = () => [],
   ) {
     this.kindSelect = h("select", { className: "ms-input", "aria-label": "Show kind", "data-testid": "hotspots-kind" }, ...KIND_FILTERS.map((k) => h("option", { value: k.value }, k.label))) as HTMLSelectElement;
     this.kindSelect.addEventListener("change", () => this.render());
@@ -104,7 +106,7 @@ export class HotSpotTable {
           h("td", {}, share(r.selfShare)),
           h("td", { "data-value": r.total }, duration(r.total)),
           h("td", {}, share(r.totalShare)),
-          h("td", { className: "ms-muted" }, where),
+          h("td", { className: "ms-muted" }, where, ...lineNotes(this.linesOf(f))),
         );
         if (opens) {
           tr.addEventListener("click", () => this.onOpenSource(f));
@@ -119,4 +121,8 @@ export class HotSpotTable {
       }),
     );
   }
+}
+
+function lineNotes(lines: string[]): HTMLElement[] {
+  return lines.length ? [h("div", { className: "ms-muted ms-hot-lines", "data-testid": "hotspot-lines" }, ...lines.map((l) => h("div", {}, l)))] : [];
 }

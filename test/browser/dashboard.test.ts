@@ -267,6 +267,37 @@ describe("the panel in Chromium (standalone dashboard)", { skip: skip ?? false }
     await page.fill("[data-testid=flame-search]", "");
   });
 
+  test("a Lua function's hottest lines: in the frame's details, its tooltip and its hot-spot row", async () => {
+    await tab("flamegraph");
+    await page.fill("[data-testid=flame-search]", "fib");
+    await waitFor(() => /match · [\d.]+% of busy CPU/.test((document.querySelector("[data-testid=flame-matches]") as HTMLElement).textContent ?? ""));
+    await page.getByRole("button", { name: "Next match" }).click();
+    await waitFor(() => /^fib/.test((document.querySelector("[data-testid=flame-detail]") as HTMLElement).textContent ?? ""));
+    // fib's lines: 6 (the recursive sum) and 4 (its body before the first call) carry its time.
+    const detail = (await page.textContent("[data-testid=flame-detail-lines]")) ?? "";
+    assert.match(detail, /^hottest lines \(whole run\): line (4|6): [\d.]+% self, [\d.]+% total/, detail);
+    assert.match(detail, /line 6: [\d.]+% self, [\d.]+% total · return fib\(n - 1\) \+ fib\(n - 2\)/);
+    assert.match(detail, /line 4: [\d.]+% self, [\d.]+% total · in fib before its first call/);
+    // The tooltip of a fib frame lists them too: find one by hovering down the middle of the graph.
+    const box = (await page.locator("[data-testid=flamegraph]").boundingBox())!;
+    let tip = "";
+    for (let y = box.y + 4; y < box.y + box.height && !/^fib/.test(tip); y += 6) {
+      await page.mouse.move(box.x + box.width * 0.5, y);
+      const shown = page.locator("[data-testid=flame-tooltip]:visible");
+      tip = (await shown.count()) ? ((await shown.first().textContent()) ?? "") : "";
+    }
+    assert.match(tip, /^fib.*hottest lines \(whole run\):line (4|6): /, tip);
+    await page.mouse.move(box.x - 20, box.y - 20);
+    await page.click("[data-testid=flame-crumbs] button >> text=all");
+    await page.fill("[data-testid=flame-search]", "");
+    await tab("hotspots");
+    const row = page.locator("[data-testid=hotspots] tbody tr", { has: page.locator("td:first-child", { hasText: /^fib$/ }) });
+    assert.match((await row.locator("[data-testid=hotspot-lines]").textContent()) ?? "", /line 6: [\d.]+% self/);
+    // A function that is not Lua has no lines.
+    assert.equal(await page.locator("[data-testid=hotspots] tbody tr[data-kind=server-core] [data-testid=hotspot-lines]").count(), 0);
+    await tab("flamegraph");
+  });
+
   test("click zooms into a frame; the breadcrumb zooms back out; the keyboard works too", async () => {
     const canvas = page.locator("[data-testid=flamegraph]");
     // Row 1 (18 px rows, root at the top) starts with the widest stage root: [handler] here.
@@ -560,6 +591,44 @@ describe("the panel in Chromium (standalone dashboard)", { skip: skip ?? false }
     await page.click("[data-testid=profile-start]");
     assert.match((await page.getByTestId("notice").textContent()) ?? "", /^Headers take "Name: value"/);
     await page.getByRole("textbox", { name: "Headers" }).fill("X-Token: t1");
+  });
+
+  test("load from elsewhere: the page says where to send it, and what arrives there is the run", async () => {
+    for (const box of ["Query string", "Headers", "Body"]) await page.getByRole("textbox", { name: box }).fill("");
+    await page.getByRole("combobox", { name: "Load", exact: true }).selectOption("external");
+    await profile("GET /fast", 2);
+    await waitFor(() => /send the load to http:\/\/\S+/.test((document.querySelector("[data-testid=status]") as HTMLElement).textContent ?? ""));
+    const url = /send the load to (http:\/\/\S+)/.exec((await page.textContent("[data-testid=status]")) ?? "")![1];
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/fast$/);
+    // A sender of our own, from the test: it sends until the run is written.
+    let sent = 0;
+    let done = false;
+    const sender = (async () => {
+      while (!done) {
+        try {
+          const r = await fetch(url);
+          await r.arrayBuffer();
+          if (r.ok) sent++;
+        } catch {
+          /* the app stops at the end of the run */
+        }
+      }
+    })();
+    await waitFor(() => (document.querySelector("[data-testid=status]") as HTMLElement).dataset.phase === "run");
+    done = true;
+    await sender;
+    const server = await cardSub("Server p50 / p99");
+    const served = Number(/^(\d+) requests$/.exec(server.sub)?.[1]);
+    assert.ok(served > 0 && served <= sent, `the run counted ${served} requests of the ${sent} sent`);
+    assert.deepEqual(await cardSub("Errors"), { value: "0", sub: "0 non-2xx" });
+    await page.getByRole("combobox", { name: "Load", exact: true }).selectOption("auto");
+    // A fixed rate with load from elsewhere is refused before anything starts.
+    await page.getByRole("combobox", { name: "Load", exact: true }).selectOption("external");
+    await page.getByTestId("opt-rate").fill("100");
+    await page.click("[data-testid=profile-start]");
+    assert.match((await page.getByTestId("notice").textContent()) ?? "", /^A fixed Rate needs Moonscope's own generator/);
+    await page.getByTestId("opt-rate").fill("0");
+    await page.getByRole("combobox", { name: "Load", exact: true }).selectOption("auto");
   });
 
   test("a 100k-node profile opens and draws; the draw time is reported", async () => {
