@@ -22,7 +22,7 @@ import { h, fill, setDisabled } from "./dom";
 import { FlameGraph, type SampleInfo } from "./flamegraph";
 import { rate } from "./format";
 import type { Host } from "./host";
-import { lineSummaries } from "./hot-lines";
+import { lineShares, lineSummaries } from "./hot-lines";
 import { HotSpotTable } from "./hotspots";
 import { OverviewView, type LiveFrame } from "./overview";
 import { SandwichView } from "./sandwich-view";
@@ -100,7 +100,7 @@ export class App {
         if (this.flameTree) this.sandwich.show(this.flameTree, f);
       },
     });
-    this.hotspots = new HotSpotTable(open, sourceOf, undefined, linesOf);
+    this.hotspots = new HotSpotTable(open, sourceOf, undefined, (f) => (this.session ? { short: "", full: [] } : { short: lineShares(this.run?.hotLines, f), full: lineSummaries(this.run?.hotLines, f) }));
     this.callTree = new CallTreeView(open, sourceOf);
     this.compare = new CompareView(open);
     this.exportButtons = EXPORT_FORMAT_NAMES.map((f) => {

@@ -17,3 +17,9 @@ export function lineSummaries(rows: readonly HotLineRow[] | undefined, frame: Fr
       return `line ${r.line}: ${share(r.selfShare)} self, ${share(r.totalShare)} total${note ? ` · ${note}` : ""}`;
     });
 }
+
+/** One short line for a table row: "lines 4: 52.2%, 6: 38.6%" (self shares), hottest first. */
+export function lineShares(rows: readonly HotLineRow[] | undefined, frame: Frame): string {
+  const lines = linesOf(rows, frame).slice(0, MAX_LINES);
+  return lines.length ? `line${lines.length > 1 ? "s" : ""} ${lines.map((r) => `${r.line}: ${share(r.selfShare)}`).join(", ")}` : "";
+}

@@ -32,8 +32,8 @@ export class HotSpotTable {
     private readonly onOpenSource: (f: Frame) => void,
     private readonly sourceOf: (f: Frame) => string | null = (f) => f.file ?? null,
     private readonly limit = 200,
-    /** A Lua function's hottest lines, shown under where it is. */
-    private readonly linesOf: (f: Frame) => string[] = () => [],
+    /** A Lua function's hottest lines: a short line under where it is, and in full on hover. */
+    private readonly linesOf: (f: Frame) => { short: string; full: string[] } = () => ({ short: "", full: [] }),
   ) {
     this.kindSelect = h("select", { className: "ms-input", "aria-label": "Show kind", "data-testid": "hotspots-kind" }, ...KIND_FILTERS.map((k) => h("option", { value: k.value }, k.label))) as HTMLSelectElement;
     this.kindSelect.addEventListener("change", () => this.render());
@@ -123,6 +123,6 @@ export class HotSpotTable {
   }
 }
 
-function lineNotes(lines: string[]): HTMLElement[] {
-  return lines.length ? [h("div", { className: "ms-muted ms-hot-lines", "data-testid": "hotspot-lines" }, ...lines.map((l) => h("div", {}, l)))] : [];
+function lineNotes(lines: { short: string; full: string[] }): HTMLElement[] {
+  return lines.short ? [h("div", { className: "ms-hot-lines", "data-testid": "hotspot-lines", title: lines.full.join("\n") }, lines.short)] : [];
 }

@@ -292,7 +292,9 @@ describe("the panel in Chromium (standalone dashboard)", { skip: skip ?? false }
     await page.fill("[data-testid=flame-search]", "");
     await tab("hotspots");
     const row = page.locator("[data-testid=hotspots] tbody tr", { has: page.locator("td:first-child", { hasText: /^fib$/ }) });
-    assert.match((await row.locator("[data-testid=hotspot-lines]").textContent()) ?? "", /line 6: [\d.]+% self/);
+    const lines = row.locator("[data-testid=hotspot-lines]");
+    assert.match((await lines.textContent()) ?? "", /^lines (4|6): [\d.]+%, (4|6): [\d.]+%/);
+    assert.match((await lines.getAttribute("title")) ?? "", /line 6: [\d.]+% self, [\d.]+% total · return fib/);
     // A function that is not Lua has no lines.
     assert.equal(await page.locator("[data-testid=hotspots] tbody tr[data-kind=server-core] [data-testid=hotspot-lines]").count(), 0);
     await tab("flamegraph");
