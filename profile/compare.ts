@@ -2,6 +2,7 @@
 // (profile/verdict.ts), what differs between the runs besides the code, and the per-function
 // deltas of the busy CPU time. `moonscope compare`, `moonscope ab` and the panel all call this, so
 // they give the same verdicts for the same runs.
+import { MoonscopeError } from "./errors";
 import { diffTrees, type FrameDelta } from "./diff";
 import { diffFlamegraphSvg } from "./flamegraph-svg";
 import type { CallNode, CallTree } from "./calltree";
@@ -73,15 +74,39 @@ function interleaved(a: RunFile, b: RunFile): boolean {
   return a.ab?.other === b.id && b.ab?.other === a.id;
 }
 
+/**
+ * The rounds to judge: those that served the route (a round without a request measured nothing, as
+ * when load from elsewhere sent none; its zeros would read as an infinite change). Interleaved
+ * rounds are kept or left out in pairs, so pairs stay neighbours.
+ */
+function servedRounds(a: RunFile, b: RunFile, paired: boolean): { ra: RoundStats[]; rb: RoundStats[]; left: number } {
+  const all = [roundsOf(a), roundsOf(b)];
+  const served = (r: RoundStats) => r.requests > 0;
+  let [ra, rb] = all.map((rs) => rs.filter(served));
+  if (paired && all[0].length === all[1].length) {
+    const keep = all[0].map((r, i) => served(r) && served(all[1][i]));
+    [ra, rb] = all.map((rs) => rs.filter((_r, i) => keep[i]));
+  }
+  for (const [run, rounds] of [[a, ra], [b, rb]] as const) {
+    if (rounds.length === 0) {
+      throw new MoonscopeError(
+        "MS_ERR_RUN_EMPTY",
+        `run ${run.id} served no request of ${run.route.method} ${run.route.path}${paired ? " in a round its partner also measured" : ""}, so there is nothing to compare; profile the route again (with --load external, send requests to the URL it prints while it measures)`,
+      );
+    }
+  }
+  return { ra, rb, left: all[0].length - ra.length + (all[1].length - rb.length) };
+}
+
 export function compareRuns(a: RunFile, b: RunFile): Comparison {
-  const ra = roundsOf(a);
-  const rb = roundsOf(b);
   const paired = interleaved(a, b);
+  const { ra, rb, left } = servedRounds(a, b, paired);
   const how = { paired: paired && ra.length === rb.length, separate: !paired };
   const delta = (name: string, pick: (r: RoundStats) => number, model: NoiseModel): Delta => ({ name, ...judge(ra.map(pick), rb.map(pick), model, how) });
   const routeA = `${a.route.method} ${a.route.path}`;
   const routeB = `${b.route.method} ${b.route.path}`;
   const notes: string[] = [];
+  if (left > 0) notes.push(`${left} round${left === 1 ? "" : "s"} without a request of the route ${left === 1 ? "was" : "were"} left out of the verdicts`);
   let frames: FrameDelta[] = [];
   if (a.profile.merged && b.profile.merged) frames = diffTrees(busyTree(loadTree(a.profile.merged)), busyTree(loadTree(b.profile.merged)));
   else notes.push("a run has no CPU profile (--mode none): no per-function comparison");

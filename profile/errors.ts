@@ -83,6 +83,7 @@ export const ERRORS = {
   MS_ERR_RUN_NOT_FOUND: { area: "runs", about: "no run with that id or at that path" },
   MS_ERR_RUN_CORRUPT: { area: "runs", about: "the run file is damaged or not a Moonscope run; profile the route again" },
   MS_ERR_RUN_NEWER: { area: "runs", about: "the run was written by a newer Moonscope; update Moonscope to read it" },
+  MS_ERR_RUN_EMPTY: { area: "runs", about: "a compared run served no request of its route (load from elsewhere that sent none), so there is nothing to compare; profile the route again" },
   MS_ERR_RUN_IN_USE: { area: "runs", about: "the run folder is still being written by a living process (its lock names it), so it cannot be deleted; wait for that run to end" },
 
   // the daemon's stream, dashboard and panel

@@ -3,6 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { compareRuns, differences } from "../../profile/compare";
+import { MoonscopeError } from "../../profile/errors";
 import { STAGE_NAMES, type RoundStats, type RunFile, type StageName } from "../../profile/run";
 
 function round(rps: number, handlerUs: number, i = 0): RoundStats {
@@ -100,4 +101,25 @@ test("a run from before rounds were stored is read as one round", () => {
   assert.ok(Math.abs(c.stageMeans.find((d) => d.name === "handler")!.before - 1000) < 1e-9);
   // 2 workers × 80 % of 5 s = 8 s of CPU for 10000 requests: 800 µs each.
   assert.ok(Math.abs(c.cpuPerRequest.before - 800) < 1e-9);
+});
+
+test("a round that served no request is left out (its zeros are not an infinite change); a run without any is refused with a reason", () => {
+  const empty = (i: number): RoundStats => ({ ...round(0, 0, i), requests: 0, rps: 0, latencyUs: { min: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 }, cpuUsPerRequest: 0 });
+  const before = run("a", steady(2000, 1000));
+  const after = run("b", [...steady(2000, 1000).slice(0, 4), empty(4)]);
+  const c = compareRuns(before, after);
+  assert.equal(c.throughput.change, "no change");
+  assert.equal(c.method.afterRounds, 4);
+  assert.match(c.notes.join(), /^1 round without a request of the route was left out of the verdicts/);
+  // Interleaved: the round's partner goes too, so the pairs stay neighbours.
+  const pa = run("a", steady(2000, 1000), { ab: { side: "A", other: "b", order: "ABBAABBAAB" } });
+  const pb = run("b", [empty(0), ...steady(2000, 1000).slice(1)], { ab: { side: "B", other: "a", order: "ABBAABBAAB" } });
+  const p = compareRuns(pa, pb);
+  assert.deepEqual([p.method.beforeRounds, p.method.afterRounds, p.method.interleaved], [4, 4, true]);
+  assert.match(p.notes.join(), /^2 rounds without a request/);
+  // Nothing served at all: no verdict can be made, and the error says what to do.
+  assert.throws(
+    () => compareRuns(before, run("b", [empty(0)])),
+    (e: unknown) => e instanceof MoonscopeError && e.code === "MS_ERR_RUN_EMPTY" && /run b served no request of GET \/work, so there is nothing to compare; profile the route again/.test(e.message),
+  );
 });
