@@ -240,9 +240,14 @@ describe("moonscope lsp --stdio against odd documents and broken frames", () => 
   });
 
   test("the server exits when the editor's end of stdin closes (no shutdown, no processId)", async () => {
-    const child = spawn(process.execPath, [BIN, "lsp", "--stdio"], { cwd: workspace, stdio: ["pipe", "ignore", "ignore"] });
+    const child = spawn(process.execPath, [BIN, "lsp", "--stdio"], { cwd: workspace, stdio: ["pipe", "pipe", "ignore"] });
     try {
-      await new Promise((r) => setTimeout(r, 500));
+      // Ready when it answers an initialize (a server still starting would not see stdin close).
+      let out = "";
+      const answered = new Promise<void>((r) => child.stdout!.on("data", (d: Buffer) => (out += d).includes('"id":1') && r()));
+      const init = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { processId: null, rootUri: null, capabilities: {} } });
+      child.stdin!.write(`Content-Length: ${Buffer.byteLength(init)}\r\n\r\n${init}`);
+      await answered;
       const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
       child.stdin!.end();
       const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r("still running"), 5000))]);

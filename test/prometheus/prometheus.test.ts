@@ -6,6 +6,8 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { EventEmitter } from "node:events";
+import http from "node:http";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -32,20 +34,54 @@ function freePort(): Promise<number> {
   });
 }
 
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    // Polling, not sleeping for a guess: each probe is one HTTP request to a process that answers at once.
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${what} did not happen within ${timeoutMs} ms${last ? `: ${(last as Error).message}` : ""}`);
+/**
+ * Prometheus scrapes the server through this relay, so the test waits for scrapes as they happen
+ * instead of polling Prometheus. A scrape loop is sequential: when scrape n+1 arrives, the sample of
+ * scrape n is stored and queryable.
+ */
+async function scrapeRelay(target: number): Promise<{ port: number; scrapeNo(): number; scrape(n: number): Promise<void>; close(): Promise<void> }> {
+  const arrived = new EventEmitter();
+  let count = 0;
+  const server = http.createServer((req, res) => {
+    arrived.emit("scrape", ++count);
+    const up = http.get({ host: "127.0.0.1", port: target, path: req.url, headers: req.headers }, (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.pipe(res);
+    });
+    up.on("error", () => res.writeHead(502).end());
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    scrapeNo: () => count,
+    scrape: (n) => (count >= n ? Promise.resolve() : new Promise<void>((r) => arrived.on("scrape", function seen(k: number) {
+      if (k < n) return;
+      arrived.off("scrape", seen);
+      r();
+    }))),
+    close: () => new Promise<void>((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    }),
+  };
+}
+
+/** Resolves when the process writes a line matching `re` (its own readiness message). */
+function logLine(child: ChildProcess, re: RegExp, what: string, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let seen = "";
+    const timer = setTimeout(() => reject(new Error(`${what}: no line matching ${re} within ${timeoutMs} ms`)), timeoutMs);
+    const on = (d: Buffer) => {
+      seen += d;
+      if (re.test(seen)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on("data", on);
+    child.stderr!.on("data", on);
+    child.once("exit", (code) => reject(new Error(`${what}: it exited (${code}) first`)));
+  });
 }
 
 /** The handler stage of the route, merged over workers. */
@@ -101,6 +137,7 @@ describe("the real Prometheus", () => {
 
   test("Prometheus scraping under load computes the handler p99 and the request rate the server measured", async () => {
     promPort = await freePort();
+    const relay = await scrapeRelay(srv.port);
     const config = path.join(dir, "prometheus.yml");
     writeFileSync(
       config,
@@ -111,13 +148,14 @@ describe("the real Prometheus", () => {
         "scrape_configs:",
         "  - job_name: moonscope",
         "    static_configs:",
-        `      - targets: ["127.0.0.1:${srv.port}"]`,
+        `      - targets: ["127.0.0.1:${relay.port}"]`,
         "",
       ].join("\n"),
     );
     prom = spawn("prometheus", [`--config.file=${config}`, `--storage.tsdb.path=${path.join(dir, "data")}`, `--web.listen-address=127.0.0.1:${promPort}`], { stdio: ["ignore", "pipe", "pipe"] });
     prom.stdout!.on("data", (d) => (promLog += d));
     prom.stderr!.on("data", (d) => (promLog += d));
+    const ready = logLine(prom, /Server is ready to receive web requests/, "Prometheus", 30_000);
     const api = async (query: string, time?: number): Promise<{ metric: Record<string, string>; value: [number, string] }[]> => {
       const q = new URLSearchParams({ query, ...(time !== undefined ? { time: String(time) } : {}) });
       const res = await fetch(`http://127.0.0.1:${promPort}/api/v1/query?${q}`);
@@ -130,12 +168,11 @@ describe("the real Prometheus", () => {
       return r.length === 1 ? Number(r[0].value[1]) : undefined;
     };
     try {
-      await until("Prometheus ready", 30_000, async () => ((await fetch(`http://127.0.0.1:${promPort}/-/ready`)).ok ? true : undefined));
-      // A few scrapes before the load, so the window below starts on samples taken while nothing ran.
-      await until("three scrapes of the server", 30_000, async () => {
-        const n = await scalar('count_over_time(up{job="moonscope"}[1m])');
-        return n !== undefined && n >= 3 && (await scalar('up{job="moonscope"}')) === 1 ? true : undefined;
-      });
+      await ready;
+      // A few scrapes before the load, so the window below starts on samples taken while nothing ran
+      // (the fourth arriving means the third is stored).
+      await relay.scrape(4);
+      assert.equal(await scalar('up{job="moonscope"}'), 1, "Prometheus scrapes the server");
 
       const start = handlerOf(await srv.stats());
       const loadStarted = Date.now();
@@ -144,10 +181,10 @@ describe("the real Prometheus", () => {
       const end = handlerOf(await srv.stats());
       const served = end.requests - start.requests;
       assert.ok(served > 100, `only ${served} requests under load`);
-      // Scraped enough: Prometheus holds the server's final count (nothing runs after the load).
-      await until("a scrape after the load", 15_000, async () =>
-        (await scalar(`sum(moonscope_requests_total{route="/crunch"})`)) === end.requests ? true : undefined,
-      );
+      // Scraped enough: a scrape that started after the load is stored once the next one arrives, and
+      // then Prometheus holds the server's final count (nothing runs after the load).
+      await relay.scrape(relay.scrapeNo() + 2);
+      assert.equal(await scalar(`sum(moonscope_requests_total{route="/crunch"})`), end.requests, "Prometheus has the server's final count");
 
       // One window, evaluated now, that holds the whole load and idle samples on both sides.
       const at = Date.now() / 1000;
@@ -180,6 +217,8 @@ describe("the real Prometheus", () => {
     } catch (e) {
       (e as Error).message += `\nPrometheus log:\n${promLog.slice(-3000)}`;
       throw e;
+    } finally {
+      await relay.close();
     }
   });
 });

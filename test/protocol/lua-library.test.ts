@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mergeLuarc, namesLibrary, withLibrary } from "./lua-library";
+import { mergeLuarc, namesLibrary, withLibrary } from "../../protocol/lua-library";
 
 test("a new .luarc.json names the library (and LuaLS's schema)", () => {
   const { text, changed } = mergeLuarc(null, "/x/library");
