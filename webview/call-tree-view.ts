@@ -1,6 +1,7 @@
 // The call tree as an expandable table (a treegrid): top-down (the stage roots, then their callees)
 // or bottom-up (each function by its self time, then who called it; profile/call-views.ts). Rows are
 // built when their parent is expanded, so a 100k-node tree costs what is open.
+import { WhenShown } from "./when-shown";
 import type { CallNode, CallTree } from "../profile/calltree";
 import { bottomUp } from "../profile/call-views";
 import { busyTree } from "../profile/compare";
@@ -21,8 +22,7 @@ export class CallTreeView {
   private shownTree: CallTree | null = null;
   private bottomUpTree: CallTree | null = null;
   private direction: Direction = "top-down";
-  private stale = false;
-  private shown = false;
+  private readonly build = new WhenShown(() => this.refresh());
   private readonly rowNodes = new WeakMap<HTMLElement, { node: CallNode; level: number }>();
 
   constructor(
@@ -53,27 +53,23 @@ export class CallTreeView {
     this.body.addEventListener("keydown", (e) => this.key(e));
   }
 
-  /** Built when shown: a hidden tab need not pay for it. */
   setTree(t: CallTree | null): void {
     this.tree = t ? busyTree(t) : null;
     this.bottomUpTree = null;
-    this.stale = true;
-    if (this.shown) this.refresh();
+    this.build.changed();
   }
 
   setShown(shown: boolean): void {
-    this.shown = shown;
-    if (shown && this.stale) this.refresh();
+    this.build.setShown(shown);
   }
 
   private setDirection(d: Direction): void {
     this.direction = d;
     for (const [k, b] of Object.entries(this.buttons)) b.setAttribute("aria-pressed", String(k === d));
-    this.refresh();
+    this.build.run();
   }
 
   private refresh(): void {
-    this.stale = false;
     const t = this.tree;
     if (t && this.direction === "bottom-up") this.bottomUpTree ??= bottomUp(t);
     this.shownTree = t && this.direction === "bottom-up" ? this.bottomUpTree : t;

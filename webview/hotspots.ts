@@ -1,4 +1,5 @@
 // The hot-spot table: functions by self or total time, sortable, each row opening its source.
+import { WhenShown } from "./when-shown";
 import type { CallTree } from "../profile/calltree";
 import { hotSpots, type HotSpot } from "../profile/calltree";
 import { frameLabel, type Frame, type FrameKind } from "../profile/frames";
@@ -21,8 +22,7 @@ export class HotSpotTable {
   private readonly heads: Record<SortKey, HTMLElement>;
   private rows: HotSpot[] = [];
   private tree: CallTree | null = null;
-  private stale = false;
-  private shown = false;
+  private readonly build = new WhenShown(() => this.refresh());
   private sort: { key: SortKey; desc: boolean } = { key: "self", desc: true };
   private readonly table: HTMLElement;
   private readonly kindSelect: HTMLSelectElement;
@@ -57,21 +57,17 @@ export class HotSpotTable {
     this.el = h("div", {}, h("div", { className: "ms-row" }, h("label", {}, "Show ", this.kindSelect), this.count), this.table);
   }
 
-  /** The table is computed when it is shown: aggregating a 100k-node tree costs ~100 ms that a hidden tab need not pay. */
   setTree(t: CallTree | null): void {
     this.tree = t;
-    this.stale = true;
-    if (this.shown) this.refresh();
+    this.build.changed();
   }
 
   setShown(shown: boolean): void {
-    this.shown = shown;
-    if (shown && this.stale) this.refresh();
+    this.build.setShown(shown);
   }
 
   private refresh(): void {
     const t = this.tree;
-    this.stale = false;
     this.rows = t ? hotSpots(t, Number.MAX_SAFE_INTEGER).filter((r) => r.frame.kind !== "idle" && r.frame.kind !== "stage" && r.frame.kind !== "program") : [];
     this.render();
   }
