@@ -17,6 +17,7 @@ import { runProfileSession, type ProfileSessionOptions } from "../daemon/session
 import { runAbSession } from "../daemon/session/ab-session";
 import { AB_DEFAULTS, PROFILE_DEFAULTS } from "../protocol/types";
 import { ROOT } from "./targets";
+import { median } from "../profile/median";
 
 /** The handler's Lua work: WORK rounds of fib(12..15); ×2 and ×1.2 are 40 and 24. */
 function workApp(work: number): string {
@@ -112,10 +113,6 @@ function summarize(e: Experiment, comparisons: Comparison[]): Record<string, unk
   };
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? 0 : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /**
  * Noise as the model measures it, from this run's A/A trials: for separate pairs of one round,

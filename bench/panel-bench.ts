@@ -16,9 +16,9 @@ import { startStreamServer } from "../daemon/ws/server";
 import { CHROMIUM } from "./chromium";
 import { bigTree } from "./svg-bench";
 import { ROOT } from "./targets";
+import { median } from "../profile/median";
 
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export async function panelBench(o: { liveSeconds: number; nodes: number }): Promise<Record<string, unknown>> {
   if (!CHROMIUM) {

@@ -1,5 +1,5 @@
-// Profiler overhead: `moonscope profile --mode none` against `--mode sample` on the hello route and on
-// the CPU-heavy Lua route, alternated in one run; plus when the first merged snapshot arrives.
+// Profiler overhead: `--mode none` against `--mode sample` on the hello route and on the CPU-heavy Lua
+// route, alternated on the same server processes; the outside profilers' overhead; the live flamegraph's.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -8,6 +8,11 @@ import type { RunFile } from "../profile/run";
 import { ROOT } from "./targets";
 import { findTool } from "../daemon/session/external-profilers";
 import { runProfileSession } from "../daemon/session/profile-session";
+import { ServerProcess } from "../daemon/session/server-process";
+import { chooseGenerator, runLoad, type LoadGeneratorName } from "../daemon/load";
+import { PROFILE_DEFAULTS } from "../protocol/types";
+import { cpuMsSince, routeSince } from "../daemon/session/rounds";
+import { median, medianInterval, type MedianInterval } from "../profile/median";
 
 export interface ProfileBenchOptions {
   rounds: number;
@@ -28,39 +33,126 @@ function profileOnce(app: string, route: string, mode: string, o: ProfileBenchOp
   return run;
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
+/** The throughput cost's interval: 1 − the pair ratios' interval, turned the right way round. */
+function costInterval(ratios: number[]): MedianInterval {
+  const i = medianInterval(ratios);
+  return { low: 1 - i.high, high: 1 - i.low, coverage: i.coverage };
+}
 
+/** One measured window: the client's view, and (with profilers on) what the samplers say they cost. */
+interface OverheadWindow {
+  rps: number;
+  p99Ms: number;
+  /** The server's own p99 (first byte in → response written). */
+  serverP99Ms: number;
+  /** The workers' CPU per request (µs), their sampler threads included. */
+  cpuUsPerRequest: number;
+  /** Client p99 at a fixed rate of half the route's capacity (open loop: what sampling does to a request, not to a saturated queue). */
+  halfLoadP99Ms: number;
+  luaSamples?: number;
+  /** Milliseconds the Lua samplers spent reading stacks, per second of the window, summed over workers. */
+  luaBusyMsPerS?: number;
+  method?: string;
+}
+
+/**
+ * Profiler overhead, `--mode none` against `--mode sample`, measured on the same server processes:
+ * the profilers are started and stopped between alternating load windows, so a process's own speed
+ * (on this VM one process can run 30% slower than the next for its whole life) is in both sides of
+ * each pair. Each window runs 1 s of load unmeasured first (the profilers' start), then `seconds`
+ * measured at full load (closed loop), then `seconds` at a fixed rate of half the route's capacity
+ * (the built-in open-loop generator, latency from each request's intended start). At full load the
+ * client p99 is the tail of a saturated queue, which a plain node:http server on this VM shows as
+ * much as ours; at half load it is what sampling does to one request. Fresh processes for each
+ * group of two pairs; each figure is the median of the pairs' ratios.
+ */
 export async function profileBench(o: ProfileBenchOptions): Promise<Record<string, unknown>> {
   const cases = [
-    { name: "hello", app: "examples/hello/app.lua", route: "GET /hello", target: 0.2 },
-    { name: "slow (CPU-heavy Lua)", app: "examples/slow/app.lua", route: "GET /crunch", target: 0.35 },
+    { name: "hello", app: "examples/hello/app.lua", path: "/hello", costTarget: 0.05 },
+    { name: "slow (CPU-heavy Lua)", app: "examples/slow/app.lua", path: "/crunch", costTarget: 0.1 },
   ];
+  const generator = chooseGenerator(o.load as LoadGeneratorName | undefined);
+  const pairs = Math.max(o.rounds, 5);
+  const processes = Math.ceil(pairs / 2);
+  console.log(`\nprofiler overhead: ${pairs} pairs of windows (none, sample) on ${processes} server processes, ${o.seconds}s each, ${o.workers} workers, ${o.connections} connections, ${generator}`);
   const results: Record<string, unknown>[] = [];
-  console.log(`\nprofiler overhead: ${o.rounds} rounds x (none, sample), ${o.seconds}s each, ${o.workers} workers, ${o.connections} connections`);
   for (const c of cases) {
-    const none: number[] = [];
-    const sample: number[] = [];
-    const firstSnap: number[] = [];
-    let luaSamples = 0;
-    for (let r = 0; r < o.rounds; r++) {
-      const order: ("none" | "sample")[] = r % 2 === 0 ? ["none", "sample"] : ["sample", "none"];
-      for (const mode of order) {
-        const run = profileOnce(path.join(ROOT, c.app), c.route, mode, o);
-        (mode === "none" ? none : sample).push(run.client.rps);
-        if (run.session.firstSnapshotMs !== null) firstSnap.push(run.session.firstSnapshotMs);
-        if (mode === "sample") luaSamples = run.profile.luaSamples;
-        console.log(`  ${c.name.padEnd(22)} round ${r + 1} ${mode.padEnd(6)} ${run.client.rps.toFixed(0).padStart(7)} req/s  client p99 ${(run.client.latencyUs.p99 / 1000).toFixed(2)} ms`);
+    const ratios: number[] = [];
+    const p99Ratios: number[] = [];
+    const cpuRatios: number[] = [];
+    const halfLoadP99Ratios: number[] = [];
+    let halfRate = 0;
+    const none: OverheadWindow[] = [];
+    const sample: OverheadWindow[] = [];
+    for (let proc = 0; proc < processes; proc++) {
+      const server = await ServerProcess.start({ appFile: path.join(ROOT, c.app), workers: o.workers, cliPath: path.join(ROOT, "dist", "cli", "moonscope.js") });
+      try {
+        const url = `http://127.0.0.1:${server.port}${c.path}`;
+        const warm = await runLoad(generator, { url, connections: o.connections, durationMs: 2000 });
+        // The first process's capacity sets the rate for the whole case, so every pair is judged at the same load.
+        if (halfRate === 0) halfRate = Math.max(1, Math.round(warm.rps / 2));
+        for (let k = 0; k < 2 && ratios.length < pairs; k++) {
+          const order = (proc * 2 + k) % 2 === 0 ? [false, true] : [true, false];
+          const pair: Record<string, OverheadWindow> = {};
+          for (const on of order) {
+            if (on) await server.startProfiling({ cpuIntervalUs: PROFILE_DEFAULTS.cpuIntervalUs, luaIntervalMs: PROFILE_DEFAULTS.luaIntervalMs });
+            await runLoad(generator, { url, connections: o.connections, durationMs: 1000 });
+            const before = await server.stats();
+            const r = await runLoad(generator, { url, connections: o.connections, durationMs: o.seconds * 1000 });
+            const after = await server.stats();
+            const m = routeSince(after, before, `GET ${c.path}`);
+            const half = await runLoad("open-loop", { url, connections: o.connections, durationMs: o.seconds * 1000, rate: halfRate });
+            const w: OverheadWindow = { rps: r.rps, p99Ms: r.latencyUs.p99 / 1000, serverP99Ms: m.total.percentile(99) / 1e6, cpuUsPerRequest: m.requests > 0 ? (cpuMsSince(after, before) * 1000) / m.requests : 0, halfLoadP99Ms: half.latencyUs.p99 / 1000 };
+            if (on) {
+              const handIn = await server.stopProfiling();
+              const lua = handIn.profiles.map((p) => p.lua).filter((l) => l !== null);
+              w.luaSamples = lua.reduce((a, l) => a + l.samples, 0);
+              w.luaBusyMsPerS = lua.reduce((a, l) => a + (l.cpuMs ?? 0), 0) / (2 * o.seconds + 1);
+              w.method = [...new Set(lua.map((l) => l.method ?? "interrupt"))].join("+");
+            }
+            (on ? sample : none).push(w);
+            pair[on ? "sample" : "none"] = w;
+            console.log(`  ${c.name.padEnd(22)} process ${proc + 1} ${on ? "sample" : "none  "} ${r.rps.toFixed(0).padStart(7)} req/s  client p99 ${w.p99Ms.toFixed(2)} ms  server p99 ${w.serverP99Ms.toFixed(2)} ms  p99 at ${halfRate} req/s ${w.halfLoadP99Ms.toFixed(2)} ms  CPU ${w.cpuUsPerRequest.toFixed(1)} µs/req${on && w.luaSamples !== undefined ? `  (${w.luaSamples} Lua samples, ${w.method}, reader ${w.luaBusyMsPerS!.toFixed(1)} ms/s)` : ""}`);
+          }
+          ratios.push(pair.sample.rps / pair.none.rps);
+          cpuRatios.push(pair.sample.cpuUsPerRequest / pair.none.cpuUsPerRequest);
+          p99Ratios.push(pair.sample.p99Ms / pair.none.p99Ms);
+          halfLoadP99Ratios.push(pair.sample.halfLoadP99Ms / pair.none.halfLoadP99Ms);
+        }
+      } finally {
+        await server.stop();
       }
     }
-    const overhead = 1 - median(sample) / median(none);
-    results.push({ case: c.name, noneRps: median(none), sampleRps: median(sample), overhead, target: c.target, luaSamples, firstSnapshotMs: median(firstSnap) });
+    results.push({
+      case: c.name,
+      noneRps: median(none.map((w) => w.rps)),
+      sampleRps: median(sample.map((w) => w.rps)),
+      overhead: 1 - median(ratios),
+      // How far the medians can be trusted on this machine: 95% intervals over the pairs.
+      overheadInterval: costInterval(ratios),
+      target: c.costTarget,
+      // The same cost as the workers' CPU per request (their sampler threads included): what the
+      // profilers add to each request's work, without what the load generator lost beside them.
+      cpuCost: median(cpuRatios) - 1,
+      cpuCostInterval: medianInterval(cpuRatios.map((x) => x - 1)),
+      noneP99Ms: median(none.map((w) => w.p99Ms)),
+      sampleP99Ms: median(sample.map((w) => w.p99Ms)),
+      p99Ratio: median(p99Ratios),
+      p99RatioInterval: medianInterval(p99Ratios),
+      halfLoadRate: halfRate,
+      halfLoadP99Ms: { none: median(none.map((w) => w.halfLoadP99Ms)), sample: median(sample.map((w) => w.halfLoadP99Ms)) },
+      halfLoadP99Ratio: median(halfLoadP99Ratios),
+      halfLoadP99RatioInterval: medianInterval(halfLoadP99Ratios),
+      luaSamplesPerWindow: median(sample.map((w) => w.luaSamples ?? 0)),
+      luaReaderMsPerS: median(sample.map((w) => w.luaBusyMsPerS ?? 0)),
+      pairs: ratios.length,
+    });
   }
-  console.log("\n| route | --mode none req/s | --mode sample req/s | overhead | target | first snapshot |\n|---|---|---|---|---|---|");
-  for (const r of results as { case: string; noneRps: number; sampleRps: number; overhead: number; target: number; firstSnapshotMs: number }[]) {
-    console.log(`| ${r.case} | ${r.noneRps.toFixed(0)} | ${r.sampleRps.toFixed(0)} | ${(r.overhead * 100).toFixed(1)}% | <= ${(r.target * 100).toFixed(0)}% | ${r.firstSnapshotMs.toFixed(0)} ms (<= 1500) |`);
+  console.log("\n| route | --mode none | --mode sample | throughput cost (target) | CPU per request | client p99 none → sample | p99 ratio (target ≤ 1.25) | p99 at half load: ratio |\n|---|---|---|---|---|---|---|---|");
+  const range = (i: MedianInterval, f: (x: number) => string) => `${f(i.low)}–${f(i.high)}`;
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  for (const r of results as { case: string; noneRps: number; sampleRps: number; overhead: number; overheadInterval: MedianInterval; target: number; cpuCost: number; cpuCostInterval: MedianInterval; noneP99Ms: number; sampleP99Ms: number; p99Ratio: number; p99RatioInterval: MedianInterval; halfLoadRate: number; halfLoadP99Ratio: number; halfLoadP99RatioInterval: MedianInterval }[]) {
+    console.log(`| ${r.case} | ${r.noneRps.toFixed(0)} req/s | ${r.sampleRps.toFixed(0)} req/s | ${pct(r.overhead)} (95% interval ${range(r.overheadInterval, pct)}; ≤ ${(r.target * 100).toFixed(0)}%) | ${r.cpuCost >= 0 ? "+" : ""}${pct(r.cpuCost)} (${range(r.cpuCostInterval, pct)}) | ${r.noneP99Ms.toFixed(2)} → ${r.sampleP99Ms.toFixed(2)} ms | ${r.p99Ratio.toFixed(2)} (95% interval ${range(r.p99RatioInterval, (x) => x.toFixed(2))}) | ${r.halfLoadP99Ratio.toFixed(2)} at ${r.halfLoadRate} req/s (${range(r.halfLoadP99RatioInterval, (x) => x.toFixed(2))}) |`);
   }
   return { profile: results };
 }

@@ -5,6 +5,7 @@
 import path from "node:path";
 import { chooseGenerator, runLoad, type LoadGeneratorName, type LoadResult } from "../daemon/load";
 import { ROOT, startTarget, type Target } from "./targets";
+import { median } from "../profile/median";
 
 export interface ServeBenchOptions {
   rounds: number;
@@ -58,10 +59,6 @@ async function measure(t: ServeTarget, o: ServeBenchOptions, generator: LoadGene
   }
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
 export async function serveBench(o: ServeBenchOptions): Promise<Record<string, unknown>> {
   const generator = chooseGenerator(o.load);

@@ -112,3 +112,9 @@ test("with no usable CPU profile, the Lua samples alone make the tree (each wort
   const folded = toFolded(buildWorkerTree({ worker: 1, pid: 1, cpuprofile: null, lua }, { luaIntervalUs: 2000 }).tree);
   assert.equal(folded, "[handler];api.crunch.get (app.lua:17) 2000\n[handler];api.crunch.get (app.lua:17);churn_numbers (app.lua:9) 6000\n");
 });
+
+test("with no usable CPU profile, samples from the stack reader are worth the time they say they stand for (its pace varies)", () => {
+  // 4 samples that stood for 20 ms in all (the reader looked every 5 ms on average), not 4 × 2 ms
+  const folded = toFolded(buildWorkerTree({ worker: 1, pid: 1, cpuprofile: null, lua: { ...lua, sampledMs: 20 } }, { luaIntervalUs: 2000 }).tree);
+  assert.equal(folded, "[handler];api.crunch.get (app.lua:17) 5000\n[handler];api.crunch.get (app.lua:17);churn_numbers (app.lua:9) 15000\n");
+});

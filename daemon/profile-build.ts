@@ -13,6 +13,7 @@ import { cpuProfileStacks, type CpuCallFrame, type CpuProfile } from "../profile
 import type { Frame } from "../profile/frames";
 import { LineCostTable, type LineCost } from "../profile/hot-lines";
 import type { LuaProfileData, WorkerProfile } from "../server-core/ipc";
+import type { SamplingCost } from "../profile/run";
 import { sourceMaps } from "./source-maps";
 import { LUA_CALLER_FUNCTIONS, LUA_ENTRY_FUNCTION, STAGE_FUNCTIONS, type StageName } from "../server-core/stages";
 
@@ -102,6 +103,39 @@ export interface WorkerTree {
   luaSamples: number;
   /** Lua lines with their share of luaVmUs (the same split as the Lua stacks'). */
   lines: LineCost[];
+  /** The samplers' own CPU (ms) for these samples; null where a hand-in could not tell. */
+  samplerCpuMs: { lua: number | null; v8: number | null };
+  /** How the Lua stacks were read, and why not from the heap (see SamplingCost). */
+  luaMethod: SamplingCost["luaMethod"];
+  fallback?: string;
+}
+
+/** Sums CPU figures where every part is known (null otherwise). */
+function addKnown(a: number | null, b: number | null): number | null {
+  return a === null || b === null ? null : a + b;
+}
+
+/** Two hand-ins' sampler costs as one. */
+function mergeSamplerCost(a: Pick<WorkerTree, "samplerCpuMs" | "luaMethod" | "fallback">, b: Pick<WorkerTree, "samplerCpuMs" | "luaMethod" | "fallback">): Pick<WorkerTree, "samplerCpuMs" | "luaMethod" | "fallback"> {
+  return {
+    samplerCpuMs: { lua: addKnown(a.samplerCpuMs.lua, b.samplerCpuMs.lua), v8: addKnown(a.samplerCpuMs.v8, b.samplerCpuMs.v8) },
+    luaMethod: a.luaMethod === null ? b.luaMethod : b.luaMethod === null || a.luaMethod === b.luaMethod ? a.luaMethod : "mixed",
+    ...((a.fallback ?? b.fallback) ? { fallback: a.fallback ?? b.fallback } : {}),
+  };
+}
+
+/** The run's sampling cost from its worker trees, against the workers' CPU over the window. */
+export function samplingCost(workers: WorkerTree[], workerCpuMs: number): SamplingCost {
+  const c = workers.reduce((acc, w) => mergeSamplerCost(acc, w), { samplerCpuMs: { lua: 0 as number | null, v8: 0 as number | null }, luaMethod: null } as Pick<WorkerTree, "samplerCpuMs" | "luaMethod" | "fallback">);
+  const known = (c.samplerCpuMs.lua ?? 0) + (c.samplerCpuMs.v8 ?? 0);
+  const any = c.samplerCpuMs.lua !== null || c.samplerCpuMs.v8 !== null;
+  return {
+    luaCpuMs: c.samplerCpuMs.lua,
+    v8CpuMs: c.samplerCpuMs.v8,
+    share: any && workerCpuMs > 0 ? known / workerCpuMs : null,
+    luaMethod: c.luaMethod,
+    ...(c.fallback ? { fallback: c.fallback } : {}),
+  };
 }
 
 export function buildWorkerTree(p: WorkerProfile, opts: BuildOptions = {}): WorkerTree {
@@ -178,15 +212,25 @@ export function buildWorkerTree(p: WorkerProfile, opts: BuildOptions = {}): Work
   }
   const { stacks, lines } = luaStacks(p.lua, luaFile);
   // No CPU profile at all (an outside tool whose stacks could not be used): the Lua samples alone,
-  // each worth one sampling interval, under the handler stage.
-  if (!(cpu && Array.isArray(cpu.nodes)) && p.lua && p.lua.samples > 0) luaVm = p.lua.samples * (opts.luaIntervalUs ?? 2000);
+  // each worth the wait before it (one sampling interval where the sampler does not say), under the handler stage.
+  if (!(cpu && Array.isArray(cpu.nodes)) && p.lua && p.lua.samples > 0) luaVm = p.lua.sampledMs !== undefined ? p.lua.sampledMs * 1000 : p.lua.samples * (opts.luaIntervalUs ?? 2000);
   if (luaVm > 0) {
     const entry = entryStack ?? [stageFrame("handler")];
     if (stacks.length === 0) b.add([...entry, LUA_VM], luaVm);
     else for (const s of stacks) b.add([...entry, ...s.frames], luaVm * s.share);
   }
   const lineCosts = luaVm > 0 ? lines.map((l) => ({ frame: l.frame, line: l.line, selfUs: luaVm * l.self, totalUs: luaVm * l.total })) : [];
-  return { worker: p.worker, pid: p.pid, tree: b.build(), luaVmUs: luaVm, luaSamples: p.lua?.samples ?? 0, lines: lineCosts };
+  return {
+    worker: p.worker,
+    pid: p.pid,
+    tree: b.build(),
+    luaVmUs: luaVm,
+    luaSamples: p.lua?.samples ?? 0,
+    lines: lineCosts,
+    samplerCpuMs: { lua: p.lua ? (p.lua.cpuMs ?? null) : 0, v8: p.cpuprofile ? (p.v8SamplerCpuMs ?? null) : 0 },
+    luaMethod: p.lua && p.lua.samples > 0 ? (p.lua.method ?? "interrupt") : null,
+    ...(p.lua?.fallback ? { fallback: p.lua.fallback } : {}),
+  };
 }
 
 /** Consecutive wasm frames collapse into one "(Lua C API)" frame. */
@@ -201,7 +245,7 @@ function pushCollapsed(frames: Frame[], f: Frame): void {
  * own Lua VM time over its own Lua samples, which keeps the split local in time.
  */
 export class TreeAccumulator {
-  private readonly workers = new Map<number, { worker: number; pid: number; builder: CallTreeBuilder; luaVmUs: number; luaSamples: number; lines: LineCostTable }>();
+  private readonly workers = new Map<number, { worker: number; pid: number; builder: CallTreeBuilder; luaVmUs: number; luaSamples: number; lines: LineCostTable; cost: Pick<WorkerTree, "samplerCpuMs" | "luaMethod" | "fallback"> }>();
   constructor(private readonly opts: BuildOptions = {}) {}
 
   /** Adds one hand-in of every worker; returns its trees merged (that chunk alone), or null when it held no samples. */
@@ -212,11 +256,12 @@ export class TreeAccumulator {
       const t = buildWorkerTree(p, this.opts);
       chunk.push(t.tree);
       let w = this.workers.get(p.pid);
-      if (!w) this.workers.set(p.pid, (w = { worker: p.worker, pid: p.pid, builder: new CallTreeBuilder(), luaVmUs: 0, luaSamples: 0, lines: new LineCostTable() }));
+      if (!w) this.workers.set(p.pid, (w = { worker: p.worker, pid: p.pid, builder: new CallTreeBuilder(), luaVmUs: 0, luaSamples: 0, lines: new LineCostTable(), cost: { samplerCpuMs: { lua: 0, v8: 0 }, luaMethod: null } }));
       w.builder.addTree(t.tree);
       w.lines.addAll(t.lines);
       w.luaVmUs += t.luaVmUs;
       w.luaSamples += t.luaSamples;
+      w.cost = mergeSamplerCost(w.cost, t);
     }
     return chunk.length ? mergeTrees(chunk) : null;
   }
@@ -230,7 +275,7 @@ export class TreeAccumulator {
     if (this.workers.size === 0) return null;
     const workers = [...this.workers.values()]
       .sort((a, b) => a.worker - b.worker || a.pid - b.pid)
-      .map((w) => ({ worker: w.worker, pid: w.pid, tree: w.builder.build(), luaVmUs: w.luaVmUs, luaSamples: w.luaSamples, lines: w.lines.costs() }));
+      .map((w) => ({ worker: w.worker, pid: w.pid, tree: w.builder.build(), luaVmUs: w.luaVmUs, luaSamples: w.luaSamples, lines: w.lines.costs(), ...w.cost }));
     return { workers, merged: mergeTrees(workers.map((w) => w.tree)) };
   }
 }

@@ -45,7 +45,7 @@ interface Outcome<T> {
 }
 
 /** A session's measured slots: rounds × sides (2 in a compare), each round `durationMs` long. */
-interface Plan {
+export interface Plan {
   rounds: number;
   sides: 1 | 2;
   durationMs: number;
@@ -260,13 +260,15 @@ export class SessionHub {
 
 /**
  * Where a progress report falls in the whole measurement: slot k (round × side, in the order the
- * rounds ran) starts at k × durationMs, so elapsed time keeps growing across rounds and sides.
+ * rounds ran) starts at k × durationMs, so elapsed time keeps growing across rounds and sides. A
+ * round outlasts its duration by its load generator's start and end (a quarter of a second and more
+ * on a busy machine); its late reports stay at the end of its slot, not inside the next one.
  */
-function overall(p: Progress, plan: Plan): { elapsedMs?: number; durationMs?: number } {
+export function overall(p: Progress, plan: Plan): { elapsedMs?: number; durationMs?: number } {
   if (p.elapsedMs === undefined) return {};
   const index = p.round?.index ?? 0;
   const pos = plan.sides === 2 && p.side ? abOrder(index + 1)[index].indexOf(p.side) : 0;
-  return { elapsedMs: (index * plan.sides + pos) * plan.durationMs + p.elapsedMs, durationMs: plan.rounds * plan.sides * plan.durationMs };
+  return { elapsedMs: (index * plan.sides + pos) * plan.durationMs + Math.min(p.elapsedMs, plan.durationMs), durationMs: plan.rounds * plan.sides * plan.durationMs };
 }
 
 /**

@@ -3,6 +3,7 @@
 // columnNumber are 0-based, -1 when unknown.
 import { type CallNode, type CallTree, CallTreeBuilder } from "./calltree";
 import type { Frame } from "./frames";
+import { median } from "./median";
 
 export interface CpuCallFrame {
   functionName: string;
@@ -51,12 +52,6 @@ function index(p: CpuProfile): Indexed {
   return { byId, parent, roots };
 }
 
-function median(xs: number[]): number {
-  if (xs.length === 0) return 0;
-  const s = xs.slice().sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 /**
  * Weight (µs) per sample, in timestamp order: the time to the next sample. The last sample gets

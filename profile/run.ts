@@ -6,6 +6,23 @@ import type { Frame } from "./frames";
 import { MoonscopeError } from "./errors";
 
 export const RUN_SCHEMA = "moonscope-run";
+
+/**
+ * The profilers' own CPU over a run's measured window, summed over workers: the Lua sampler (its
+ * reader thread, or the worker's thread for the interrupt sampler) and V8's sampling thread. What
+ * is not in it: V8's sampling signal on the worker's thread and the two shared-memory writes per
+ * request. Null where the platform cannot tell (thread CPU comes from Linux's /proc).
+ */
+export interface SamplingCost {
+  luaCpuMs: number | null;
+  v8CpuMs: number | null;
+  /** The known part of the two as a share of the workers' CPU time over the window (0.02 = 2 %). */
+  share: number | null;
+  /** How the Lua stacks were read: "heap" (a thread of its own, no interrupt), "interrupt", or null without Lua samples. */
+  luaMethod: "heap" | "interrupt" | "mixed" | null;
+  /** Why the interrupt sampler stood in for the heap reader, if it did. */
+  fallback?: string;
+}
 export const RUN_VERSION = 1;
 
 export type StageName = "parse" | "extract" | "queue" | "context" | "handler" | "serialize" | "write";
@@ -278,6 +295,8 @@ export interface RunFile {
   profile: {
     mode: RunMode;
     luaSamples: number;
+    /** What the sampling itself cost over the measured window (absent in runs from before it was measured). */
+    samplingCost?: SamplingCost;
     /** Merged over workers; null with --mode none. */
     merged: StoredTree | null;
     perWorker: { worker: number; pid: number; tree: StoredTree }[];

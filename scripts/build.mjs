@@ -27,6 +27,8 @@ try {
   await Promise.all([
     build({ ...node, entryPoints: { "cli/moonscope": "cli/main.ts" }, outdir: out }),
     build({ ...node, entryPoints: { "server-core/worker": "server-core/worker-main.ts" }, outdir: out }),
+    // The Lua stack reader's thread, started by a worker (or a --single server) while it profiles.
+    build({ ...node, entryPoints: { "server-core/lua-reader": "server-core/lua/stack-reader-thread.ts" }, outdir: out }),
     build({ ...node, entryPoints: { "daemon/open-loop": "daemon/load/open-loop-main.ts" }, outdir: out }),
     // autocannon's own process, with autocannon bundled in (an installed Moonscope has no copy of it).
     build({ ...node, entryPoints: { "daemon/autocannon": "daemon/load/autocannon-main.ts" }, outdir: out }),

@@ -21,6 +21,8 @@ export interface WorkerProfile {
   /** A V8 .cpuprofile object (Profiler.stop), null if the CPU profiler did not run. */
   cpuprofile: unknown;
   lua: LuaProfileData | null;
+  /** CPU milliseconds V8's sampling thread used for this hand-in (Linux; absent elsewhere and from older workers). */
+  v8SamplerCpuMs?: number;
   error?: string;
 }
 

@@ -22,6 +22,7 @@
 //    while a handler is running (a second word of the shared memory, written only while sampling);
 //    the function it calls walks the stack read-only (lua/sampler.ts).
 import { Worker } from "node:worker_threads";
+import { startHelperThread } from "./prof-log";
 
 const THREAD_SOURCE = String.raw`
 const { workerData, parentPort } = require("node:worker_threads");
@@ -121,11 +122,14 @@ export async function startWatchdog(budgetMs: number, hooks: WatchdogHooks, kill
   g.__moonscopeSample = () => {
     if (Atomics.load(state, 1) !== 0) hooks.onSample();
   };
-  const worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { shared, budgetMs, killAfterMs, progressEveryMs: PROGRESS_EVERY_MS } });
-  worker.unref();
-  await new Promise<void>((resolve, reject) => {
-    worker.once("message", () => resolve());
-    worker.once("error", reject);
+  const worker = await startHelperThread(async () => {
+    const w = new Worker(THREAD_SOURCE, { eval: true, workerData: { shared, budgetMs, killAfterMs, progressEveryMs: PROGRESS_EVERY_MS } });
+    w.unref();
+    await new Promise<void>((resolve, reject) => {
+      w.once("message", () => resolve());
+      w.once("error", reject);
+    });
+    return w;
   });
   let seq = 0;
   return {

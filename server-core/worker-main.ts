@@ -62,7 +62,7 @@ async function main(): Promise<void> {
       );
     } else if (m.type === "profile-stop") {
       (m.rotate ? worker.profiler.rotateProfile() : worker.profiler.stopProfile()).then(
-        (r) => send({ type: "profile", id: m.id, profile: { worker: opts.worker, pid: process.pid, cpuprofile: r.cpuprofile, lua: r.lua } }),
+        (r) => send({ type: "profile", id: m.id, profile: { worker: opts.worker, pid: process.pid, cpuprofile: r.cpuprofile, lua: r.lua, v8SamplerCpuMs: r.v8SamplerCpuMs } }),
         (e: Error) => send({ type: "profile", id: m.id, profile: { worker: opts.worker, pid: process.pid, cpuprofile: null, lua: null, error: e.message } }),
       );
     } else if (m.type === "shutdown") {

@@ -5,7 +5,7 @@ import net from "node:net";
 import path from "node:path";
 import type { WorkerOptions } from "./options";
 import { LuaApp, ResponseKind, type AppServerConfig, type HandlerOutcome, type HandlerResult, type LuaRoute } from "./lua/app";
-import type { LuaSampler } from "./lua/sampler";
+import type { ActiveLuaSampler } from "./lua/stack-counts";
 import { Router } from "./router";
 import { RouteStats, STAGE_COUNT, S_CONTEXT, S_EXTRACT, S_HANDLER, S_PARSE, S_QUEUE, S_SERIALIZE, S_WRITE } from "./stages";
 import { RequestParser, type HttpParseError, type ParsedRequest } from "./http/parser";
@@ -82,7 +82,7 @@ export class ServerWorker {
   private server!: net.Server;
   private watchdog: Watchdog | null = null;
   /** Present only while a profile runs (set by the profiler control). */
-  private sampler: LuaSampler | null = null;
+  private sampler: ActiveLuaSampler | null = null;
   private readonly conns = new Set<Conn>();
   private readonly stats = new Map<LuaRoute, RouteStats>();
   private readonly unmatched = new RouteStats("(unmatched)");
@@ -103,6 +103,7 @@ export class ServerWorker {
     this.profiler = new ProfilerControl({
       app: () => this.app,
       watchdog: () => this.ensureWatchdog(),
+      routeKeys: () => [...this.stats.values()].map((s) => s.route),
       setSampler: (sampler) => {
         this.sampler = sampler;
       },
@@ -181,7 +182,7 @@ export class ServerWorker {
 
   // ---- Lua interruption (see watchdog.ts and lua/stop.ts) ----
   private watchdogHooks() {
-    return { onTimeout: () => this.interruptLua(), onSample: () => this.sampler?.sample(), onProgress: () => this.host.alive?.() };
+    return { onTimeout: () => this.interruptLua(), onSample: () => this.sampler?.sample?.(), onProgress: () => this.host.alive?.() };
   }
 
   /** The handler timeout's watchdog thread, or one without a time budget when the sampler needs it alone. */
@@ -396,11 +397,9 @@ export class ServerWorker {
   private runHandler(routeKey: string): HandlerOutcome {
     const sampler = this.sampler;
     if (sampler === null) return this.app.call();
-    sampler.route = routeKey;
-    const wd = this.watchdog;
-    if (wd !== null) wd.handlerRunning(true);
+    sampler.enter(routeKey);
     const outcome = this.app.call();
-    if (wd !== null) wd.handlerRunning(false);
+    sampler.leave();
     return outcome;
   }
 

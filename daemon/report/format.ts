@@ -90,6 +90,11 @@ export function formatReport(run: RunFile, dir: string, cwd = process.cwd(), pai
       ),
     );
   }
+  const cost = samplingCostLine(run);
+  if (cost) {
+    out.push("");
+    out.push(cost);
+  }
   if (run.external) {
     out.push("");
     if (run.external.report) out.push(`${run.external.tool} report: ${path.relative(cwd, path.join(dir, run.external.report))}`);
@@ -107,4 +112,15 @@ export function formatReport(run: RunFile, dir: string, cwd = process.cwd(), pai
   const f = run.profile.files;
   out.push(`Run saved in ${rel}/ (${["run.json", ...Object.values(f)].join(", ")})`);
   return out.join("\n");
+}
+
+/** What the samplers cost this run, in one line (null for runs without a profile or from before it was measured). */
+export function samplingCostLine(run: RunFile): string | null {
+  const c = run.profile.samplingCost;
+  if (!c) return null;
+  const reader = c.luaMethod === "interrupt" ? "Lua interrupt sampler" : "Lua stack reader";
+  const parts = [c.luaMethod !== null ? `${reader} ${c.luaCpuMs === null ? "unknown" : `${c.luaCpuMs.toFixed(0)} ms`}` : null, `V8 sampler thread ${c.v8CpuMs === null ? "unknown" : `${c.v8CpuMs.toFixed(0)} ms`}`].filter((p) => p !== null);
+  const head = c.share === null ? "Sampling cost: not measurable here (thread CPU times come from Linux's /proc)" : `Sampling cost: ${pct(c.share)} of the workers' CPU`;
+  const fallback = c.fallback ? `; the interrupt sampler stood in because ${c.fallback}` : "";
+  return `${head} (${parts.join(", ")}; V8's sampling signal on the workers' threads not included)${fallback}`;
 }

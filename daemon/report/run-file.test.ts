@@ -44,7 +44,16 @@ function workerTree(n: number, weight: number, luaSamples: number, luaVmUs = 0):
   const b = new CallTreeBuilder();
   b.add([HANDLER, LUA], weight);
   // Line 8 is where the handler spends its time (half of it in the line itself), line 9 a little.
-  return { worker: n, pid: 1000 + n, tree: b.build(), luaVmUs, luaSamples, lines: [{ frame: LUA, line: 8, selfUs: weight / 2, totalUs: weight }, { frame: LUA, line: 9, selfUs: weight / 10, totalUs: weight / 10 }] };
+  return {
+    worker: n,
+    pid: 1000 + n,
+    tree: b.build(),
+    luaVmUs,
+    luaSamples,
+    lines: [{ frame: LUA, line: 8, selfUs: weight / 2, totalUs: weight }, { frame: LUA, line: 9, selfUs: weight / 10, totalUs: weight / 10 }],
+    samplerCpuMs: { lua: 12, v8: 3 },
+    luaMethod: luaSamples > 0 ? "heap" : null,
+  };
 }
 
 const APP_SOURCE = ["local api = {}", "", "", "", "", "", "function api.users.get(ctx)", "  local r = grind(ctx.params.id)   ", "  return api.json(r)", "end"].join("\r\n");
@@ -126,6 +135,8 @@ test("a run with a profile: what was collected, merged over workers, with the fi
 
   assert.deepEqual(run.profile.files, { flamegraph: "flamegraph.svg", cpuprofile: "profile.cpuprofile", speedscope: "profile.speedscope.json", folded: "profile.folded", pprof: "profile.pb.gz" });
   assert.equal(run.profile.luaSamples, 6);
+  // Each worker's samplers used 12 + 3 ms of CPU; the workers used 500 + 1000 ms over the window.
+  assert.deepEqual(run.profile.samplingCost, { luaCpuMs: 24, v8CpuMs: 6, share: 0.02, luaMethod: "heap" });
   assert.deepEqual(run.profile.merged, storeTree(c.trees!.merged));
   assert.deepEqual(run.profile.perWorker.map((w) => [w.worker, w.tree.total]), [[1, 300], [2, 200]]);
   assert.equal(run.hotSpots[0].frame.name, "api.users.get");
@@ -156,7 +167,7 @@ test("an outside profiler's report is listed with the exports, and its part is k
 });
 
 test("empty profilers are warned about, after what the session warned, without changing its list", () => {
-  const c = collected({ trees: trees({ worker: 1, pid: 1001, tree: new CallTreeBuilder().build(), luaVmUs: 500, luaSamples: 0, lines: [] }) });
+  const c = collected({ trees: trees({ worker: 1, pid: 1001, tree: new CallTreeBuilder().build(), luaVmUs: 500, luaSamples: 0, lines: [], samplerCpuMs: { lua: 0, v8: 0 }, luaMethod: null }) });
   const before = [...c.warnings];
   const run = buildRunFile(settings, c);
   assert.deepEqual(run.warnings, [...before, "the CPU profiler recorded no samples", "the Lua sampler recorded no stacks; Lua time shows as (Lua VM)"]);

@@ -9,7 +9,7 @@ import { hotLineRows, LineCostTable, sourceLines } from "../../profile/hot-lines
 import { MOONSCOPE_VERSION } from "../../profile/version";
 import type { RouteInfo, StatsSnapshot } from "../../server-core/ipc";
 import type { LoadResult, LoadSource } from "../load";
-import type { WorkerTree } from "../profile-build";
+import { samplingCost, type WorkerTree } from "../profile-build";
 import { busyTime, checkBudgets, hotSpotRows, mergeRoute, stageRows, verdict, workerRows, type Budget } from "./analyze";
 
 /** The options the session ran with, as run.json records them. */
@@ -166,6 +166,7 @@ export function buildRunFile(o: RunSettings, c: Collected): RunFile {
     profile: {
       mode: o.mode,
       luaSamples,
+      ...(trees ? { samplingCost: samplingCost(trees.workers, workers.reduce((a, w) => a + (w.cpuPercent / 100) * c.windowMs, 0)) } : {}),
       merged: mergedTree ? storeTree(mergedTree) : null,
       perWorker: trees ? trees.workers.map((w) => ({ worker: w.worker, pid: w.pid, tree: storeTree(w.tree) })) : [],
       files,

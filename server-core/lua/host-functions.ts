@@ -209,8 +209,10 @@ export function pushHostFunctions(L: number, h: HostContext): void {
       rt.pushString(l, text);
       return 1;
     }),
-    // true while the running request is being stopped (debug.sethook may not take the stop's hook away)
+    // true while the running request is being stopped; then it also puts the stop's hooks back, so
+    // debug.sethook can call it after its real call to undo a clear that raced with the stop
     stopping: rt.addCFunction((l) => {
+      if (stop.requested) stop.request();
       x.lua_pushboolean(l, stop.requested ? 1 : 0);
       return 1;
     }),

@@ -14,6 +14,13 @@ import { LuaType, LUA_REGISTRYINDEX, big, type LuaRuntime } from "./runtime";
 import { MoonscopeError } from "../../profile/errors";
 import type { LuaStop } from "./stop";
 
+/**
+ * Strings at least this long are decoded (and, for cjson, quoted) once per walk, keyed by their
+ * address: a table that holds one large string many times then costs one decode, and reaches the
+ * byte budget in microseconds instead of decoding the same megabytes until the watchdog stops it.
+ */
+const REUSED_STRING_MIN_BYTES = 4096;
+
 /** Nesting limit of the server's own JSON (api.json, ctx:json()). */
 export const MAX_JSON_DEPTH = 100;
 
@@ -84,6 +91,10 @@ export class LuaJson {
   private bytesLeft = 0;
   /** The current walk met an integer beyond 2^53. */
   private sawWide = false;
+  /** The current walk's long strings, decoded, by address (valid while the walk holds them). */
+  private readonly decoded = new Map<number, string>();
+  /** The current cjson walk's long strings, quoted. */
+  private readonly quoted = new Map<string, string>();
 
   constructor(rt: LuaRuntime, refs: { readonly nullRef: number; readonly arrayMtRef: number }, stop: LuaStop, maxBytes: number) {
     this.rt = rt;
@@ -99,8 +110,25 @@ export class LuaJson {
   responseText(L: number, idx: number): string {
     this.bytesLeft = this.maxBytes;
     this.sawWide = false;
-    const v = this.toJs(L, idx, 0);
-    return this.sawWide ? writeWide(v) : (JSON.stringify(v) ?? "null");
+    try {
+      const v = this.toJs(L, idx, 0);
+      return this.sawWide ? writeWide(v) : (JSON.stringify(v) ?? "null");
+    } finally {
+      this.decoded.clear();
+    }
+  }
+
+  /** The string at idx, decoded; a long one that the walk met before is not decoded again. */
+  private luaString(L: number, idx: number): string {
+    const { address, bytes } = this.rt.stringRef(L, idx);
+    if (address === 0) return "";
+    if (bytes < REUSED_STRING_MIN_BYTES) return this.rt.toString(L, idx) ?? "";
+    let s = this.decoded.get(address);
+    if (s === undefined) {
+      s = this.rt.toString(L, idx) ?? "";
+      this.decoded.set(address, s);
+    }
+    return s;
   }
 
   /** Converts the Lua value at absolute index idx into a JS value for JSON.stringify. */
@@ -122,7 +150,7 @@ export class LuaJson {
         return n;
       }
       case LuaType.String: {
-        const s = rt.toString(L, idx)!;
+        const s = this.luaString(L, idx);
         if ((this.bytesLeft -= s.length) < 0) throw this.tooLarge();
         return s;
       }
@@ -240,7 +268,12 @@ export class LuaJson {
   /** cjson.encode of the value at absolute index idx. */
   encodeCjson(L: number, idx: number, o: CjsonEncodeOptions): string {
     this.bytesLeft = this.maxBytes;
-    return this.cjValue(L, idx, 0, o);
+    try {
+      return this.cjValue(L, idx, 0, o);
+    } finally {
+      this.decoded.clear();
+      this.quoted.clear();
+    }
   }
 
   private cjValue(L: number, idx: number, depth: number, o: CjsonEncodeOptions): string {
@@ -255,7 +288,7 @@ export class LuaJson {
       case LuaType.Number:
         return this.cjNumber(L, idx, o);
       case LuaType.String:
-        return this.cjString(rt.toString(L, idx) ?? "", o);
+        return this.cjString(this.luaString(L, idx), o);
       case LuaType.Table:
         return this.cjTable(L, idx, depth + 1, o);
       case LuaType.LightUserdata: {
@@ -282,8 +315,14 @@ export class LuaJson {
 
   private cjString(s: string, o: CjsonEncodeOptions): string {
     if ((this.bytesLeft -= s.length) < 0) throw this.tooLarge();
-    const q = JSON.stringify(s);
-    return o.escapeSlash && q.includes("/") ? q.replaceAll("/", "\\/") : q;
+    const long = s.length >= REUSED_STRING_MIN_BYTES;
+    let q = long ? this.quoted.get(s) : undefined;
+    if (q === undefined) {
+      q = JSON.stringify(s);
+      if (o.escapeSlash && q.includes("/")) q = q.replaceAll("/", "\\/");
+      if (long) this.quoted.set(s, q);
+    }
+    return q;
   }
 
   private cjTable(L: number, idx: number, depth: number, o: CjsonEncodeOptions): string {

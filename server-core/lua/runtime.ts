@@ -7,6 +7,7 @@
 // of wasmoon's own initialisation. The same wrap lets us cap heap growth (the per-state memory
 // limit) at zero cost until the heap actually needs to grow.
 import { LuaFactory } from "wasmoon";
+import { withSharedMemory } from "./wasm-shared-memory";
 
 /** Buffer's unchecked UTF-8 codecs (present in every Node version we support; the checked
  * toString/write variants validate their arguments on each call, which shows on this hot path). */
@@ -152,6 +153,10 @@ export class LuaRuntime {
   clearRefusedGrowth(): void {
     this.growth.refusedAt = 0;
   }
+  /** The heap's memory if it is shared (readable from another thread), else null. */
+  get sharedMemory(): WebAssembly.Memory | null {
+    return this.memory.buffer instanceof SharedArrayBuffer ? this.memory : null;
+  }
   get heapBytes(): number {
     return this.memory.buffer.byteLength;
   }
@@ -257,6 +262,12 @@ export class LuaRuntime {
   }
   private lastLen = 0;
 
+  /** The address of the string at idx (0 when it is not a string or number) and its length in bytes. */
+  stringRef(L: number, idx: number): { address: number; bytes: number } {
+    const address = this.stringAt(L, idx);
+    return { address, bytes: address === 0 ? 0 : this.lastLen };
+  }
+
   /** The string (or number, converted in place by Lua) at idx, decoded as UTF-8; null if not convertible. */
   toString(L: number, idx: number): string | null {
     const p = this.stringAt(L, idx);
@@ -330,6 +341,8 @@ async function captureInstance(memoryLimitBytes: number): Promise<Captured> {
           return resize(requested);
         };
       }
+      // A shared heap lets the Lua stack be sampled from another thread (wasm-shared-memory.ts).
+      if (source instanceof Uint8Array || source instanceof ArrayBuffer) source = withSharedMemory(new Uint8Array(source as ArrayBuffer)) ?? source;
       const result = (await (original as (s: unknown, i?: WebAssembly.Imports) => Promise<unknown>)(source, imports)) as
         | WebAssembly.WebAssemblyInstantiatedSource
         | WebAssembly.Instance;

@@ -101,7 +101,10 @@ do
     getmetatable = real_debug.getmetatable, setmetatable = real_debug.setmetatable, gethook = real_debug.gethook,
     sethook = function(...)
       if host.stopping() then error("debug.sethook is not available while the handler is being stopped (it ran past --handler-timeout)", 2) end
-      return real_sethook(...)
+      real_sethook(...)
+      -- The stop can land between the check and the call, which then takes its hook away: asking
+      -- again puts the hook back (host.stopping re-arms a stop that is pending).
+      host.stopping()
     end,
     getregistry = off("getregistry", INTERNALS), getupvalue = off("getupvalue", INTERNALS), setupvalue = off("setupvalue", INTERNALS),
     upvalueid = off("upvalueid", INTERNALS), upvaluejoin = off("upvaluejoin", INTERNALS), setlocal = off("setlocal", INTERNALS),

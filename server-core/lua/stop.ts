@@ -6,7 +6,9 @@
 // coroutine.resume and coroutine.wrap keep that list, see coroutines.ts). The hook raises the
 // prelude's Stop value at every Lua instruction until the request is over, so no pcall, xpcall,
 // error handler or loop around them can swallow it: the first instruction after a catch raises it
-// again. A coroutine created afterwards inherits the hook from the thread that creates it, and one
+// again. The one Lua call that could take the hook away, debug.sethook, is refused while a stop is
+// pending and puts the hook back after its real call (sandbox.ts), in case the stop landed between
+// the two. A coroutine created afterwards inherits the hook from the thread that creates it, and one
 // resumed afterwards is refused. What a hook cannot reach is a long C call (a pathological string
 // pattern) or a __gc finalizer (Lua runs finalizers with hooks off); for those the watchdog kills
 // the worker a second later, and the master starts another.

@@ -17,6 +17,7 @@ import { BIN, ROOT } from "../helpers/server";
 import { browserSkipReason, CHROMIUM } from "../helpers/browser";
 import { bigTree } from "../../bench/svg-bench";
 import { processesMentioning } from "../helpers/cli";
+import { PROFILE_DEFAULTS } from "../../protocol/types";
 
 const skip = browserSkipReason();
 if (skip) console.log(`# SKIP test/browser: ${skip}`);
@@ -228,8 +229,9 @@ describe("the panel in Chromium (standalone dashboard)", { skip: skip ?? false }
 
   test("the flamegraph's header gives the samples and their intervals", async () => {
     const info = (await page.textContent("[data-testid=flame-info]")) ?? "";
-    assert.match(info, /V8 sampled every 2\.50 ms \(≈[\d,]+ samples\)/);
-    assert.match(info, /Lua stacks every 2\.00 ms \([\d,]+ samples\)/);
+    const ms = (n: number) => n.toFixed(2).replace(".", "\\.");
+    assert.match(info, new RegExp(`V8 sampled every ${ms(PROFILE_DEFAULTS.cpuIntervalUs / 1000)} ms \\(≈[\\d,]+ samples\\)`));
+    assert.match(info, new RegExp(`Lua stacks every ${ms(PROFILE_DEFAULTS.luaIntervalMs)} ms \\([\\d,]+ samples\\)`));
     assert.match(info, /shares below are of busy CPU, as in Hot spots/);
   });
 

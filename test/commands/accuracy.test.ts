@@ -10,12 +10,13 @@ import type { RunFile } from "../../profile/run";
 import { busyTree } from "../../profile/compare";
 import { ROOT } from "../helpers/server";
 import { processesMentioning, runCli } from "../helpers/cli";
+import { LUA_SAMPLER_ENV } from "../../server-core/profiler-control";
 
 const SHORT = ["--duration", "3s", "--warmup", "1s", "--workers", "2"];
 
-async function profile(app: string, route: string, extra: string[] = []): Promise<{ run: RunFile; dir: string }> {
+async function profile(app: string, route: string, extra: string[] = [], env?: NodeJS.ProcessEnv): Promise<{ run: RunFile; dir: string }> {
   const dir = mkdtempSync(path.join(tmpdir(), "moonscope-run-"));
-  const r = await runCli(["profile", path.join(ROOT, app), "--route", route, ...SHORT, "--out", dir, "--json", ...extra]);
+  const r = await runCli(["profile", path.join(ROOT, app), "--route", route, ...SHORT, "--out", dir, "--json", ...extra], { env });
   assert.equal(r.code, 0, r.stderr);
   const run = JSON.parse(r.stdout) as RunFile;
   assert.deepEqual(processesMentioning(path.join(ROOT, app)), [], "no process of the session is left");
@@ -34,6 +35,9 @@ describe("accuracy on apps with known answers", () => {
     assert.equal(topStage.stage, "handler");
     assert.equal(run.verdict.bottleneck, "lua-handler");
     assert.ok(run.profile.luaSamples > 100, `${run.profile.luaSamples} Lua samples`);
+    // The Lua stacks came from the heap reader, which passed its check against lua_getinfo.
+    assert.equal(run.profile.samplingCost?.luaMethod, "heap", JSON.stringify(run.profile.samplingCost));
+    assert.equal(run.profile.samplingCost?.fallback, undefined);
     // Lua frames hang under the JS frame that entered the handler, with file:line.
     const folded = readFileSync(path.join(dir, "profile.folded"), "utf8");
     // Server frames read as the TypeScript they were built from (through the bundle's source map).
@@ -49,6 +53,18 @@ describe("accuracy on apps with known answers", () => {
     assert.ok(Array.isArray(cpu.nodes) && cpu.nodes.length > 10 && Array.isArray(cpu.samples));
     const ss = JSON.parse(readFileSync(path.join(dir, "profile.speedscope.json"), "utf8"));
     assert.equal(ss.$schema, "https://www.speedscope.app/file-format-schema.json");
+  });
+
+  test("the interrupt sampler, standing in for the heap reader, gives the same answer and says why it stood in", async () => {
+    const { run } = await profile("examples/slow/app.lua", "GET /crunch", [], { ...process.env, [LUA_SAMPLER_ENV]: "interrupt" });
+    const cost = run.profile.samplingCost;
+    assert.equal(cost?.luaMethod, "interrupt", JSON.stringify(cost));
+    assert.match(cost?.fallback ?? "", new RegExp(`${LUA_SAMPLER_ENV}=interrupt`));
+    const tree = busyTree(loadTree(run.profile.merged!));
+    const share = findFrames(tree, (f) => f.kind === "lua" && f.name === "churn_numbers").total / tree.total;
+    assert.ok(share >= 0.6, `churn_numbers carries ${(share * 100).toFixed(1)}% of busy CPU`);
+    assert.ok(run.profile.luaSamples > 100, `${run.profile.luaSamples} Lua samples`);
+    assert.deepEqual([run.hotSpots[0].frame.name, run.hotSpots[0].frame.line], ["fib", 4]);
   });
 
   test("hot lines: the lines of the hot functions carry their functions' time, with their source, in run.json and the report", async () => {

@@ -37,7 +37,7 @@ describe("the npm package, installed from its tarball", () => {
 
   test("the tarball holds the built bundles, the examples and the docs, and no tests or sources", () => {
     const names = files.map((f) => f.path);
-    for (const f of ["bin/moonscope.js", "dist/cli/moonscope.js", "dist/server-core/worker.js", "dist/daemon/autocannon.js", "dist/daemon/open-loop.js", "dist/webview/panel.js", "README.md", "LICENSE", "CHANGELOG.md", "examples/hello/app.lua", "library/moonscope.lua", "library/cjson.lua", "library/cjson/safe.lua", "media/panel.png"]) {
+    for (const f of ["bin/moonscope.js", "dist/cli/moonscope.js", "dist/server-core/worker.js", "dist/server-core/lua-reader.js", "dist/daemon/autocannon.js", "dist/daemon/open-loop.js", "dist/webview/panel.js", "README.md", "LICENSE", "CHANGELOG.md", "examples/hello/app.lua", "library/moonscope.lua", "library/cjson.lua", "library/cjson/safe.lua", "media/panel.png"]) {
       assert.ok(names.includes(f), `${f} is in the tarball`);
     }
     assert.deepEqual(names.filter((n) => n.startsWith("test/") || n.endsWith(".ts") || n.startsWith("node_modules/")), []);

@@ -101,6 +101,9 @@ const csEnv = {
   XDG_CONFIG_HOME: path.join(dirs.xdg, "config"),
   XDG_CACHE_HOME: path.join(dirs.xdg, "cache"),
 };
+// The 0x step looks for the install under XDG_CACHE_HOME; a profiler cache moved by the caller's
+// environment would send it elsewhere and the step would wait for a file that never comes.
+delete csEnv.MOONSCOPE_PROFILER_CACHE;
 const common = ["--config", path.join(TMP, "config.yaml"), "--user-data-dir", dirs["user-data"], "--extensions-dir", dirs.extensions];
 
 let cs; // the code-server process, leader of its own process group
