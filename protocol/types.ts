@@ -60,7 +60,7 @@ export const PROFILE_DEFAULTS = {
   /** 0: one worker per CPU. */
   workers: 0,
   mode: "sample",
-  cpuIntervalUs: 5000,
+  cpuIntervalUs: 10_000,
   luaIntervalMs: 2,
 } as const satisfies Required<Omit<ProfileOptions, "budgets" | "load" | "body" | "headers">> & { cpuIntervalUs: number; luaIntervalMs: number };
 

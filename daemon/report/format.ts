@@ -122,5 +122,18 @@ export function samplingCostLine(run: RunFile): string | null {
   const parts = [c.luaMethod !== null ? `${reader} ${c.luaCpuMs === null ? "unknown" : `${c.luaCpuMs.toFixed(0)} ms`}` : null, `V8 sampler thread ${c.v8CpuMs === null ? "unknown" : `${c.v8CpuMs.toFixed(0)} ms`}`].filter((p) => p !== null);
   const head = c.share === null ? "Sampling cost: not measurable here (thread CPU times come from Linux's /proc)" : `Sampling cost: ${pct(c.share)} of the workers' CPU`;
   const fallback = c.fallback ? `; the interrupt sampler stood in because ${c.fallback}` : "";
-  return `${head} (${parts.join(", ")}; V8's sampling signal on the workers' threads not included)${fallback}`;
+  return `${head} (${parts.join(", ")}; V8's sampling signal on the workers' threads not included)${fallback}${noSpareCoreNote(run)}`;
+}
+
+/**
+ * The samplers' threads wake hundreds of times a second. With a core to spare they run there and
+ * cost the workers nothing measurable; with a worker on every core each wake-up takes a worker's
+ * turn on its core, and the worker then waits behind the others: throughput and the tail pay far
+ * more than the samplers' own CPU (the README's "Speed" section has the measurements).
+ */
+function noSpareCoreNote(run: RunFile): string {
+  const cores = run.machine?.cores;
+  const workers = run.options.workers;
+  if (!cores || workers < cores) return "";
+  return `. With ${workers} worker${workers === 1 ? "" : "s"} on ${cores} core${cores === 1 ? "" : "s"} no core is free for the samplers' threads, so each of their wake-ups also takes a worker's turn: the run's throughput and tail latency pay more than this figure${cores > 1 ? `; --workers ${cores - 1} leaves one free for them` : ""}`;
 }

@@ -10,6 +10,7 @@ import { RouteStats, S_HANDLER, S_WRITE, STAGE_COUNT } from "../../server-core/s
 import type { LoadResult } from "../load";
 import type { WorkerTree } from "../profile-build";
 import { buildRunFile, exportTitles, type Collected, type RunSettings } from "./run-file";
+import { samplingCostLine } from "./format";
 import { roundStats } from "../session/rounds";
 
 const ROUTE = { method: "GET", path: "/users/:id", name: "api.users.get", file: "app.lua", line: 7 };
@@ -207,4 +208,14 @@ test("hot lines: merged over workers, shares of busy time as the hot spots', the
   assert.equal(bare.hotLines?.[0].selfUs, 250);
   // Without a profile there are none.
   assert.deepEqual(buildRunFile({ ...settings, mode: "none" }, collected({ trees: null })).hotLines, []);
+});
+
+test("the sampling cost line says when no core was free for the samplers' threads, and what leaves one", () => {
+  const full = buildRunFile(settings, collected());
+  assert.match(samplingCostLine(full)!, /^Sampling cost: 2\.0% of the workers' CPU .*With 2 workers on 2 cores no core is free for the samplers' threads.*--workers 1 leaves one free for them$/);
+  const spare = buildRunFile({ ...settings, workers: 1 }, collected());
+  assert.doesNotMatch(samplingCostLine(spare)!, /no core is free/);
+  // A run from before the machine was recorded says nothing about cores.
+  const { machine: _, ...unknown } = buildRunFile(settings, collected());
+  assert.doesNotMatch(samplingCostLine(unknown)!, /no core is free/);
 });
