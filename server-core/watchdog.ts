@@ -21,8 +21,7 @@
 // 2. Sampling the Lua call stack while a profile runs: the same interrupt, every interval, only
 //    while a handler is running (a second word of the shared memory, written only while sampling);
 //    the function it calls walks the stack read-only (lua/sampler.ts).
-import { Worker } from "node:worker_threads";
-import { startHelperThread } from "./prof-log";
+import { startHelperThread } from "./helper-thread";
 
 const THREAD_SOURCE = String.raw`
 const { workerData, parentPort } = require("node:worker_threads");
@@ -122,15 +121,7 @@ export async function startWatchdog(budgetMs: number, hooks: WatchdogHooks, kill
   g.__moonscopeSample = () => {
     if (Atomics.load(state, 1) !== 0) hooks.onSample();
   };
-  const worker = await startHelperThread(async () => {
-    const w = new Worker(THREAD_SOURCE, { eval: true, workerData: { shared, budgetMs, killAfterMs, progressEveryMs: PROGRESS_EVERY_MS } });
-    w.unref();
-    await new Promise<void>((resolve, reject) => {
-      w.once("message", () => resolve());
-      w.once("error", reject);
-    });
-    return w;
-  });
+  const worker = await startHelperThread(THREAD_SOURCE, { eval: true, workerData: { shared, budgetMs, killAfterMs, progressEveryMs: PROGRESS_EVERY_MS } });
   let seq = 0;
   return {
     enter() {

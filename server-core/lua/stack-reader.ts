@@ -11,7 +11,7 @@ import path from "node:path";
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from "node:worker_threads";
 import { READER_CMD, READER_WORD, READER_WORDS, type ReaderStart } from "./stack-reader-protocol";
 import type { ActiveLuaSampler, LuaProfileData } from "./stack-counts";
-import { startHelperThread } from "../prof-log";
+import { startHelperThread } from "../helper-thread";
 
 /** How long take() waits for the thread before giving up on this hand-in. */
 const TAKE_TIMEOUT_MS = 2000;
@@ -49,16 +49,7 @@ export class LuaStackReader implements ActiveLuaSampler {
     const control = new Int32Array(new SharedArrayBuffer(READER_WORDS * 4));
     const { port1, port2 } = new MessageChannel();
     const data: ReaderStart = { memory: o.memory, control: control.buffer as SharedArrayBuffer, port: port2, L: o.L, intervalMs: o.intervalMs, names: [...o.names], routes: o.routes };
-    const thread = await startHelperThread(async () => {
-      const t = new Worker(threadScript(), { workerData: data, transferList: [port2] });
-      t.unref();
-      await new Promise<void>((resolve, reject) => {
-        t.once("message", () => resolve());
-        t.once("error", reject);
-        t.once("exit", (code) => reject(new Error(`its thread exited (code ${code}) before it started`)));
-      });
-      return t;
-    });
+    const thread = await startHelperThread(threadScript(), { workerData: data, transferList: [port2] });
     return new LuaStackReader(control, port1, thread, o.routes);
   }
 
