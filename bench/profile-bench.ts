@@ -55,6 +55,29 @@ interface OverheadWindow {
   method?: string;
 }
 
+/** One route's medians over its pairs, each ratio with its 95% interval. */
+interface OverheadRow {
+  case: string;
+  noneRps: number;
+  sampleRps: number;
+  overhead: number;
+  overheadInterval: MedianInterval;
+  target: number;
+  cpuCost: number;
+  cpuCostInterval: MedianInterval;
+  noneP99Ms: number;
+  sampleP99Ms: number;
+  p99Ratio: number;
+  p99RatioInterval: MedianInterval;
+  halfLoadRate: number;
+  halfLoadP99Ms: { none: number; sample: number };
+  halfLoadP99Ratio: number;
+  halfLoadP99RatioInterval: MedianInterval;
+  luaSamplesPerWindow: number;
+  luaReaderMsPerS: number;
+  pairs: number;
+}
+
 /**
  * Profiler overhead, `--mode none` against `--mode sample`, measured on the same server processes:
  * the profilers are started and stopped between alternating load windows, so a process's own speed
@@ -75,7 +98,7 @@ export async function profileBench(o: ProfileBenchOptions): Promise<Record<strin
   const pairs = Math.max(o.rounds, 5);
   const processes = Math.ceil(pairs / 2);
   console.log(`\nprofiler overhead: ${pairs} pairs of windows (none, sample) on ${processes} server processes, ${o.seconds}s each, ${o.workers} workers, ${o.connections} connections, ${generator}`);
-  const results: Record<string, unknown>[] = [];
+  const results: OverheadRow[] = [];
   for (const c of cases) {
     const ratios: number[] = [];
     const p99Ratios: number[] = [];
@@ -151,7 +174,7 @@ export async function profileBench(o: ProfileBenchOptions): Promise<Record<strin
   console.log("\n| route | --mode none | --mode sample | throughput cost (target) | CPU per request | client p99 none → sample | p99 ratio (target ≤ 1.25) | p99 at half load: ratio |\n|---|---|---|---|---|---|---|---|");
   const range = (i: MedianInterval, f: (x: number) => string) => `${f(i.low)}–${f(i.high)}`;
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-  for (const r of results as { case: string; noneRps: number; sampleRps: number; overhead: number; overheadInterval: MedianInterval; target: number; cpuCost: number; cpuCostInterval: MedianInterval; noneP99Ms: number; sampleP99Ms: number; p99Ratio: number; p99RatioInterval: MedianInterval; halfLoadRate: number; halfLoadP99Ratio: number; halfLoadP99RatioInterval: MedianInterval }[]) {
+  for (const r of results) {
     console.log(`| ${r.case} | ${r.noneRps.toFixed(0)} req/s | ${r.sampleRps.toFixed(0)} req/s | ${pct(r.overhead)} (95% interval ${range(r.overheadInterval, pct)}; ≤ ${(r.target * 100).toFixed(0)}%) | ${r.cpuCost >= 0 ? "+" : ""}${pct(r.cpuCost)} (${range(r.cpuCostInterval, pct)}) | ${r.noneP99Ms.toFixed(2)} → ${r.sampleP99Ms.toFixed(2)} ms | ${r.p99Ratio.toFixed(2)} (95% interval ${range(r.p99RatioInterval, (x) => x.toFixed(2))}) | ${r.halfLoadP99Ratio.toFixed(2)} at ${r.halfLoadRate} req/s (${range(r.halfLoadP99RatioInterval, (x) => x.toFixed(2))}) |`);
   }
   return { profile: results };

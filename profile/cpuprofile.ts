@@ -52,7 +52,6 @@ function index(p: CpuProfile): Indexed {
   return { byId, parent, roots };
 }
 
-
 /**
  * Weight (µs) per sample, in timestamp order: the time to the next sample. The last sample gets
  * the median of the other weights, but never more than the time left until endTime (when endTime
