@@ -101,6 +101,18 @@ function processExists(pid: number | undefined): boolean {
 /** How long a worker may take to answer a profiler request before it counts as hung (a start takes ~0.1 s). */
 const PROFILE_ANSWER_MS = 5000;
 
+/**
+ * Sends to a worker that may be dying: a killed worker's channel can still look connected while
+ * its pipe is already closed, and a failed send without a callback is an 'error' event that ends the
+ * master. The message is dropped: the worker's exit handler replaces it, and a question it will
+ * never answer ends with the ask's timeout, the worker listed as missing.
+ */
+function sendTo(w: Worker, m: ToWorker): void {
+  if (!w.isConnected()) return;
+  w.send(m, undefined, () => {});
+}
+
+
 export class Master {
   readonly opts: ServeOptions;
   private readonly events: MasterEvents;
@@ -186,7 +198,7 @@ export class Master {
           slot.answeredAt = Date.now();
           this.routes = m.routes;
           // A worker that replaces one mid-profile joins the profile (nobody waits for its answer).
-          if (this.activeProfile && w.isConnected()) w.send({ type: "profile-start", id: 0, ...this.activeProfile } satisfies ToWorker);
+          if (this.activeProfile) sendTo(w, { type: "profile-start", id: 0, ...this.activeProfile });
           onReady();
           break;
         case "load-error":
@@ -203,12 +215,12 @@ export class Master {
           break;
         case "merged-stats-request":
           void this.collectStats(!!m.reset).then((s) => {
-            if (w.isConnected()) w.send({ type: "merged-stats", id: m.id, json: JSON.stringify(s) } satisfies ToWorker);
+            sendTo(w, { type: "merged-stats", id: m.id, json: JSON.stringify(s) });
           });
           break;
         case "metrics-request":
           void this.metricsText().then((text) => {
-            if (w.isConnected()) w.send({ type: "metrics", id: m.id, text } satisfies ToWorker);
+            sendTo(w, { type: "metrics", id: m.id, text });
           });
           break;
         case "event":
@@ -288,7 +300,7 @@ export class Master {
           w.process.kill("SIGKILL");
           continue;
         }
-        w.send({ type: "ping" } satisfies ToWorker);
+        sendTo(w, { type: "ping" });
       }
     }, PING_EVERY_MS);
     this.liveness.unref();
@@ -302,7 +314,7 @@ export class Master {
       for (const s of this.slots) {
         if (s.worker && s.ready && s.worker.isConnected()) {
           want.add(s.index);
-          s.worker.send(make(id));
+          sendTo(s.worker, make(id));
         }
       }
       const timer = setTimeout(() => this.finishAsk(id, []), timeoutMs);
@@ -418,7 +430,7 @@ export class Master {
       for (const s of this.slots) {
         const w = s.worker;
         if (!w) continue;
-        if (w.isConnected()) w.send({ type: "shutdown", graceMs: this.opts.shutdownGraceMs } satisfies ToWorker);
+        if (w.isConnected()) sendTo(w, { type: "shutdown", graceMs: this.opts.shutdownGraceMs });
         else w.process.kill("SIGKILL");
       }
       const killTimer = setTimeout(() => {
