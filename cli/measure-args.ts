@@ -3,7 +3,7 @@
 import { strings } from "./command";
 import { absoluteLuaPath, parseDuration, parseIntArg } from "./args";
 import { isLoadChoice, isRunMode, LOAD_CHOICES, RUN_MODES, type LoadChoice, type RunMode } from "../profile/run";
-import { PROFILE_DEFAULTS } from "../protocol/types";
+import { AUTO_WORKERS_TEXT, PROFILE_DEFAULTS } from "../protocol/types";
 import { MoonscopeError } from "../profile/errors";
 
 export const MEASURE_OPTIONS = {
@@ -18,7 +18,8 @@ export const measureHelp = (defaults: { durationMs: number; runs: number } = { d
   --warmup T              load before measuring, not recorded (default ${PROFILE_DEFAULTS.warmupMs / 1000}s)
   --connections N         concurrent connections, closed loop (default ${PROFILE_DEFAULTS.connections})
   --rate N                fixed rate in req/s instead, through Moonscope's own open-loop generator
-  --workers N             server workers (default: number of CPUs)
+  --workers N             server workers (default: ${AUTO_WORKERS_TEXT}: a core for the load
+                          generator and the samplers)
   --mode MODE             sample: V8 CPU profile + Lua sampler in every worker (default);
                           none: timings only; 0x, clinic-doctor, clinic-flame, clinic-bubbleprof,
                           clinic-heap: the app under that tool as one process (no cluster), its

@@ -29,7 +29,7 @@ export interface ProfileOptions {
   connections?: number;
   /** Fixed request rate in req/s; 0 or absent: closed loop over `connections`. */
   rate?: number;
-  /** Server workers; 0 or absent: one per CPU. */
+  /** Server workers; 0 or absent: {@link AUTO_WORKERS_TEXT}. */
   workers?: number;
   mode?: RunMode;
   /**
@@ -47,6 +47,9 @@ export interface ProfileOptions {
 /** The options that are numbers (ms, counts, req/s), checked as such wherever they arrive. */
 export const NUMERIC_PROFILE_OPTIONS = ["durationMs", "warmupMs", "connections", "rate", "workers"] as const;
 
+/** What 0 workers means for a measured run (daemon/session/measured-app.ts computes it: autoWorkers). */
+export const AUTO_WORKERS_TEXT = "one per CPU less one, at least one";
+
 /**
  * What a profile does when nothing says otherwise: `moonscope profile`, the daemon's sessions and
  * the extension's settings (package.json's defaults are checked against these by a test).
@@ -57,7 +60,7 @@ export const PROFILE_DEFAULTS = {
   connections: 50,
   /** 0: closed loop. */
   rate: 0,
-  /** 0: one worker per CPU. */
+  /** 0: {@link AUTO_WORKERS_TEXT}. */
   workers: 0,
   mode: "sample",
   cpuIntervalUs: 10_000,

@@ -1,14 +1,14 @@
 // The dashboard's start options (Options under the profile bar): the load (workers, connections,
 // rate, warm-up; PROFILE_DEFAULTS fill them in; who sends it) and the request (query string, headers, body), read
 // into a startProfile's options as `moonscope profile` takes them. In VS Code the settings say.
-import { LOAD_CHOICES, NUMERIC_PROFILE_OPTIONS, PROFILE_DEFAULTS, type LoadChoice, type ProfileOptions } from "../protocol/types";
+import { AUTO_WORKERS_TEXT, LOAD_CHOICES, NUMERIC_PROFILE_OPTIONS, PROFILE_DEFAULTS, type LoadChoice, type ProfileOptions } from "../protocol/types";
 import { h } from "./dom";
 
 type NumericOption = (typeof NUMERIC_PROFILE_OPTIONS)[number];
 
 /** How each number reads in the form: its label, unit (ms shown as seconds) and range. */
 const FIELDS: Record<Exclude<NumericOption, "durationMs">, { label: string; seconds?: true; max: number; hint: string }> = {
-  workers: { label: "Workers", max: 256, hint: "0: one per CPU" },
+  workers: { label: "Workers", max: 256, hint: `0: ${AUTO_WORKERS_TEXT}` },
   connections: { label: "Connections", max: 10_000, hint: "closed loop: requests in flight" },
   rate: { label: "Rate (req/s)", max: 10_000_000, hint: "0: closed loop; otherwise a fixed rate from Moonscope's open-loop generator" },
   warmupMs: { label: "Warm-up (s)", seconds: true, max: 600, hint: "load before measuring, not recorded" },

@@ -2,7 +2,7 @@
 // on as SIGINT, and one marked line of JSON on stdout as its report.
 import { spawn, type ChildProcess } from "node:child_process";
 import { sampleCpu } from "./proc-cpu";
-import { abortedResult, type LoadGeneratorName, type LoadResult } from "./types";
+import { abortedResult, CONNECTED_MARK, type LoadGeneratorName, type LoadResult, type OnRelease } from "./types";
 
 export interface GeneratorRun {
   name: LoadGeneratorName;
@@ -30,7 +30,7 @@ function tieToThisProcess(pid: number | undefined): ChildProcess | null {
 }
 
 /** Runs the generator; returns its parsed report and CPU%, or the aborted result when it was stopped before reporting. */
-export async function runGeneratorProcess<T>(g: GeneratorRun, signal: AbortSignal | undefined, toResult: (report: T, cpuPercent: number) => LoadResult): Promise<LoadResult> {
+export async function runGeneratorProcess<T>(g: GeneratorRun, signal: AbortSignal | undefined, toResult: (report: T, cpuPercent: number) => LoadResult, onRelease?: OnRelease): Promise<LoadResult> {
   const child = spawn(g.command, g.args, { stdio: ["ignore", "pipe", "pipe"], env: g.env ? { ...process.env, ...g.env } : process.env });
   const tie = tieToThisProcess(child.pid);
   child.on("exit", () => tie?.kill());
@@ -40,7 +40,17 @@ export async function runGeneratorProcess<T>(g: GeneratorRun, signal: AbortSigna
   signal?.addEventListener("abort", onAbort);
   let out = "";
   let err = "";
-  child.stdout.on("data", (d) => (out += d));
+  let released = false;
+  child.stdout.on("data", (d) => {
+    out += d;
+    if (released || !onRelease) return;
+    const at = out.indexOf(CONNECTED_MARK);
+    const end = at < 0 ? -1 : out.indexOf("\n", at);
+    if (end < 0) return;
+    released = true;
+    const releaseInMs = Number(/"releaseInMs":\s*([\d.]+)/.exec(out.slice(at, end))?.[1]);
+    if (Number.isFinite(releaseInMs)) onRelease(performance.now() + releaseInMs);
+  });
   child.stderr.on("data", (d) => (err += d));
   const code = await new Promise<number | null>((resolve) => {
     child.on("close", resolve);

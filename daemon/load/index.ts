@@ -3,10 +3,10 @@
 import { findWrk, runWrk } from "./wrk";
 import { runAutocannon } from "./autocannon";
 import { runOpenLoop } from "./open-loop";
-import type { LoadGeneratorName, LoadOptions, LoadResult } from "./types";
+import type { LoadGeneratorName, LoadOptions, LoadResult, OnRelease } from "./types";
 
-export type { LoadGeneratorName, LoadOptions, LoadResult, LoadSource } from "./types";
-export { abortedResult } from "./types";
+export type { LoadGeneratorName, LoadOptions, LoadResult, LoadSource, OnRelease } from "./types";
+export { abortedResult, settleMsFor } from "./types";
 
 export function chooseGenerator(wanted?: LoadGeneratorName, rate?: number): LoadGeneratorName {
   if (rate) return "open-loop";
@@ -14,7 +14,8 @@ export function chooseGenerator(wanted?: LoadGeneratorName, rate?: number): Load
   return findWrk() ? "wrk" : "autocannon";
 }
 
-export function runLoad(generator: LoadGeneratorName, opts: LoadOptions, signal?: AbortSignal): Promise<LoadResult> {
-  if (generator === "open-loop") return runOpenLoop(opts, signal);
-  return generator === "wrk" ? runWrk(opts, signal) : runAutocannon(opts, signal);
+/** Runs one load; with opts.settleMs, onRelease hears when the first requests go out. */
+export function runLoad(generator: LoadGeneratorName, opts: LoadOptions, signal?: AbortSignal, onRelease?: OnRelease): Promise<LoadResult> {
+  if (generator === "open-loop") return runOpenLoop(opts, signal, onRelease);
+  return generator === "wrk" ? runWrk(opts, signal, onRelease) : runAutocannon(opts, signal, onRelease);
 }

@@ -10,7 +10,7 @@
 // Input: MOONSCOPE_LOAD (JSON LoadOptions with rate). Output: one line "MOONSCOPE_OPENLOOP {json}".
 import net from "node:net";
 import { LogHistogram } from "../../profile/histogram";
-import { REPORT_MARK, type LoadOptions } from "./types";
+import { CONNECTED_MARK, REPORT_MARK, type LoadOptions } from "./types";
 
 
 interface Conn {
@@ -41,7 +41,9 @@ function main(): void {
   let sent = 0;
   const queue: number[] = []; // intended start times of requests waiting for a free connection
   const conns: Conn[] = [];
-  const start = performance.now();
+  // The schedule starts once the connections have settled (LoadOptions.settleMs).
+  const settleMs = o.settleMs ?? 0;
+  const start = performance.now() + settleMs;
   const end = start + o.durationMs;
   let stopping = false;
 
@@ -91,6 +93,7 @@ function main(): void {
     return c;
   };
   for (let i = 0; i < o.connections; i++) conns.push(connect());
+  if (settleMs > 0) process.stdout.write(`${CONNECTED_MARK}${JSON.stringify({ releaseInMs: settleMs })}\n`);
 
   const intervalMs = 1000 / rate;
   let next = start;
@@ -133,7 +136,7 @@ function main(): void {
             requests: completed,
             sent,
             behind,
-            durationMs: Math.min(durationMs, o.durationMs),
+            durationMs: Math.max(0, Math.min(durationMs, o.durationMs)),
             latencyUs: { min: Math.round(hist.min / 1000), mean: Math.round(hist.mean() / 1000), p50: us(50), p90: us(90), p99: us(99), p999: us(99.9), max: Math.round(hist.max / 1000) },
             non2xx,
             errors,
@@ -146,7 +149,7 @@ function main(): void {
   };
   process.on("SIGINT", finish);
   process.on("SIGTERM", finish);
-  setTimeout(tick, 0);
+  setTimeout(tick, settleMs);
 }
 
 main();

@@ -1,9 +1,9 @@
 // Runs the fixed-rate generator (open-loop-main.ts, bundled as dist/daemon/open-loop.js) in its own process.
 import { bundledScript } from "./bundled";
 import { runGeneratorProcess } from "./generator-process";
-import { REPORT_MARK, type LoadOptions, type LoadResult } from "./types";
+import { REPORT_MARK, type LoadOptions, type LoadResult, type OnRelease } from "./types";
 
-export async function runOpenLoop(opts: LoadOptions, signal?: AbortSignal): Promise<LoadResult> {
+export async function runOpenLoop(opts: LoadOptions, signal?: AbortSignal, onRelease?: OnRelease): Promise<LoadResult> {
   if (!opts.rate) throw Object.assign(new Error("the fixed-rate generator needs --rate"), { code: "MS_ERR_USAGE" });
   return runGeneratorProcess<OpenLoopReport>(
     { name: "open-loop", command: process.execPath, args: [bundledScript("open-loop", "the fixed-rate generator")], env: { MOONSCOPE_LOAD: JSON.stringify(opts) }, mark: REPORT_MARK["open-loop"], cpuSkipMs: 100 },
@@ -15,7 +15,7 @@ export async function runOpenLoop(opts: LoadOptions, signal?: AbortSignal): Prom
         generator: "open-loop",
         requests: r.requests,
         durationMs: r.durationMs,
-        rps: r.requests / (r.durationMs / 1000),
+        rps: r.durationMs > 0 ? r.requests / (r.durationMs / 1000) : 0,
         bytesPerSec: 0,
         latencyUs: r.latencyUs,
         non2xx: r.non2xx,
@@ -24,6 +24,7 @@ export async function runOpenLoop(opts: LoadOptions, signal?: AbortSignal): Prom
         warnings,
       };
     },
+    onRelease,
   );
 }
 

@@ -16,7 +16,45 @@ export interface LoadOptions {
   rate?: number;
   /** Threads (wrk only). */
   threads?: number;
+  /**
+   * Open every connection first and send nothing for at least this long, so the server holds them
+   * all before the first request; the time is not part of durationMs or of any figure. Without it a
+   * measurement starts with a ramp: node:cluster hands a busy worker one new connection per turn of
+   * its event loop, so on a CPU-heavy route the last of 50 connections opened under load reached its
+   * worker 0.7 s late, and those first requests made the client p99 0.4 s where it was 0.05 s.
+   * A generator may settle longer (wrk counts whole seconds); CONNECTED_MARK says by how much.
+   */
+  settleMs?: number;
 }
+
+/**
+ * How long a measured round's connections settle: an idle worker takes a handed-over connection in
+ * well under a millisecond, so 1 ms each (as if one worker took them all) plus a margin for a busy
+ * machine.
+ */
+export function settleMsFor(connections: number): number {
+  return 250 + connections;
+}
+
+/**
+ * How long wrk and autocannon settle: at least settleMs, and longer where that makes settling and
+ * measuring together a whole number of seconds. wrk's --duration takes whole seconds, and
+ * autocannon stops on its first once-a-second tick after its duration (5.3 s ran for 6).
+ */
+export function wholeSecondSettle(o: Pick<LoadOptions, "durationMs" | "settleMs">): number {
+  const settleMs = o.settleMs ?? 0;
+  if (settleMs <= 0) return 0;
+  return Math.ceil((o.durationMs + settleMs) / 1000) * 1000 - o.durationMs;
+}
+
+/** Called once with the time (performance.now()) a settling generator sends its first requests. */
+export type OnRelease = (at: number) => void;
+
+/**
+ * The stdout line a settling generator writes once its connections are open, followed by JSON
+ * { "releaseInMs": n }: its first requests go out n ms later.
+ */
+export const CONNECTED_MARK = "MOONSCOPE_CONNECTED ";
 
 export interface LoadResult {
   /** external: no generator of ours ran; the numbers are the server's (see serverSideLoad). */

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { runGeneratorProcess } from "./generator-process";
-import { REPORT_MARK, type LoadOptions, type LoadResult } from "./types";
+import { CONNECTED_MARK, REPORT_MARK, wholeSecondSettle, type LoadOptions, type LoadResult, type OnRelease } from "./types";
 
 let cachedPath: string | null | undefined;
 /** Path of wrk when installed, else null. */
@@ -17,11 +17,27 @@ export function findWrk(): string | null {
 
 const MARK = REPORT_MARK.wrk;
 
-function script(opts: LoadOptions): string {
+function script(opts: LoadOptions, threads: number, settleMs: number): string {
   const lines: string[] = [];
   lines.push(`wrk.method = ${JSON.stringify(opts.method ?? "GET")}`);
   if (opts.body !== undefined) lines.push(`wrk.body = ${luaString(opts.body)}`);
   for (const [k, v] of Object.entries(opts.headers ?? {})) lines.push(`wrk.headers[${luaString(k)}] = ${luaString(v)}`);
+  if (settleMs > 0) {
+    // wrk asks delay() before every request, a connection's first one included; each thread's
+    // first connections-per-thread calls are its connections' first requests (none has been
+    // answered yet). Their wait is not in the latency: wrk starts the clock when it writes.
+    lines.push(`
+local unsent = ${Math.floor(opts.connections / threads)}
+delay = function()
+  if unsent == 0 then return 0 end
+  if unsent == ${Math.floor(opts.connections / threads)} then
+    io.write('${CONNECTED_MARK}{"releaseInMs":${settleMs}}\\n')
+    io.flush()
+  end
+  unsent = unsent - 1
+  return ${settleMs}
+end`);
+  }
   lines.push(`
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -36,20 +52,21 @@ function luaString(s: string): string {
   return '"' + s.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n").replace(/\r/g, "\\r") + '"';
 }
 
-export async function runWrk(opts: LoadOptions, signal?: AbortSignal): Promise<LoadResult> {
+export async function runWrk(opts: LoadOptions, signal?: AbortSignal, onRelease?: OnRelease): Promise<LoadResult> {
   const bin = findWrk();
   if (!bin) throw Object.assign(new Error("wrk is not installed (apt-get install wrk), or use --load autocannon"), { code: "MS_ERR_LOAD_MISSING" });
   const dir = mkdtempSync(path.join(tmpdir(), "moonscope-wrk-"));
   const file = path.join(dir, "report.lua");
-  writeFileSync(file, script(opts));
   const threads = Math.max(1, Math.min(opts.threads ?? 1, opts.connections));
-  const seconds = Math.max(1, Math.round(opts.durationMs / 1000));
+  const settleMs = wholeSecondSettle(opts);
+  writeFileSync(file, script(opts, threads, settleMs));
+  const seconds = Math.max(1, Math.round((opts.durationMs + settleMs) / 1000));
   try {
     return await runGeneratorProcess<WrkReport>(
       { name: "wrk", command: bin, args: ["-t", String(threads), "-c", String(opts.connections), "-d", `${seconds}s`, "--timeout", "10s", "-s", file, opts.url], mark: MARK },
       signal,
       (r, cpuPercent) => {
-        const durationMs = r.duration_us / 1000;
+        const durationMs = Math.max(1, r.duration_us / 1000 - settleMs);
         return {
           generator: "wrk",
           requests: r.requests,
@@ -62,6 +79,7 @@ export async function runWrk(opts: LoadOptions, signal?: AbortSignal): Promise<L
           cpuPercent,
         };
       },
+      onRelease,
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -23,7 +23,7 @@ export interface RunSettings {
   runs?: number;
   /** --lua-path as given (absolute entries), so `ab` can run the app the same way again. */
   luaPath?: string;
-  /** Server workers: as asked (0: one per CPU) for a session, the ones that served for the run file (one under an outside profiler). */
+  /** Server workers: as asked (0: protocol/types.ts AUTO_WORKERS_TEXT) for a session, the ones that served for the run file (one under an outside profiler). */
   workers: number;
   mode: RunMode;
   budgets: Budget[];

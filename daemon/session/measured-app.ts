@@ -12,7 +12,7 @@ import { MoonscopeError } from "../../profile/errors";
 import { PROFILE_DEFAULTS, type StageFrameRow, type WorkerFrameRow } from "../../protocol/types";
 import { DEFAULT_SERVE } from "../../server-core/master";
 import type { RouteInfo, StatsSnapshot, WorkerSnapshot } from "../../server-core/ipc";
-import { chooseGenerator, runLoad, type LoadOptions, type LoadResult, type LoadSource } from "../load";
+import { chooseGenerator, runLoad, settleMsFor, type LoadOptions, type LoadResult, type LoadSource } from "../load";
 import { TreeAccumulator } from "../profile-build";
 import { mergeRoute, stageRows } from "../report/analyze";
 import { STAGE_NAMES } from "../../profile/run";
@@ -25,6 +25,17 @@ import { combineLoads, roundStats, routeSince, serverSideLoad } from "./rounds";
 import { parseRouteSpec, resolveRoute, type RouteSpec } from "./route-spec";
 import { ServerProcess } from "./server-process";
 import type { Progress, ProfileSessionOptions, SessionResult } from "./session-types";
+
+/**
+ * The workers a measured run gets when none are asked for (AUTO_WORKERS_TEXT). The load generator
+ * shares the machine, and the samplers' threads wake hundreds of times a second: with a worker on
+ * every core each wake-up takes a worker's turn, which costs the route several times the samplers'
+ * own CPU (README, "Speed"). With a core left for them, sampling leaves the route as it was.
+ * `serve` keeps one worker per CPU.
+ */
+export function autoWorkers(cores: number = DEFAULT_SERVE.workers): number {
+  return Math.max(1, cores - 1);
+}
 
 /** Addresses that listen on every interface. */
 const WILDCARD_HOSTS = new Set(["0.0.0.0", "::"]);
@@ -92,8 +103,7 @@ export class MeasuredApp {
     if (options.rate && options.load) {
       throw new MoonscopeError("MS_ERR_USAGE", `--rate uses Moonscope's own fixed-rate generator (coordinated-omission corrected); drop --load ${options.load}, or drop --rate for closed-loop load with ${options.load}`);
     }
-    // 0 workers: one per CPU.
-    const o = options.workers <= 0 ? { ...options, workers: DEFAULT_SERVE.workers } : options;
+    const o = options.workers <= 0 ? { ...options, workers: autoWorkers() } : options;
     const progress = o.onProgress ?? (() => {});
     const capture = captureApp(o.appFile);
     const tool = externalTool(o.mode, dir);
@@ -270,10 +280,13 @@ export class MeasuredApp {
     // is loaded), which is no request's cost.
     const start = await this.target.stats();
     const t0 = performance.now();
-    const startMs = t0 - (this.origin ?? t0);
+    // When the generator's first requests go out (LoadOptions.settleMs): the round is measured from
+    // then. Until then the server only takes connections, so the snapshot above still marks its start.
+    let releasedAt: number | null = null;
+    const from = () => releasedAt ?? t0;
     const round = count > 1 ? { index, count } : undefined;
     this.progress({ phase: "measuring", message: `measuring ${this.spec.method} ${this.spec.path}${label}${count > 1 ? `, round ${index + 1} of ${count}` : ""}`, elapsedMs: 0, durationMs: o.durationMs, round });
-    const live = startLive(this.target, this.routeKey, o.durationMs, t0, (p) => {
+    const live = startLive(this.target, this.routeKey, o.durationMs, t0, from, (p) => {
       if (this.firstSnapshotMs === null && p.requests !== undefined) this.firstSnapshotMs = performance.now() - t0;
       this.progress({ ...p, round });
     });
@@ -281,11 +294,12 @@ export class MeasuredApp {
     try {
       // Load from elsewhere: this round is its length of whatever arrives (a cancel ends it early).
       if (this.generator === "external") await sleep(o.durationMs, undefined, { signal: o.signal }).catch(() => {});
-      else load = await runLoad(this.generator, this.loadOptions(o.durationMs), o.signal);
+      else load = await runLoad(this.generator, { ...this.loadOptions(o.durationMs), settleMs: settleMsFor(o.connections) }, o.signal, (at) => (releasedAt = at));
     } finally {
       live.stop();
     }
-    const windowMs = performance.now() - t0;
+    const windowMs = Math.max(0, performance.now() - from());
+    const startMs = from() - (this.origin ?? t0);
     const end = await this.target.stats();
     this.measuredUntilMs = performance.now() - (this.origin ?? t0);
     if (load === null || load.aborted) {
@@ -387,7 +401,7 @@ const LIVE_TICK_MS = 250;
 const MAX_IN_FLIGHT = 2;
 
 /** Polls the server's stats while the load runs so a person sees throughput and p99 as they happen. */
-function startLive(target: Pick<ProfiledTarget, "alive" | "stats">, routeKey: string, durationMs: number, t0: number, progress: (p: Progress) => void): { stop(): void } {
+function startLive(target: Pick<ProfiledTarget, "alive" | "stats">, routeKey: string, durationMs: number, t0: number, measuredFrom: () => number, progress: (p: Progress) => void): { stop(): void } {
   let stopped = false;
   let prev = 0;
   let prevAt = t0;
@@ -426,7 +440,7 @@ function startLive(target: Pick<ProfiledTarget, "alive" | "stats">, routeKey: st
     progress({
       phase: "measuring",
       message: "",
-      elapsedMs: now - t0,
+      elapsedMs: Math.max(0, now - measuredFrom()),
       durationMs,
       requests: m.requests,
       rps,

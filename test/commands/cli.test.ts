@@ -2,7 +2,7 @@
 import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
 import { gunzipSync } from "node:zlib";
 import { Profile } from "pprof-format";
@@ -110,6 +110,15 @@ describe("moonscope profile", () => {
     const r = await runCli(["profile", app, "--route", "GET /hi", ...QUICK, "--mode", "none", "--out", tmp(), "--lua-path", rel, "--json"]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout).client.non2xx, 0);
+  });
+
+  test("with no --workers a profile leaves one core free (the load generator's and the samplers'): one worker per CPU less one", async () => {
+    const r = await runCli(["profile", HELLO, "--route", "GET /hello", "--duration", "1s", "--warmup", "0s", "--connections", "4", "--mode", "none", "--out", tmp(), "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const run = JSON.parse(r.stdout) as RunFile;
+    const cores = availableParallelism();
+    assert.equal(run.options.workers, Math.max(1, cores - 1));
+    assert.equal(run.workers.length, Math.max(1, cores - 1));
   });
 
   test("--budget: a missed budget exits 1 with one clear line per budget; a met one exits 0", async () => {
