@@ -126,6 +126,10 @@ describe("the panel in Chromium (standalone dashboard)", { skip: skip ?? false }
   });
 
   test("live frames arrive while the route is measured: charts, stage table and per-worker rows", async () => {
+    // Two workers whatever the machine's cores (a measured run's default leaves one core free).
+    await page.getByText("Options", { exact: true }).click();
+    await page.getByTestId("opt-workers").fill("2");
+    await page.getByText("Options", { exact: true }).click();
     await profile("GET /crunch", 5);
     // Greyed while the session runs, and said so.
     await waitFor(() => document.querySelector("[data-testid=profile-start]")!.getAttribute("aria-disabled") === "true");
