@@ -43,13 +43,16 @@ export async function runGeneratorProcess<T>(g: GeneratorRun, signal: AbortSigna
   let released = false;
   child.stdout.on("data", (d) => {
     out += d;
-    if (released || !onRelease) return;
+    if (released) return;
     const at = out.indexOf(CONNECTED_MARK);
     const end = at < 0 ? -1 : out.indexOf("\n", at);
     if (end < 0) return;
     released = true;
     const releaseInMs = Number(/"releaseInMs":\s*([\d.]+)/.exec(out.slice(at, end))?.[1]);
-    if (Number.isFinite(releaseInMs)) onRelease(performance.now() + releaseInMs);
+    if (!Number.isFinite(releaseInMs)) return;
+    const releaseAt = performance.now() + releaseInMs;
+    cpu.from(releaseAt);
+    onRelease?.(releaseAt);
   });
   child.stderr.on("data", (d) => (err += d));
   const code = await new Promise<number | null>((resolve) => {

@@ -18,10 +18,11 @@ export function cpuMsOf(pid: number): number | null {
 
 /**
  * Samples a process's CPU time until stop() is called; returns CPU% of one core over the sampled
- * span. The first skipMs are left out: a generator's start-up (loading its code) is not load.
+ * span. The first skipMs are left out: a generator's start-up (loading its code) is not load. So is
+ * everything before from(at): a generator that settles sends nothing until then.
  */
-export function sampleCpu(pid: number, everyMs = 200, skipMs = 500): { stop(): number } {
-  const spawnedAt = performance.now();
+export function sampleCpu(pid: number, everyMs = 200, skipMs = 500): { stop(): number; from(at: number): void } {
+  let startAt = performance.now() + skipMs;
   let start: { cpu: number; wall: number } | null = null;
   let last: { cpu: number; wall: number } | null = null;
   const read = () => {
@@ -29,7 +30,7 @@ export function sampleCpu(pid: number, everyMs = 200, skipMs = 500): { stop(): n
     if (v === null) return;
     const wall = performance.now();
     if (start === null) {
-      if (wall - spawnedAt >= skipMs) start = { cpu: v, wall };
+      if (wall >= startAt) start = { cpu: v, wall };
       return;
     }
     last = { cpu: v, wall };
@@ -37,6 +38,12 @@ export function sampleCpu(pid: number, everyMs = 200, skipMs = 500): { stop(): n
   const timer = setInterval(read, everyMs);
   timer.unref();
   return {
+    from(at) {
+      if (at <= startAt) return;
+      startAt = at;
+      start = null;
+      last = null;
+    },
     stop() {
       clearInterval(timer);
       read();

@@ -10,6 +10,7 @@ import { recordHeapSample } from "./heap-sample";
 import { LuaStackCounts } from "./stack-counts";
 import { compareWalks, heapViews, heapWalkProblem, walkerFor } from "./heap-walk-check";
 import { LUA_OK, LuaRuntime, big } from "./runtime";
+import { CALL_INFO, LUA_STATE, PROTO } from "./lua-layout";
 
 const VARIED = `
 local probe = ...
@@ -154,4 +155,30 @@ test("a sample whose Proto cannot be read counts as missed, and none of its line
   assert.equal(recorded, false);
   const data = counts.take("heap");
   assert.deepEqual([data.samples, data.missed, data.lines ?? []], [0, 1, []]);
+});
+
+test("a caller that reads as not started is a CallInfo the VM reused during the walk: the walk is torn, not a frame named (anonymous)", async () => {
+  const { rt, L } = await luaState();
+  const walker = walkerFor(rt);
+  const views = heapViews(rt);
+  const word = (a: number) => views().i32[a >> 2];
+  const setWord = (a: number, v: number) => void (views().i32[a >> 2] = v);
+  let whole = 0;
+  let reused = 0;
+  runWithProbe(rt, L, "local probe = ...\nlocal function inner() return probe() + 0 end\nreturn inner() + 0", (l) => {
+    whole = walker.walk(l);
+    // What the walk reads when inner returned and a new call took its CallInfo before starting:
+    // inner's savedpc at its first instruction, while the frame above it is still there.
+    const innerCi = word(word(l + LUA_STATE.ci) + CALL_INFO.previous);
+    const saved = word(innerCi + CALL_INFO.savedpc);
+    setWord(innerCi + CALL_INFO.savedpc, word(walker.frames[1].fn + PROTO.code));
+    try {
+      reused = walker.walk(l);
+    } finally {
+      setWord(innerCi + CALL_INFO.savedpc, saved);
+    }
+  });
+  assert.ok(whole >= 3, `the probe, inner and the chunk (${whole} frames)`);
+  assert.equal(walker.frames[1].lua, true);
+  assert.equal(reused, -1);
 });

@@ -156,6 +156,10 @@ export class HeapWalker {
         f.fn = proto;
         // -1: not started (savedpc at the first instruction), which lua_getinfo reports as the definition line.
         f.pc = pc >= -1 && pc < this.word(proto + PROTO.sizecode) ? pc : -1;
+        // A frame with a callee has run up to the instruction that called it. One that reads as not
+        // started is a CallInfo the VM reused while this walk read it: the frames read before it
+        // had returned, and a caller with no call site named the frame above it "(anonymous)".
+        if (n > 0 && f.pc === -1 && !(callstatus & CIST.HOOKED)) return -1;
       } else if (tag === TAG.lightCFunction) {
         f.lua = false;
         f.fn = value;
