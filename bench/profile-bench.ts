@@ -9,7 +9,7 @@ import { ROOT } from "./targets";
 import { findTool } from "../daemon/session/external-profilers";
 import { runProfileSession } from "../daemon/session/profile-session";
 import { ServerProcess } from "../daemon/session/server-process";
-import { chooseGenerator, runLoad, settleMsFor, type LoadGeneratorName } from "../daemon/load";
+import { chooseGenerator, runLoad, runMeasuredLoad, type LoadGeneratorName } from "../daemon/load";
 import { PROFILE_DEFAULTS } from "../protocol/types";
 import { cpuMsSince, routeSince } from "../daemon/session/rounds";
 import { median, medianInterval, type MedianInterval } from "../profile/median";
@@ -122,12 +122,11 @@ export async function profileBench(o: ProfileBenchOptions): Promise<Record<strin
             const profiledFrom = performance.now();
             await runLoad(generator, { url, connections: o.connections, durationMs: 1000 });
             const before = await server.stats();
-            // Measured as a profile's rounds are: the connections settle first (LoadOptions.settleMs).
-            const settleMs = settleMsFor(o.connections);
-            const r = await runLoad(generator, { url, connections: o.connections, durationMs: o.seconds * 1000, settleMs });
+            // Measured as a profile's rounds are: the connections settle first.
+            const { load: r } = await runMeasuredLoad(generator, { url, connections: o.connections, durationMs: o.seconds * 1000 });
             const after = await server.stats();
             const m = routeSince(after, before, `GET ${c.path}`);
-            const half = await runLoad("open-loop", { url, connections: o.connections, durationMs: o.seconds * 1000, rate: halfRate, settleMs });
+            const { load: half } = await runMeasuredLoad("open-loop", { url, connections: o.connections, durationMs: o.seconds * 1000, rate: halfRate });
             const w: OverheadWindow = { rps: r.rps, p99Ms: r.latencyUs.p99 / 1000, serverP99Ms: m.total.percentile(99) / 1e6, cpuUsPerRequest: m.requests > 0 ? (cpuMsSince(after, before) * 1000) / m.requests : 0, halfLoadP99Ms: half.latencyUs.p99 / 1000 };
             if (on) {
               const handIn = await server.stopProfiling();

@@ -3,7 +3,7 @@
 // second, measured alternately in one run with one load generator.
 // Only ratios within one run mean anything: the load generator shares the 2 cores with the server.
 import path from "node:path";
-import { chooseGenerator, runLoad, settleMsFor, type LoadGeneratorName, type LoadResult } from "../daemon/load";
+import { chooseGenerator, runLoad, runMeasuredLoad, type LoadGeneratorName, type LoadResult } from "../daemon/load";
 import { ROOT, startTarget, type Target } from "./targets";
 import { median } from "../profile/median";
 
@@ -52,7 +52,7 @@ async function measure(t: ServeTarget, o: ServeBenchOptions, generator: LoadGene
           .catch((e: Error) => console.warn(`  scrape failed: ${e.message}`));
       }, 1000);
     }
-    return await runLoad(generator, { url, connections: o.connections, durationMs: o.seconds * 1000, settleMs: settleMsFor(o.connections) });
+    return (await runMeasuredLoad(generator, { url, connections: o.connections, durationMs: o.seconds * 1000 })).load;
   } finally {
     clearInterval(scraper);
     await s.stop();

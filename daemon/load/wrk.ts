@@ -26,11 +26,13 @@ function script(opts: LoadOptions, threads: number, settleMs: number): string {
     // wrk asks delay() before every request, a connection's first one included; each thread's
     // first connections-per-thread calls are its connections' first requests (none has been
     // answered yet). Their wait is not in the latency: wrk starts the clock when it writes.
+    // wrk gives each thread connections / threads of them (rounded down).
+    const perThread = Math.floor(opts.connections / threads);
     lines.push(`
-local unsent = ${Math.floor(opts.connections / threads)}
+local unsent = ${perThread}
 delay = function()
   if unsent == 0 then return 0 end
-  if unsent == ${Math.floor(opts.connections / threads)} then
+  if unsent == ${perThread} then
     io.write('${CONNECTED_MARK}{"releaseInMs":${settleMs}}\\n')
     io.flush()
   end

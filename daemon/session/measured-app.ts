@@ -12,7 +12,7 @@ import { MoonscopeError } from "../../profile/errors";
 import { PROFILE_DEFAULTS, type StageFrameRow, type WorkerFrameRow } from "../../protocol/types";
 import { DEFAULT_SERVE } from "../../server-core/master";
 import type { RouteInfo, StatsSnapshot, WorkerSnapshot } from "../../server-core/ipc";
-import { chooseGenerator, runLoad, settleMsFor, type LoadOptions, type LoadResult, type LoadSource } from "../load";
+import { chooseGenerator, runLoad, runMeasuredLoad, type LoadOptions, type LoadResult, type LoadSource } from "../load";
 import { TreeAccumulator } from "../profile-build";
 import { mergeRoute, stageRows } from "../report/analyze";
 import { STAGE_NAMES } from "../../profile/run";
@@ -294,7 +294,7 @@ export class MeasuredApp {
     try {
       // Load from elsewhere: this round is its length of whatever arrives (a cancel ends it early).
       if (this.generator === "external") await sleep(o.durationMs, undefined, { signal: o.signal }).catch(() => {});
-      else load = await runLoad(this.generator, { ...this.loadOptions(o.durationMs), settleMs: settleMsFor(o.connections) }, o.signal, (at) => (releasedAt = at));
+      else load = (await runMeasuredLoad(this.generator, this.loadOptions(o.durationMs), o.signal, (at) => (releasedAt = at))).load;
     } finally {
       live.stop();
     }

@@ -2,7 +2,7 @@
 // with sweep.json rewritten after every step so an interrupted sweep keeps what it measured.
 import path from "node:path";
 import { analyzeSweep, sweepSvg, SWEEP_SCHEMA, SWEEP_VERSION, type SweepFile, type SweepStep } from "../../profile/sweep";
-import { chooseGenerator, runLoad, settleMsFor, type LoadGeneratorName } from "../load";
+import { chooseGenerator, runLoad, runMeasuredLoad, type LoadGeneratorName } from "../load";
 import { verdict, workerRows } from "../report/analyze";
 import { ensureDir, writeFileAtomic } from "../runs/store";
 import { parseRouteSpec, resolveRoute } from "./route-spec";
@@ -73,9 +73,7 @@ export async function runSweep(o: SweepOptions): Promise<{ file: SweepFile; dir:
         if (o.warmupMs > 0) await runLoad(generator, { url, method: spec.method, connections, durationMs: o.warmupMs }, o.signal);
         if (o.signal?.aborted) break outer;
         const first = await server.stats(true);
-        // Measured from the generator's first request (see LoadOptions.settleMs).
-        let from = performance.now();
-        const load = await runLoad(generator, { url, method: spec.method, connections, durationMs: o.durationMs, settleMs: settleMsFor(connections) }, o.signal, (at) => (from = at));
+        const { load, from } = await runMeasuredLoad(generator, { url, method: spec.method, connections, durationMs: o.durationMs }, o.signal);
         const windowMs = Math.max(0, performance.now() - from);
         const last = await server.stats();
         if (o.signal?.aborted || load.aborted) break outer;

@@ -3,15 +3,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
-import { findWrk } from "../../daemon/load/wrk";
 import { runLoad } from "../../daemon/load";
-import { startServer, ROOT } from "../helpers/server";
+import { closedLoopGenerators, startServer, ROOT } from "../helpers/server";
 
 test("a settling generator's duration, rate and CPU% are its measured part's, the settling left out", async (t) => {
   const srv = await startServer(path.join(ROOT, "examples/hello/app.lua"), ["--workers", "1"]);
   try {
     const url = `http://127.0.0.1:${srv.port}/hello`;
-    for (const generator of findWrk() ? (["wrk", "autocannon"] as const) : (["autocannon"] as const)) {
+    for (const generator of closedLoopGenerators()) {
       const plain = await runLoad(generator, { url, connections: 8, durationMs: 2000 });
       let releasedAt = 0;
       const spawned = performance.now();

@@ -7,21 +7,25 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { MeasuredApp } from "../../daemon/session/measured-app";
-import { findWrk } from "../../daemon/load/wrk";
-import { BIN } from "../helpers/server";
+import { BIN, closedLoopGenerators } from "../helpers/server";
+
+/** A GET route that burns `seconds` of CPU in Lua per request. */
+function burner(name: string, seconds: number): string {
+  return `
+function api.${name}.get(ctx)
+  local t = os.clock()
+  local x = 0
+  while os.clock() - t < ${seconds} do x = x + 1 end
+  return api.json { x = x }
+end
+`;
+}
 
 const APP = `
 function api.cheap.get(ctx)
   return api.json { ok = true }
 end
-
-function api.burn.get(ctx)
-  local t = os.clock()
-  local x = 0
-  while os.clock() - t < 0.4 do x = x + 1 end
-  return api.json { x = x }
-end
-`;
+${burner("burn", 0.4)}`;
 
 let dir: string;
 let app: MeasuredApp;
@@ -102,16 +106,9 @@ test("a round's connections settle before its first request: a busy worker takin
   // already holds, so the last one's first request waited about 40²/2 × 2 ms = 1.6 s. Those 40
   // requests are more than 1% of the round, so they were its client p99.
   const appFile = path.join(dir, "heavy.lua");
-  writeFileSync(appFile, `
-function api.heavy.get(ctx)
-  local t = os.clock()
-  local x = 0
-  while os.clock() - t < 0.002 do x = x + 1 end
-  return api.json { x = x }
-end
-`);
-  // Each generator settles its own way (wrk.ts, autocannon-main.ts); wrk where it is installed.
-  for (const load of findWrk() ? (["wrk", "autocannon"] as const) : (["autocannon"] as const)) {
+  writeFileSync(appFile, burner("heavy", 0.002));
+  // Each generator settles its own way (wrk.ts, autocannon-main.ts).
+  for (const load of closedLoopGenerators()) {
     const heavy = await MeasuredApp.start({ appFile, route: "GET /heavy", durationMs: 3000, warmupMs: 0, connections: 40, workers: 1, mode: "none", load, budgets: [], cliPath: BIN }, path.join(dir, `heavy-run-${load}`), new Date());
     try {
       await heavy.reset(performance.now());

@@ -4,9 +4,15 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { FromMaster, StatsSnapshot, ToMaster } from "../../server-core/ipc";
+import { findWrk } from "../../daemon/load/wrk";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 export const BIN = path.join(ROOT, "bin", "moonscope.js");
+
+/** The closed-loop generators installed here: autocannon always (a dependency), wrk where apt put it. */
+export function closedLoopGenerators(): ("wrk" | "autocannon")[] {
+  return findWrk() ? ["wrk", "autocannon"] : ["autocannon"];
+}
 
 export interface RunningServer {
   port: number;
